@@ -1,0 +1,83 @@
+/**
+ * The tape. An op whose inputs need gradients calls `record()`, which attaches a GradNode to its
+ * output: the inputs, the tensors saved for backward (as extra handles on their storage, so user code
+ * may dispose its own handles) and the op's backward rule, defined next to the op itself.
+ */
+import type { Tensor } from '../tensor.ts';
+import { EngineError } from '../errors.ts';
+
+export type BackwardRule = (gradOut: Tensor, saved: Tensor[]) => (Tensor | null)[];
+
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  /** Which inputs need a gradient (others get none computed, when the rule checks `needs`). */
+  needs: boolean[];
+  saved: Tensor[];
+  savedVersions: number[];
+  savedFrom: Tensor[];
+  backward: BackwardRule;
+  freed: boolean;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording gradients. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Whether an op over these inputs must be recorded. */
+export function needsGrad(...inputs: (Tensor | number | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && typeof t === 'object' && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Attaches a node to `out` when any input requires a gradient. `saved` tensors are kept alive (new
+ * handles on the same storage) until backward frees the graph.
+ */
+export function record(op: string, inputs: Tensor[], out: Tensor, backward: BackwardRule, saved: Tensor[] = []): Tensor {
+  if (!needsGrad(...inputs)) return out;
+  out.requiresGrad = true;
+  out.gradNode = {
+    op,
+    inputs,
+    needs: inputs.map((t) => t.requiresGrad),
+    saved: saved.map((t) => keepAlive(t)),
+    savedVersions: saved.map((t) => t.version),
+    savedFrom: saved,
+    backward,
+    freed: false,
+  };
+  return out;
+}
+
+// Saved handles live outside every scope (scope.keep would be circular to import here).
+let keepAliveImpl: (t: Tensor) => Tensor = () => {
+  throw new EngineError('autograd not initialised');
+};
+export function setKeepAlive(fn: (t: Tensor) => Tensor): void {
+  keepAliveImpl = fn;
+}
+function keepAlive(t: Tensor): Tensor {
+  return keepAliveImpl(t);
+}
+
+export function freeNode(node: GradNode): void {
+  if (node.freed) return;
+  node.freed = true;
+  for (const t of node.saved) t.dispose();
+  node.saved = [];
+}

@@ -1,0 +1,138 @@
+/**
+ * Layer norm over the last axis of [rows, D], fused.
+ * Forward: one workgroup per row; each thread runs Welford over its strided slice, the 256 states are
+ * merged pairwise (Chan et al.), then y = (x − μ)·rstd·γ + β; μ and rstd are saved for backward.
+ * Backward: one workgroup per row computes dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·γ; a second
+ * kernel reduces dγ = Σ g·x̂ and dβ = Σ g over rows, one thread per column in a fixed row order
+ * (deterministic; a cascaded sum, see common.ts).
+ */
+import { ROW_INDEX, FLAT_INDEX, cascadeSum } from './common.ts';
+import type { KernelSpec } from '../../runtime.ts';
+
+export function layerNormKernel(affine: boolean): KernelSpec {
+  return {
+    key: `layernorm/fwd/${affine ? 'affine' : 'plain'}`,
+    inputs: affine ? 3 : 1,
+    outputs: 3,
+    code: () => /* wgsl */ `
+${ROW_INDEX}
+struct Params { rows: u32, d: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+${affine ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;` : ''}
+@group(0) @binding(${affine ? 4 : 2}) var<storage, read_write> ys: array<f32>;
+@group(0) @binding(${affine ? 5 : 3}) var<storage, read_write> means: array<f32>;
+@group(0) @binding(${affine ? 6 : 4}) var<storage, read_write> rstds: array<f32>;
+var<workgroup> sn: array<f32, 256>;
+var<workgroup> sm: array<f32, 256>;
+var<workgroup> s2: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = rowIndex(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.d;
+  var n = 0.0; var mean = 0.0; var m2 = 0.0;
+  for (var j = lid; j < p.d; j += 256u) {
+    let x = xs[base + j];
+    n += 1.0;
+    let delta = x - mean;
+    mean += delta / n;
+    m2 += delta * (x - mean);
+  }
+  sn[lid] = n; sm[lid] = mean; s2[lid] = m2;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) {
+      let na = sn[lid]; let nb = sn[lid + s];
+      let nt = na + nb;
+      if (nb > 0.0) {
+        let delta = sm[lid + s] - sm[lid];
+        sm[lid] = sm[lid] + delta * (nb / nt);
+        s2[lid] = s2[lid] + s2[lid + s] + delta * delta * (na * nb / nt);
+        sn[lid] = nt;
+      }
+    }
+    workgroupBarrier();
+  }
+  let mu = sm[0];
+  let rstd = 1.0 / sqrt(s2[0] / f32(p.d) + p.eps);
+  for (var j = lid; j < p.d; j += 256u) {
+    let xh = (xs[base + j] - mu) * rstd;
+    ys[base + j] = ${affine ? 'xh * w[j] + b[j]' : 'xh'};
+  }
+  if (lid == 0u) { means[row] = mu; rstds[row] = rstd; }
+}`,
+  };
+}
+
+export function layerNormBackwardKernel(affine: boolean): KernelSpec {
+  return {
+    key: `layernorm/bwd-dx/${affine ? 'affine' : 'plain'}`,
+    inputs: affine ? 5 : 4,
+    outputs: 1,
+    code: () => /* wgsl */ `
+${ROW_INDEX}
+struct Params { rows: u32, d: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read> gs: array<f32>;
+@group(0) @binding(3) var<storage, read> means: array<f32>;
+@group(0) @binding(4) var<storage, read> rstds: array<f32>;
+${affine ? '@group(0) @binding(5) var<storage, read> w: array<f32>;' : ''}
+@group(0) @binding(${affine ? 6 : 5}) var<storage, read_write> dx: array<f32>;
+var<workgroup> sa: array<f32, 256>;
+var<workgroup> sb: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = rowIndex(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.d;
+  let mu = means[row]; let rstd = rstds[row];
+  var a = 0.0; var b = 0.0;
+  for (var j = lid; j < p.d; j += 256u) {
+    let gh = gs[base + j]${affine ? ' * w[j]' : ''};
+    a += gh;
+    b += gh * (xs[base + j] - mu) * rstd;
+  }
+  sa[lid] = a; sb[lid] = b;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) { sa[lid] += sa[lid + s]; sb[lid] += sb[lid + s]; }
+    workgroupBarrier();
+  }
+  let meanG = sa[0] / f32(p.d); let meanGX = sb[0] / f32(p.d);
+  for (var j = lid; j < p.d; j += 256u) {
+    let gh = gs[base + j]${affine ? ' * w[j]' : ''};
+    let xh = (xs[base + j] - mu) * rstd;
+    dx[base + j] = rstd * (gh - meanG - xh * meanGX);
+  }
+}`,
+  };
+}
+
+export function layerNormParamGradKernel(): KernelSpec {
+  return {
+    key: 'layernorm/bwd-dwdb',
+    inputs: 4,
+    outputs: 2,
+    code: () => /* wgsl */ `
+${FLAT_INDEX}
+struct Params { rows: u32, d: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read> gs: array<f32>;
+@group(0) @binding(3) var<storage, read> means: array<f32>;
+@group(0) @binding(4) var<storage, read> rstds: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(6) var<storage, read_write> db: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let col = flatIndex(gid, nwg);
+  if (col >= p.d) { return; }
+  ${cascadeSum('sw', 'gs[j * p.d + col] * (xs[j * p.d + col] - means[j]) * rstds[j]', '0u', '1u', 'p.rows')}
+  ${cascadeSum('sb', 'gs[j * p.d + col]', '0u', '1u', 'p.rows')}
+  dw[col] = sw; db[col] = sb;
+}`,
+  };
+}

@@ -1,0 +1,95 @@
+/** Test helpers shared by the node and browser projects: engine set-up, seeded data, tolerant compare. */
+import { beforeAll, afterAll, expect } from 'vitest';
+import { init, tensor, type Tensor, type Engine } from '../../engine/index.ts';
+import type { RefTensor } from '../../engine/reference/index.ts';
+
+let engine: Engine | null = null;
+
+/** Initialises the engine once per test file and disposes it after. */
+export function useEngine(): () => Engine {
+  beforeAll(async () => {
+    engine = await init();
+  });
+  afterAll(() => {
+    engine?.dispose();
+    engine = null;
+  });
+  return () => engine!;
+}
+
+/** mulberry32: a tiny seeded PRNG for test inputs. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** f32-exact random values in [lo, hi) with their f64 reference. */
+export function randomPair(shape: number[], seed: number, lo = -1, hi = 1): { t: Tensor; r: RefTensor } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const next = rng(seed);
+  const f = new Float32Array(n);
+  for (let i = 0; i < n; i++) f[i] = lo + (hi - lo) * next();
+  return { t: tensor(f, shape), r: { shape: [...shape], data: Float64Array.from(f) } };
+}
+
+export function intPair(shape: number[], seed: number, lo: number, hi: number): { t: Tensor; r: RefTensor } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const next = rng(seed);
+  const f = new Int32Array(n);
+  for (let i = 0; i < n; i++) f[i] = lo + Math.floor((hi - lo) * next());
+  return { t: tensor(f, shape), r: { shape: [...shape], data: Float64Array.from(f) } };
+}
+
+export interface Tol {
+  atol?: number;
+  rtol?: number;
+  /** Per-element absolute bound (e.g. γ_K·Σ|a·b| for matmul); added to atol. */
+  bound?: ArrayLike<number>;
+}
+
+/**
+ * Asserts |got − want| ≤ atol + rtol·|want| (+ bound[i]) everywhere (NaN must match NaN, ±Inf must
+ * match exactly) and the shapes agree; the failure lists the first mismatches with their indices.
+ */
+export function expectClose(got: ArrayLike<number>, want: RefTensor | ArrayLike<number>, tol: Tol = {}, label = '', gotShape?: readonly number[]): void {
+  const wantData = 'data' in want ? want.data : want;
+  if (gotShape && 'shape' in want) expect([...gotShape], `${label} shape`).toEqual(want.shape);
+  expect(got.length, `${label} length`).toBe(wantData.length);
+  const atol = tol.atol ?? 0, rtol = tol.rtol ?? 0;
+  const bad: string[] = [];
+  let worstAbs = 0, worstRel = 0;
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i], w = wantData[i];
+    let ok: boolean;
+    if (Number.isNaN(w)) ok = Number.isNaN(g);
+    else if (!Number.isFinite(w)) ok = g === w;
+    else {
+      const err = Math.abs(g - w);
+      ok = err <= atol + rtol * Math.abs(w) + (tol.bound ? tol.bound[i] : 0);
+      worstAbs = Math.max(worstAbs, err);
+      if (w !== 0) worstRel = Math.max(worstRel, err / Math.abs(w));
+    }
+    if (!ok && bad.length < 8) bad.push(`  [${i}] got ${g}, want ${w}, |diff| ${Math.abs(g - w)}`);
+    if (!ok && bad.length >= 8) break;
+  }
+  if (bad.length) {
+    throw new Error(`${label}: mismatch (atol ${atol}, rtol ${rtol}; worst abs ${worstAbs}, rel ${worstRel}):\n${bad.join('\n')}`);
+  }
+}
+
+/** Reads a tensor and compares it with a reference, shape included. */
+export async function expectTensor(t: Tensor, want: RefTensor, tol: Tol = {}, label = ''): Promise<void> {
+  expectClose(await t.data(), want, tol, label, t.shape);
+}
+
+/** Shapes every elementwise test runs on: scalar, 1, primes, non-multiples of 256, a long row. */
+export const AWKWARD_SHAPES: number[][] = [[], [1], [3], [17], [257], [3, 17], [2, 3, 5], [65_537]];
+
+/** f32 unit roundoff. */
+export const EPS = 2 ** -24;
