@@ -1,0 +1,182 @@
+/**
+ * YOLOS (arXiv 2106.00666) — a plain ViT whose sequence is [CLS] ‖ patches ‖ [DET]×Q, read top-down.
+ * Parameters are stored under Hugging Face's key names (spec §3.1), so a Hub `model.safetensors`
+ * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
+ * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
+ */
+import * as E from '../engine/index.ts';
+import { Tensor, keep, noGrad, concat, ShapeError, type Engine } from '../engine/index.ts';
+import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
+import { resizeBicubic } from './interpolate.ts';
+import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import { initParameters, type InitScheme } from './init.ts';
+
+export interface YolosOutput {
+  /** [B, Q, num_labels + 1] raw class logits; the last class is "no object". */
+  logits: Tensor;
+  /** [B, Q, 4] boxes (cx, cy, w, h) in [0, 1], relative to the unpadded input. */
+  boxes: Tensor;
+}
+
+type AttentionFn = (q: Tensor, k: Tensor, v: Tensor) => Tensor;
+
+/** softmax(q·kᵀ/√d)·v: the engine's fused kernel when present, else composed from primitives. */
+function attend(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const fused = (E as unknown as { attention?: AttentionFn }).attention;
+  if (fused) return fused(q, k, v);
+  const d = q.shape[q.rank - 1];
+  return q.matmul(k, { transposeB: true }).mul(1 / Math.sqrt(d)).softmax(-1).matmul(v);
+}
+
+/** x·Wᵀ + b with W stored [out, in] like torch.nn.Linear. */
+function linear(x: Tensor, w: Tensor, b: Tensor): Tensor {
+  return x.matmul(w, { transposeB: true }).add(b);
+}
+
+export class Yolos {
+  readonly config: YolosConfig;
+  /** Parameters by Hugging Face key, in the canonical order of parameterShapes(). */
+  readonly params: Map<string, Tensor>;
+  training = false;
+
+  private constructor(config: YolosConfig, params: Map<string, Tensor>) {
+    this.config = config;
+    this.params = params;
+  }
+
+  /**
+   * A randomly initialised model. `init: 'hf'` follows the original YOLOS (trunc-normal 0.02 ViT,
+   * PyTorch-default heads); `'fanin'` is the from-scratch recipe of the training issue.
+   */
+  static create(config: YolosConfig, opts: { seed?: number; init?: InitScheme } = {}): Yolos {
+    const c = parseConfig(config);
+    return new Yolos(c, initParameters(c, parameterShapes(c), opts.seed ?? 0, opts.init ?? 'hf'));
+  }
+
+  /** Loads Hub-layout safetensors (F32/F16/BF16) for `config`; every key must match in name and shape. */
+  static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config: YolosConfig): Yolos {
+    const c = parseConfig(config);
+    const file = readSafetensors(bytes);
+    const expected = parameterShapes(c);
+    const problems: string[] = [];
+    for (const [name, shape] of expected) {
+      const t = file.get(name);
+      if (!t) problems.push(`missing key '${name}' (expected shape [${shape}])`);
+      else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) problems.push(`key '${name}': the file has shape [${t.shape}], the config expects [${shape}]`);
+    }
+    const known = new Set(expected.map(([n]) => n));
+    for (const name of file.keys()) if (!known.has(name)) problems.push(`unexpected key '${name}' [${file.get(name)!.shape}]`);
+    if (problems.length) throw new ShapeError(`Yolos.fromSafetensors: the weights do not fit the config (hidden_size ${c.hidden_size}, ${c.num_hidden_layers} layers, image_size [${c.image_size}], ${c.num_labels} labels):\n  ${problems.join('\n  ')}`);
+    const params = new Map<string, Tensor>();
+    for (const [name, shape] of expected) {
+      const t = keep(E.tensor(Float32Array.from(file.get(name)!.data), shape));
+      t.requiresGrad = true;
+      params.set(name, t);
+    }
+    return new Yolos(c, params);
+  }
+
+  /** The weights as safetensors bytes (F32, Hub key names); reads every parameter back from the GPU. */
+  async saveSafetensors(metadata?: Record<string, string>): Promise<Uint8Array> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: (await t.data()) as Float32Array });
+    return writeSafetensors(out, metadata);
+  }
+
+  namedParameters(): [string, Tensor][] {
+    return [...this.params.entries()];
+  }
+
+  parameters(): Tensor[] {
+    return [...this.params.values()];
+  }
+
+  train(on = true): this { this.training = on; return this; }
+  eval(): this { return this.train(false); }
+
+  dispose(): void {
+    for (const t of this.params.values()) t.dispose();
+    this.params.clear();
+  }
+
+  private p(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`Yolos: no parameter '${name}'`);
+    return t;
+  }
+
+  /** Position embeddings [1, L, D] for a (gh × gw) patch grid: the stored grid resized bicubically. */
+  private positionEmbeddings(table: Tensor, gh: number, gw: number): Tensor {
+    const c = this.config, D = c.hidden_size, Q = c.num_detection_tokens;
+    const [sh, sw] = peGrid(c);
+    const cls = table.slice([0, 0], [1, 1]); // [1, 1, D]
+    const det = table.slice([0, 1 + sh * sw], [1, 1 + sh * sw + Q]); // [1, Q, D]
+    const grid = table.slice([0, 1], [1, 1 + sh * sw]).reshape([sh, sw, D]).permute([2, 0, 1]); // [D, sh, sw]
+    const patch = resizeBicubic(grid, gh, gw).permute([1, 2, 0]).reshape([1, gh * gw, D]); // [1, N, D]
+    return concat([cls, patch, det], 1); // [1, L, D]
+  }
+
+  /**
+   * pixelValues: [B, C, H, W], normalised, H and W multiples of the patch size.
+   * @example const { logits, boxes } = scope(() => model.forward(x));
+   */
+  forward(pixelValues: Tensor): YolosOutput {
+    const c = this.config, P = c.patch_size, D = c.hidden_size, Q = c.num_detection_tokens;
+    const h = c.num_attention_heads, d = D / h;
+    if (pixelValues.rank !== 4 || pixelValues.shape[1] !== c.num_channels) {
+      throw new ShapeError(`Yolos.forward: expected pixel values [B, ${c.num_channels}, H, W], got [${pixelValues.shape}]`);
+    }
+    const [B, C, H, W] = pixelValues.shape;
+    if (H % P !== 0 || W % P !== 0 || H === 0 || W === 0) throw new ShapeError(`Yolos.forward: height and width must be positive multiples of ${P}, got ${H}×${W}`);
+    const gh = H / P, gw = W / P, N = gh * gw, L = 1 + N + Q;
+
+    // Patch embedding: the stride-P convolution as unfold + matmul.
+    const patches = pixelValues.reshape([B, C, gh, P, gw, P]).permute([0, 2, 4, 1, 3, 5]).reshape([B, N, C * P * P]);
+    const projW = this.p('vit.embeddings.patch_embeddings.projection.weight').reshape([D, C * P * P]);
+    const emb = linear(patches, projW, this.p('vit.embeddings.patch_embeddings.projection.bias')); // [B, N, D]
+
+    // [CLS] ‖ patches ‖ [DET]×Q, plus position embeddings.
+    const cls = this.p('vit.embeddings.cls_token').broadcastTo([B, 1, D]);
+    const det = this.p('vit.embeddings.detection_tokens').broadcastTo([B, Q, D]);
+    let x = concat([cls, emb, det], 1).add(this.positionEmbeddings(this.p('vit.embeddings.position_embeddings'), gh, gw)); // [B, L, D]
+
+    const mid = c.use_mid_position_embeddings ? this.p('vit.encoder.mid_position_embeddings') : null; // [depth−1, 1, L0, D]
+    const heads = (t: Tensor) => t.reshape([B, L, h, d]).permute([0, 2, 1, 3]); // [B, h, L, d]
+    for (let i = 0; i < c.num_hidden_layers; i++) {
+      const l = (n: string) => this.p(`vit.encoder.layer.${i}.${n}`);
+      // x = x + Attn(LN1(x))
+      const a = x.layerNorm(l('layernorm_before.weight'), l('layernorm_before.bias'), c.layer_norm_eps);
+      const q = heads(linear(a, l('attention.attention.query.weight'), l('attention.attention.query.bias')));
+      const k = heads(linear(a, l('attention.attention.key.weight'), l('attention.attention.key.bias')));
+      const v = heads(linear(a, l('attention.attention.value.weight'), l('attention.attention.value.bias')));
+      const o = attend(q, k, v).permute([0, 2, 1, 3]).reshape([B, L, D]); // [B, L, D]
+      x = x.add(linear(o, l('attention.output.dense.weight'), l('attention.output.dense.bias')));
+      // x = x + MLP(LN2(x)), exact GELU
+      const m = x.layerNorm(l('layernorm_after.weight'), l('layernorm_after.bias'), c.layer_norm_eps);
+      const hid = linear(m, l('intermediate.dense.weight'), l('intermediate.dense.bias')).gelu(); // [B, L, 4D]
+      x = x.add(linear(hid, l('output.dense.weight'), l('output.dense.bias')));
+      // Type-I position embeddings before every later block
+      if (mid && i < c.num_hidden_layers - 1) {
+        const table = mid.slice([i], [i + 1]).reshape([1, mid.shape[2], D]);
+        x = x.add(this.positionEmbeddings(table, gh, gw));
+      }
+    }
+    x = x.layerNorm(this.p('vit.layernorm.weight'), this.p('vit.layernorm.bias'), c.layer_norm_eps);
+    const tokens = x.slice([0, 1 + N], [B, L]); // [B, Q, D]: the [DET] tokens
+
+    // Two 3-layer MLP heads (ReLU between layers).
+    const mlp = (head: string) => {
+      const w = (j: number, s: string) => this.p(`${head}.layers.${j}.${s}`);
+      const y = linear(linear(tokens, w(0, 'weight'), w(0, 'bias')).relu(), w(1, 'weight'), w(1, 'bias')).relu();
+      return linear(y, w(2, 'weight'), w(2, 'bias'));
+    };
+    return { logits: mlp('class_labels_classifier'), boxes: mlp('bbox_predictor').sigmoid() };
+  }
+
+  /** Forward without a graph (inference). */
+  predict(pixelValues: Tensor): YolosOutput {
+    return noGrad(() => this.forward(pixelValues));
+  }
+}
+
+export type { Engine };
