@@ -1,31 +1,99 @@
 /**
- * `npm start`: the main job. For now a short demo of the engine — which adapter it took, a few ops
- * checked against the CPU reference, a timed matmul, and memory accounting. (The training issue
- * replaces it with training YOLOS on the synthetic shapes dataset.)
+ * `npm start` — the main job: trains YOLOS nano-16 from scratch on the synthetic shapes data for a
+ * budget, evaluates it and the committed model (models/shapes-nano16.safetensors) on the held-out
+ * validation stream, prints both COCO tables and writes
+ *   out/detections.png  validation images with the committed model's boxes and labels
+ *   out/loss.svg        the scratch run's loss curve
+ *   out/metrics.json    { scratch: {…}, pretrained: {…} } — cocoEvaluate results + steps, images, seconds, adapter
+ * Options: --minutes M (default 10), --steps N, --quick (1 minute), --out DIR, --seed N.
  */
-import { init, tensor, randn, scope, describeAdapterOf } from './engine/index.ts';
-import * as R from './engine/reference/index.ts';
+import { parseArgs } from 'node:util';
+import { mkdir, writeFile, readFile, copyFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { init, describeAdapterOf } from './engine/index.ts';
+import { Yolos, parseConfig, formatCocoStats, drawDetections, type Detection } from './yolos/index.ts';
+import { encodePng } from './yolos/image-io.ts';
+import { train } from './yolos/train/train.ts';
+import { makeSources, labelMap, SHAPES_VAL } from './yolos/train/data.ts';
+import { evaluate } from './yolos/train/evaluate.ts';
+import { shapesDataset } from './yolos/data/shapes.ts';
+
+const { values } = parseArgs({ options: { minutes: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } } });
+const out = values.out ?? 'out';
+const minutes = values.quick ? 1 : Number(values.minutes ?? 10);
+const steps = values.steps ? Number(values.steps) : undefined;
+if (!(minutes > 0) || (steps !== undefined && !(Number.isInteger(steps) && steps > 0))) {
+  console.error('npm start: --minutes must be > 0 and --steps a positive integer');
+  process.exit(2);
+}
+const seed = Number(values.seed ?? 0);
+const PRETRAINED = 'models/shapes-nano16.safetensors';
 
 const engine = await init();
-console.log(`adapter: ${describeAdapterOf(engine)}`);
+const adapter = describeAdapterOf(engine);
+console.log(`adapter: ${adapter}`);
+await mkdir(out, { recursive: true });
 
-const a = tensor([[1, 2, 3], [4, 5, 6]]);
-const b = randn([3, 4], { seed: 1 });
-const c = scope(() => a.matmul(b).add(1).gelu());
-const want = R.unary('gelu', R.binary('add', R.matmul(R.ref(await a.data(), [2, 3]), R.ref(await b.data(), [3, 4])), R.ref([1], [])));
-const got = await c.data();
-const maxErr = Math.max(...Array.from(got, (v, i) => Math.abs(v - want.data[i])));
-console.log(`gelu(a·b + 1) = ${JSON.stringify(await c.array())}\n  max |GPU − CPU reference| = ${maxErr.toExponential(2)}`);
+// 1. Data: the training stream is made on demand; the validation stream (200 images) is also written in COCO format.
+const valSet = shapesDataset({ ...SHAPES_VAL });
+await valSet.writeCoco(join(out, 'shapes-val'), 'val');
+console.log(`data: shapes — training stream (seed ${seed}, generated on demand), validation ${valSet.length} images → ${join(out, 'shapes-val')}`);
 
-const n = 256;
-const x = randn([n, n], { seed: 2 }), y = randn([n, n], { seed: 3 });
-await x.matmul(y).data(); // warm-up (pipeline compile)
-const t0 = performance.now();
-const reps = 5;
-for (let i = 0; i < reps; i++) scope(() => x.matmul(y));
-await engine.flush();
-const ms = (performance.now() - t0) / reps;
-console.log(`matmul ${n}³: ${ms.toFixed(1)} ms (${((2 * n ** 3) / ms / 1e6).toFixed(2)} GFLOP/s, plain kernel)`);
-console.log(`softmax row sums: ${Array.from(await randn([3, 10], { seed: 4 }).softmax().sum(-1).data(), (v) => v.toFixed(6)).join(', ')}`);
-console.log(`memory: ${JSON.stringify(engine.memory())}; submits so far: ${engine.submits}`);
+// 2. Train nano-16 from scratch for the budget.
+console.log(`training nano16 from scratch for ${steps ? `${steps} steps` : `${minutes} minute(s)`}…`);
+const run = await train({ data: 'shapes', model: 'nano16', minutes, steps, seed, out: join(out, 'scratch'), progress: process.stderr.isTTY ? 'bar' : 'lines', logEvery: 10, checkpointEvery: 1000 });
+await copyFile(join(out, 'scratch', 'loss.svg'), join(out, 'loss.svg'));
+
+// 3. Evaluate the scratch model and the committed one on the validation stream.
+const { train: src, val } = await makeSources({ data: 'shapes', seed, model: 'nano16', augment: false });
+const labels = labelMap(src.categories, run.model.config.num_labels);
+const scratchEval = await evaluate(run.model.eval(), val, labels);
+console.log(`\n== scratch model (${run.steps} steps, ${run.imagesSeen} images, ${run.seconds.toFixed(0)} s) ==\n${formatCocoStats(scratchEval.result)}`);
+const metrics: Record<string, unknown> = {
+  scratch: { ...scratchEval.result, steps: run.steps, imagesSeen: run.imagesSeen, seconds: run.seconds, adapter },
+  pretrained: null,
+};
+let pretrained: Yolos | null = null;
+if (existsSync(PRETRAINED)) {
+  const config = parseConfig(await readFile('models/config.json', 'utf8'));
+  pretrained = Yolos.fromSafetensors(new Uint8Array(await readFile(PRETRAINED)), config);
+  const info = JSON.parse(await readFile('models/training.json', 'utf8').catch(() => '{}'));
+  const t0 = performance.now();
+  const preEval = await evaluate(pretrained.eval(), val, labels);
+  console.log(`\n== committed model ${PRETRAINED} (${info.steps ?? '?'} steps) ==\n${formatCocoStats(preEval.result)}`);
+  metrics.pretrained = { ...preEval.result, steps: info.steps ?? null, imagesSeen: info.imagesSeen ?? null, seconds: info.seconds ?? null, evalSeconds: (performance.now() - t0) / 1000, adapter: info.adapter ?? adapter };
+  // 4. Validation images with the committed model's detections.
+  await writeFile(join(out, 'detections.png'), await detectionGrid(pretrained, preEval.detections));
+} else {
+  console.log(`\n(no committed model at ${PRETRAINED}: run 'npm run train:shapes' to make one; detections drawn with the scratch model)`);
+  await writeFile(join(out, 'detections.png'), await detectionGrid(run.model, scratchEval.detections));
+}
+await writeFile(join(out, 'metrics.json'), `${JSON.stringify(metrics, (_k, v) => (v instanceof Float64Array || v instanceof Float32Array ? undefined : v), 2)}\n`);
+console.log(`\nwrote ${join(out, 'detections.png')}, ${join(out, 'loss.svg')}, ${join(out, 'metrics.json')}`);
+run.model.dispose();
+pretrained?.dispose();
 engine.dispose();
+
+/** A 4×4 grid of validation images (3× scale) with detections scoring above 0.5. */
+async function detectionGrid(model: Yolos, dets: { image_id: number; category_id: number; bbox: number[]; score: number }[]): Promise<Uint8Array> {
+  const n = 16, cols = 4, scale = 3, S = 64 * scale, pad = 4;
+  const W = cols * (S + pad) + pad, H = Math.ceil(n / cols) * (S + pad) + pad;
+  const canvas = { width: W, height: H, data: new Uint8Array(W * H * 4).fill(255) };
+  const names = model.config.id2label ?? {};
+  for (let i = 0; i < n; i++) {
+    const s = await val.get(i);
+    const ox = pad + (i % cols) * (S + pad), oy = pad + Math.floor(i / cols) * (S + pad);
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      const sx = Math.floor(x / scale), sy = Math.floor(y / scale), p = ((oy + y) * W + ox + x) * 4;
+      for (let c = 0; c < 3; c++) canvas.data[p + c] = Math.round(255 * s.image[(c * 64 + sy) * 64 + sx]);
+      canvas.data[p + 3] = 255;
+    }
+    const mine: Detection[] = dets.filter((d) => d.image_id === s.imageId && d.score > 0.5).map((d) => {
+      const cls = labels.categoryIds.indexOf(d.category_id);
+      return { score: d.score, label: cls, labelName: names[String(cls)] ?? String(d.category_id), box: [ox + d.bbox[0] * scale, oy + d.bbox[1] * scale, ox + (d.bbox[0] + d.bbox[2]) * scale, oy + (d.bbox[1] + d.bbox[3]) * scale] };
+    });
+    drawDetections(canvas, mine, { scale: 1 });
+  }
+  return encodePng({ ...canvas, channels: 4 });
+}

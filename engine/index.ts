@@ -26,8 +26,12 @@ export { reshape, permute, transpose, slice, concat, pad, broadcastTo, squeeze, 
 export { gather, scatterAdd } from './ops/gather.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
 export { layerNorm } from './ops/layernorm.ts';
+export { boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou, elementwiseIou, setValidation, validationEnabled } from './ops/box.ts';
+export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.ts';
 export { noGrad, isGradEnabled } from './autograd/node.ts';
 export { backward, grad, valueAndGrad, gradients } from './autograd/backward.ts';
+export * as nn from './nn/index.ts';
+export * as optim from './optim/index.ts';
 
 export type Engine = Runtime;
 

@@ -10,21 +10,23 @@
  * moving the last entry into the hole), the tie rule (among equal shortest-path costs prefer a
  * column that is still unassigned) and the order of floating-point operations in the reduced
  * cost (`minVal + c - u - v`) all match, so the very same optimum is returned when several
- * exist. The only structural difference is that the dual update walks the list of scanned
- * columns instead of sweeping SciPy's SR/SC flag arrays; it performs the same additions.
+ * exist (checked against SciPy 1.17.1 on thousands of tie-heavy matrices). Structural
+ * differences that do not change any result: the dual update walks the list of scanned columns
+ * instead of sweeping SciPy's SR/SC flag arrays (same additions), the per-row reset is fused
+ * into the first scan, and NaN / -Infinity are detected during that scan.
  */
 
-/** Float64 workspace layout: `[v: nc | spc: nc | u: nr | cost: nr*nc]`. */
+/** Float64 workspace size; layout `[v: nc | spc: nc | u: nr | cost: nr*nc]`. */
 export function floatLayoutSize(nr: number, nc: number): number {
   return costOffset(nr, nc) + nr * nc;
 }
 
-/** Offset of the (row-major, nr×nc) cost matrix inside the Float64 workspace. */
+/** Offset of the nr·nc cost entries inside the Float64 workspace. */
 export function costOffset(nr: number, nc: number): number {
   return 2 * nc + nr;
 }
 
-/** Int32 workspace layout: `[remaining: nc | path: nc | row4col: nc | scanned: nc | col4row: nr]`. */
+/** Int32 workspace size; layout `[remaining: nc | path: nc | row4col: nc | scanned: nc | col4row: nr]`. */
 export function intLayoutSize(nr: number, nc: number): number {
   return 4 * nc + nr;
 }
@@ -39,14 +41,27 @@ export function col4rowOffset(nc: number): number {
   return 4 * nc;
 }
 
+/** {@link solveCore} results. */
+export const CORE_OK = 0;
+/** Some row cannot reach a free column through finite costs. */
+export const CORE_INFEASIBLE = 1;
+/** A cost is NaN or -Infinity (found while scanning; the caller locates it). */
+export const CORE_INVALID = 2;
+
 /**
- * Solves in place. Expects the cost matrix already at {@link costOffset} in `w`; initialises
+ * Solves in place. Expects the cost matrix in `w` from {@link costOffset} on, with
+ * cost(i, j) = w[costOffset + i*rs + j*cs]: (rs, cs) = (nc, 1) for a row-major nr×nc matrix, or
+ * (1, nr) to read a row-major nc×nr matrix transposed without copying it. Initialises
  * everything else itself. On success `iw` holds `row4col` and `col4row` at their offsets.
- * Returns false when some row cannot reach a free column through finite costs (infeasible).
+ *
+ * Validation is folded in: every entry is read by the first scan of its row (each row is the
+ * start row exactly once) before it can influence anything, so NaN / -Infinity are caught
+ * there at the price of one compare. The caller must still check the whole matrix before
+ * reporting CORE_INFEASIBLE, since SciPy reports invalid entries first.
  */
-export function solveCore(nr: number, nc: number, w: Float64Array, iw: Int32Array): boolean {
+export function solveCore(nr: number, nc: number, w: Float64Array, iw: Int32Array, rs: number, cs: number): number {
   // Float64 workspace: v[j] = w[j] (column duals), spc[j] = w[S + j] (shortest path costs of
-  // the current Dijkstra), u[i] = w[U + i] (row duals), cost[i][j] = w[C + i*nc + j].
+  // the current Dijkstra), u[i] = w[U + i] (row duals), cost(i, j) = w[C + i*rs + j*cs].
   const S = nc;
   const U = 2 * nc;
   const C = 2 * nc + nr;
@@ -72,16 +87,20 @@ export function solveCore(nr: number, nc: number, w: Float64Array, iw: Int32Arra
     while (sink === -1) {
       let index = -1;
       let lowest = Infinity;
-      const base = C + i * nc;
+      const base = C + i * rs;
       const ui = w[U + i];
       if (firstScan) {
         // The first scan doubles as the per-row reset: every shortest-path cost starts at +Inf,
         // so each column simply takes its reduced cost from curRow. One pass instead of two.
         firstScan = false;
+        let ci = base + (nc - 1) * cs; // index of cost(i, j), walked backwards with j
         for (let it = 0; it < nc; it++) {
           const j = nc - 1 - it; // reversed, like SciPy (a constant matrix gives the identity)
           iw[it] = j;
-          const r = minVal + w[base + j] - ui - w[j];
+          const r = minVal + w[ci] - ui - w[j];
+          ci -= cs;
+          // u[i] = 0 and v[j] are finite here, so r is NaN / -Inf exactly when the cost is.
+          if (!(r > -Infinity)) return CORE_INVALID;
           iw[P + j] = i; // harmless when r = +Inf: a column is only chosen once finite
           w[S + j] = r;
           if (r < lowest || (r === lowest && iw[R4C + j] === -1)) {
@@ -89,8 +108,13 @@ export function solveCore(nr: number, nc: number, w: Float64Array, iw: Int32Arra
             index = it;
           }
         }
-      } else {
-        for (let it = 0; it < numRemaining; it++) {
+      } else if (cs === 1) {
+        // Contiguous rows (the common case), unrolled by two: V8 puts an interrupt check and
+        // loop bookkeeping on every back-edge, and halving them is worth ~5–10% on big
+        // problems. The visiting order (and so every comparison) is unchanged. The strided twin
+        // below is kept separate so this loop carries no multiply.
+        let it = 0;
+        for (const end = numRemaining - 1; it < end; it += 2) {
           const j = iw[it];
           const r = minVal + w[base + j] - ui - w[j];
           const sj = S + j;
@@ -106,10 +130,55 @@ export function solveCore(nr: number, nc: number, w: Float64Array, iw: Int32Arra
             lowest = d;
             index = it;
           }
+          const j2 = iw[it + 1];
+          const r2 = minVal + w[base + j2] - ui - w[j2];
+          const sj2 = S + j2;
+          let d2 = w[sj2];
+          if (r2 < d2) {
+            iw[P + j2] = i;
+            w[sj2] = r2;
+            d2 = r2;
+          }
+          if (d2 < lowest || (d2 === lowest && iw[R4C + j2] === -1)) {
+            lowest = d2;
+            index = it + 1;
+          }
+        }
+        if (it < numRemaining) {
+          const j = iw[it];
+          const r = minVal + w[base + j] - ui - w[j];
+          const sj = S + j;
+          let d = w[sj];
+          if (r < d) {
+            iw[P + j] = i;
+            w[sj] = r;
+            d = r;
+          }
+          if (d < lowest || (d === lowest && iw[R4C + j] === -1)) {
+            lowest = d;
+            index = it;
+          }
+        }
+      } else {
+        // Same loop reading the caller's layout transposed (see solver.ts for when).
+        for (let it = 0; it < numRemaining; it++) {
+          const j = iw[it];
+          const r = minVal + w[base + j * cs] - ui - w[j];
+          const sj = S + j;
+          let d = w[sj];
+          if (r < d) {
+            iw[P + j] = i;
+            w[sj] = r;
+            d = r;
+          }
+          if (d < lowest || (d === lowest && iw[R4C + j] === -1)) {
+            lowest = d;
+            index = it;
+          }
         }
       }
       minVal = lowest;
-      if (minVal === Infinity) return false; // only forbidden pairs left to extend the path
+      if (minVal === Infinity) return CORE_INFEASIBLE; // only forbidden pairs left to extend the path
       const j = iw[index];
       const owner = iw[R4C + j];
       if (owner === -1) sink = j;
@@ -140,5 +209,5 @@ export function solveCore(nr: number, nc: number, w: Float64Array, iw: Int32Arra
       j = prev;
     }
   }
-  return true;
+  return CORE_OK;
 }

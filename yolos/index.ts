@@ -8,3 +8,12 @@ export { preprocess, resizedSize, resizeBilinear, normalize, IMAGENET_MEAN, IMAG
 export { postprocess, type Detection } from './postprocess.ts';
 export { detect, defaultResize } from './detect.ts';
 export { drawDetections, drawRect, drawText, classColor } from './draw.ts';
+export { boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou } from './box.ts';
+export { HungarianMatcher, type MatcherCosts, type DetectionOutputs, type DetectionTargets, type MatchIndices } from './matcher.ts';
+export { SetCriterion, type SetCriterionOptions, type SetLoss } from './criterion.ts';
+export { type DetectionSample } from './data/sample.ts';
+export { mulberry32, hashSeed, type Rng } from './data/rng.ts';
+export { shapesDataset, ShapesDataset, renderShapes, SHAPE_KINDS, type ShapeKind, type ShapesOptions, type ShapesScene } from './data/shapes.ts';
+export { CocoDataset, cocoTarget, rgbaToChw, type CocoDatasetOptions } from './data/coco.ts';
+export { trainAugment, evalTransform, collate, normalizeImageNet, yolosResizeShape, resizeBilinearChw, toPixelSample, toDetectionSample, TI_AUGMENT, SMALL_AUGMENT, SHAPES_AUGMENT, type AugmentConfig, type PixelSample, type Batch } from './data/augment.ts';
+export { cocoEvaluate, formatCocoStats, type CocoGroundTruth, type CocoDetection, type CocoEvalResult, type CocoEvalOptions, type CocoStats } from './eval/coco-eval.ts';

@@ -1,7 +1,7 @@
 /** Elementwise ops on the GPU from the table in elementwise.table.ts, with autograd. */
 import { Tensor, type TensorLike } from '../tensor.ts';
 import { DTypeError, fmtShape } from '../errors.ts';
-import type { DType } from '../dtype.ts';
+import { type DType, requireF16 } from '../dtype.ts';
 import { broadcastShapes } from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
@@ -67,13 +67,25 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return out;
 }
 
-/** Converts to another dtype (f32 → int truncates toward zero, saturating). */
+/**
+ * Converts to another dtype (f32 → int truncates toward zero, saturating). Only f32 → f32 (the
+ * identity) carries a gradient: integer tensors cannot require one.
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', x);
-  if (!['f32', 'i32', 'u32'].includes(dtype)) throw new DTypeError(`cast: unknown dtype '${dtype}' (expected f32, i32 or u32)`);
-  if (x.dtype === dtype) return x.view(x.shape);
+  if (!['f32', 'i32', 'u32', 'f16'].includes(dtype)) throw new DTypeError(`cast: unknown dtype '${dtype}' (expected f32, i32, u32 or f16)`);
+  if (x.dtype === dtype) {
+    // The identity: a view, but on the graph (a bare view would silently detach it).
+    const same = x.view(x.shape);
+    if (needsGrad(x)) record('cast', [x], same, (g) => [g.view(g.shape)]);
+    return same;
+  }
+  const half = dtype === 'f16' || x.dtype === 'f16';
+  if (half) requireF16('cast');
   const out = Tensor.empty(x.shape, dtype, 'cast');
-  if (x.size > 0) rt().dispatch(unaryKernel(`cast`, `${dtype}(x)`, x.dtype, dtype), new Params().u32(x.size).bytes(), [buf('cast', x), buf('cast', out)], grid1d(x.size));
+  const spec = unaryKernel(`cast`, `${dtype}(x)`, x.dtype, dtype);
+  if (half) { const code = spec.code; spec.code = () => `enable f16;\n${code()}`; } // f32 → f16: the driver rounds to a neighbour
+  if (x.size > 0) rt().dispatch(spec, new Params().u32(x.size).bytes(), [buf('cast', x), buf('cast', out)], grid1d(x.size));
   return out;
 }
 

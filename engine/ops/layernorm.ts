@@ -4,7 +4,7 @@ import { ShapeError, fmtShape } from '../errors.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
-import { layerNormKernel, layerNormBackwardKernel, layerNormParamGradKernel } from '../kernels/wgsl/layernorm.wgsl.ts';
+import { layerNormKernel, layerNormBackwardKernel, layerNormParamGradKernel, layerNormRowKernel, layerNormRowBackwardKernel, ROW_THREAD_MAX } from '../kernels/wgsl/layernorm.wgsl.ts';
 import { buf, checkTensor, checkFloat } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 
@@ -32,7 +32,8 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const rstd = Tensor.empty([rows], 'f32', 'layerNorm.rstd');
   if (rows > 0) {
     const ins = affine ? [x, weight!, bias!] : [x];
-    rt().dispatch(layerNormKernel(affine), new Params().u32(rows, d).f32(eps).bytes(), [...ins, out, mean, rstd].map((t) => buf('layerNorm', t)), gridRows(rows));
+    const perRow = d <= ROW_THREAD_MAX;
+    rt().dispatch(perRow ? layerNormRowKernel(affine) : layerNormKernel(affine), new Params().u32(rows, d).f32(eps).bytes(), [...ins, out, mean, rstd].map((t) => buf('layerNorm', t)), perRow ? grid1d(rows, 64) : gridRows(rows));
   }
   const inputs = affine ? [x, weight!, bias!] : [x];
   if (needsGrad(...inputs)) {
@@ -40,7 +41,8 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
       const dx = Tensor.empty(xs.shape, 'f32', 'layerNorm.dx');
       if (rows > 0) {
         const ins = affine ? [xs, g, m, r, w] : [xs, g, m, r];
-        rt().dispatch(layerNormBackwardKernel(affine), new Params().u32(rows, d).bytes(), [...ins, dx].map((t) => buf('layerNorm.backward', t)), gridRows(rows));
+        const perRow = d <= ROW_THREAD_MAX;
+        rt().dispatch(perRow ? layerNormRowBackwardKernel(affine) : layerNormBackwardKernel(affine), new Params().u32(rows, d).bytes(), [...ins, dx].map((t) => buf('layerNorm.backward', t)), perRow ? grid1d(rows, 64) : gridRows(rows));
       }
       if (!affine) return [dx];
       const dw = Tensor.empty([d], 'f32', 'layerNorm.dw');

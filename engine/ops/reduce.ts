@@ -42,6 +42,10 @@ function keptDimsShape(shape: Shape, axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
+/**
+ * The reduced tensor in its final shape (size-1 axes kept when keepDims). Ops record their backward
+ * on this result, not on the raw one: a view made after record() would leave the graph behind.
+ */
 function finish(out: Tensor, x: Tensor, axes: number[], keepDims: boolean): Tensor {
   if (!keepDims) return out;
   const r = out.view(keptDimsShape(x.shape, axes));
@@ -63,25 +67,25 @@ function expandGrad(g: Tensor, x: Shape, axes: number[]): Tensor {
 export function sum(x: Tensor, axis?: number | number[], keepDims = false): Tensor {
   checkTensor('sum', x);
   const axes = normAxes('sum', axis, x.rank);
-  const { out } = reduceRaw('sum', x, axes);
+  const out = finish(reduceRaw('sum', x, axes).out, x, axes, keepDims);
   if (needsGrad(x)) record('sum', [x], out, (g) => [expandGrad(g, x.shape, axes)]);
-  return finish(out, x, axes, keepDims);
+  return out;
 }
 
 export function mean(x: Tensor, axis?: number | number[], keepDims = false): Tensor {
   checkTensor('mean', x);
   checkFloat('mean', x);
   const axes = normAxes('mean', axis, x.rank);
-  const { out } = reduceRaw('mean', x, axes);
+  const out = finish(reduceRaw('mean', x, axes).out, x, axes, keepDims);
   const n = axes.reduce((a, d) => a * x.shape[d], 1);
   if (needsGrad(x)) record('mean', [x], out, (g) => { const e = expandGrad(g, x.shape, axes); const r = e.div(n); e.dispose(); return [r]; });
-  return finish(out, x, axes, keepDims);
+  return out;
 }
 
 function extreme(kind: 'max' | 'min', x: Tensor, axis: number | number[] | undefined, keepDims: boolean): Tensor {
   checkTensor(kind, x);
   const axes = normAxes(kind, axis, x.rank);
-  const { out } = reduceRaw(kind, x, axes);
+  const out = finish(reduceRaw(kind, x, axes).out, x, axes, keepDims);
   if (needsGrad(x)) {
     // The gradient is shared evenly among the elements equal to the extreme (like torch.amax).
     record(kind, [x], out, (g, [xs, y]) => {
@@ -92,7 +96,7 @@ function extreme(kind: 'max' | 'min', x: Tensor, axis: number | number[] | undef
       return [ge.mul(mask).div(count)];
     }, [x, out]);
   }
-  return finish(out, x, axes, keepDims);
+  return out;
 }
 
 export const max = (x: Tensor, axis?: number | number[], keepDims = false) => extreme('max', x, axis, keepDims);
@@ -103,7 +107,7 @@ export function variance(x: Tensor, axis?: number | number[], keepDims = false, 
   checkTensor('variance', x);
   checkFloat('variance', x);
   const axes = normAxes('variance', axis, x.rank);
-  const { out } = reduceRaw('variance', x, axes, correction);
+  const out = finish(reduceRaw('variance', x, axes, correction).out, x, axes, keepDims);
   const n = axes.reduce((a, d) => a * x.shape[d], 1);
   if (needsGrad(x)) {
     // d var / dx = 2 (x − mean) / (n − correction)
@@ -112,7 +116,7 @@ export function variance(x: Tensor, axis?: number | number[], keepDims = false, 
       return [expandGrad(g, xs.shape, axes).mul(xs.sub(m)).mul(2 / Math.max(n - correction, 0))];
     }, [x]);
   }
-  return finish(out, x, axes, keepDims);
+  return out;
 }
 
 function argExtreme(kind: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {

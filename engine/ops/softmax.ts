@@ -7,7 +7,7 @@ import { gridRows } from '../kernels/wgsl/common.ts';
 import { softmaxKernel, softmaxBackwardKernel } from '../kernels/wgsl/softmax.wgsl.ts';
 import { buf, checkTensor, checkFloat } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
-import { permute } from './movement.ts';
+import { permute, reshape } from './movement.ts';
 
 function lastAxis(op: string, x: Tensor, log: boolean): Tensor {
   const len = x.shape[x.rank - 1] ?? 1;
@@ -27,7 +27,15 @@ function lastAxis(op: string, x: Tensor, log: boolean): Tensor {
 function along(op: string, x: Tensor, axis: number, log: boolean): Tensor {
   checkTensor(op, x);
   checkFloat(op, x);
-  if (x.rank === 0) return lastAxis(op, x.view([1]), log).view([]);
+  if (x.rank === 0) {
+    // Through reshape (not view) so that autograd follows; the result is 1 (0 for log), its gradient 0.
+    const x1 = reshape(x, [1]);
+    const y1 = lastAxis(op, x1, log);
+    const out = reshape(y1, []);
+    x1.dispose();
+    y1.dispose();
+    return out;
+  }
   const a = normAxis(op, axis, x.rank);
   if (a === x.rank - 1) return lastAxis(op, x, log);
   // Other axes: move it last, apply, move back (autograd flows through the permutes).

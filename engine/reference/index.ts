@@ -2,4 +2,7 @@
 export * from './ref.ts';
 export * from './ops.ts';
 export * from './random.ts';
+export * from './box.ts';
+export * from './cross-entropy.ts';
+export * from './truncnormal.ts';
 export { refErf } from '../ops/elementwise.table.ts';

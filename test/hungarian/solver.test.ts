@@ -226,7 +226,7 @@ const SCIPY_FIXTURES: {
   colInd: number[];
 }[] = [
   {
-    note: "constant matrix -> identity (SciPy #11602)",
+    note: 'constant matrix -> identity (SciPy #11602)',
     nRows: 4,
     nCols: 4,
     maximize: false,
@@ -235,7 +235,7 @@ const SCIPY_FIXTURES: {
     colInd: [0, 1, 2, 3],
   },
   {
-    note: "constant wide",
+    note: 'constant wide',
     nRows: 3,
     nCols: 5,
     maximize: false,
@@ -244,7 +244,7 @@ const SCIPY_FIXTURES: {
     colInd: [0, 1, 2],
   },
   {
-    note: "constant tall",
+    note: 'constant tall',
     nRows: 5,
     nCols: 3,
     maximize: false,
@@ -253,7 +253,7 @@ const SCIPY_FIXTURES: {
     colInd: [0, 1, 2],
   },
   {
-    note: "int ties 5x7",
+    note: 'int ties 5x7',
     nRows: 5,
     nCols: 7,
     maximize: false,
@@ -262,7 +262,7 @@ const SCIPY_FIXTURES: {
     colInd: [0, 3, 1, 4, 2],
   },
   {
-    note: "int ties 7x5",
+    note: 'int ties 7x5',
     nRows: 7,
     nCols: 5,
     maximize: false,
@@ -271,7 +271,7 @@ const SCIPY_FIXTURES: {
     colInd: [4, 0, 1, 2, 3],
   },
   {
-    note: "int ties 6x6",
+    note: 'int ties 6x6',
     nRows: 6,
     nCols: 6,
     maximize: false,
@@ -280,7 +280,7 @@ const SCIPY_FIXTURES: {
     colInd: [0, 2, 1, 4, 3, 5],
   },
   {
-    note: "int ties, maximize",
+    note: 'int ties, maximize',
     nRows: 6,
     nCols: 8,
     maximize: true,
@@ -289,7 +289,7 @@ const SCIPY_FIXTURES: {
     colInd: [0, 4, 5, 1, 2, 3],
   },
   {
-    note: "ties with forbidden pairs",
+    note: 'ties with forbidden pairs',
     nRows: 6,
     nCols: 6,
     maximize: false,
@@ -298,7 +298,7 @@ const SCIPY_FIXTURES: {
     colInd: [1, 4, 2, 5, 3, 0],
   },
   {
-    note: "near-ties decided by rounding (order of float ops matters)",
+    note: 'near-ties decided by rounding (order of float ops matters)',
     nRows: 3,
     nCols: 6,
     maximize: false,
@@ -307,7 +307,7 @@ const SCIPY_FIXTURES: {
     colInd: [4, 0, 2],
   },
   {
-    note: "near-ties decided by rounding (order of float ops matters)",
+    note: 'near-ties decided by rounding (order of float ops matters)',
     nRows: 6,
     nCols: 6,
     maximize: false,
@@ -316,14 +316,51 @@ const SCIPY_FIXTURES: {
     colInd: [1, 2, 4, 0, 5, 3],
   },
   {
-    note: "near-ties decided by rounding (order of float ops matters)",
+    note: 'near-ties decided by rounding (order of float ops matters)',
     nRows: 4,
     nCols: 4,
     maximize: false,
     cost: [12345.778900000001, 12346.4789, 12345.778900000001, 12346.6789, 12346.5789, 12345.9789, 12345.778900000001, 12346.5789, 12346.1789, 12345.778900000001, 12346.1789, 12345.878900000002, 12346.0789, 12346.278900000001, 12346.5789, 12346.4789],
     rowInd: [0, 1, 2, 3],
     colInd: [0, 2, 3, 1],
-  },];
+  },
+  {
+    note: 'wide int ties (tie rule in the main scan)',
+    nRows: 5,
+    nCols: 9,
+    maximize: false,
+    cost: [1, 2, 1, 0, 0, 2, 0, 1, 0, 0, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 0, 0, 0, 0, 2, 1, 0, 2, 0, 1, 2, 0, 2, 1, 2, 2, 2, 1, 0, 1, 2],
+    rowInd: [0, 1, 2, 3, 4],
+    colInd: [3, 0, 7, 5, 6],
+  },
+  {
+    note: 'wide int ties (tie rule in the main scan)',
+    nRows: 6,
+    nCols: 8,
+    maximize: false,
+    cost: [2, 0, 0, 1, 2, 1, 2, 0, 0, 0, 1, 0, 1, 2, 2, 0, 0, 0, 2, 0, 0, 1, 0, 0, 0, 1, 2, 1, 2, 2, 1, 1, 2, 2, 0, 2, 1, 1, 1, 2, 1, 0, 0, 2, 1, 1, 1, 0],
+    rowInd: [0, 1, 2, 3, 4, 5],
+    colInd: [1, 3, 6, 0, 2, 7],
+  },
+  {
+    note: 'tall int ties (tie rule in the transposed scan)',
+    nRows: 6,
+    nCols: 5,
+    maximize: false,
+    cost: [2, 0, 1, 2, 0, 2, 1, 0, 0, 2, 2, 2, 1, 0, 0, 0, 0, 0, 2, 0, 2, 2, 1, 1, 1, 1, 2, 1, 2, 2],
+    rowInd: [0, 1, 2, 3, 4],
+    colInd: [1, 2, 3, 0, 4],
+  },
+  {
+    note: 'tall int ties (tie rule in the transposed scan)',
+    nRows: 7,
+    nCols: 6,
+    maximize: false,
+    cost: [2, 0, 1, 2, 1, 1, 0, 1, 2, 0, 2, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 2, 0, 1, 1, 1, 1, 2, 0, 0, 2, 0, 1, 2, 1, 0, 0, 0, 2, 1, 1, 1],
+    rowInd: [0, 1, 2, 3, 4, 5],
+    colInd: [1, 3, 2, 0, 4, 5],
+  },
+];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -414,6 +451,37 @@ describe('linearSumAssignment: agreement with an independent O(n⁴) Munkres', (
       expectClose(munkresReferenceCost(tall, 6, 4), bruteForceMin(tall, 6, 4), 1e-12);
     }
   });
+});
+
+describe('linearSumAssignment: tall matrices (solved transposed internally)', () => {
+  function transpose(m: Float64Array, nRows: number, nCols: number): Float64Array {
+    const t = new Float64Array(m.length);
+    for (let r = 0; r < nRows; r++) for (let c = 0; c < nCols; c++) t[c * nRows + r] = m[r * nCols + c];
+    return t;
+  }
+  function pairs(res: AssignmentResult, swap: boolean): string[] {
+    return Array.from(res.rowInd, (r, k) => (swap ? `${res.colInd[k]},${r}` : `${r},${res.colInd[k]}`)).sort();
+  }
+  // 300×50 is read strided in place; 1100×480 (> 2^19 entries) is copied transposed first.
+  // Both must give exactly the pairs of the explicitly transposed wide problem, ties included.
+  for (const [nRows, nCols] of [
+    [300, 50],
+    [1100, 480],
+  ] as const) {
+    it(`${nRows}×${nCols} gives exactly the transposed ${nCols}×${nRows} solution`, () => {
+      const rnd = mulberry32(nRows + nCols);
+      const tall = randomMatrix(nRows, nCols, rnd, (r) => Math.floor(r() * 6));
+      const wide = transpose(tall, nRows, nCols);
+      for (const maximize of [false, true]) {
+        const a = linearSumAssignment(tall, nRows, nCols, { maximize });
+        expectValidAssignment(a, nRows, nCols);
+        expect(pairs(a, false)).toEqual(pairs(linearSumAssignment(wide, nCols, nRows, { maximize }), true));
+      }
+      const bad = tall.slice();
+      bad[7 * nCols + 3] = NaN;
+      expect(() => linearSumAssignment(bad, nRows, nCols)).toThrow('NaN at (7, 3)');
+    });
+  }
 });
 
 describe('linearSumAssignment: large and tiny magnitudes', () => {
@@ -560,6 +628,15 @@ describe('linearSumAssignment: errors and degenerate shapes', () => {
       'contains -Infinity at (1, 1)',
     );
     expect(() => linearSumAssignment(new Float64Array([NaN]), 1, 1, { maximize: true })).toThrow('NaN at (0, 0)');
+  });
+
+  it('reports invalid entries before infeasibility, like SciPy', () => {
+    const I = Infinity;
+    // Row 0 is all forbidden (infeasible) and the NaN sits in a row the solver never reaches.
+    expect(() => linearSumAssignment(new Float64Array([I, I, I, 1, 2, 3, 4, NaN, 6]), 3, 3)).toThrow('NaN at (2, 1)');
+    expect(() => linearSumAssignment(new Float64Array([I, I, 1, -Infinity, 2, 3]), 3, 2)).toThrow(
+      '-Infinity at (1, 1)',
+    );
   });
 
   it('rejects a wrong length, naming both numbers', () => {

@@ -20,12 +20,14 @@ function fmix32(h: number): number {
 }
 
 /**
- * A 32-bit seed for item `k` of the stream `seed` (both taken modulo 2^32).
+ * A 32-bit seed for item `k` (an integer in [0, 2^53)) of the stream `seed` (taken modulo 2^32).
  * @example const rng = mulberry32(hashSeed(42, 7)); // image 7 of stream 42
  */
 export function hashSeed(seed: number, k: number): number {
   const a = fmix32((seed >>> 0) ^ 0x9e3779b9);
-  return fmix32((a + Math.imul(k >>> 0, 0x9e3779b9) + 0x632be5ab) >>> 0);
+  const h = fmix32((a + Math.imul(k >>> 0, 0x9e3779b9) + 0x632be5ab) >>> 0);
+  const hi = Math.floor(k / 4294967296) >>> 0; // k ≥ 2^32 (up to 2^53) still gets its own seed
+  return hi === 0 ? h : fmix32((h ^ fmix32((hi + 0x7f4a7c15) >>> 0)) >>> 0);
 }
 
 /**

@@ -33,7 +33,7 @@
  *    counts as matched (as in pycocotools). Annotations with the same id collapse to the last one, as in
  *    `COCO.loadAnns`.
  * Differences: an empty detection list gives zeros where gt exists (pycocotools' `loadRes` raises);
- * means are summed left to right (numpy sums pairwise, so the last bit can differ).
+ * means use numpy's pairwise summation (bit-exact with numpy 2; numpy 1.x chunks long arrays, last bit).
  *
  * @example
  *   const r = cocoEvaluate(gtJson, results);   // results: [{ image_id, category_id, bbox, score }, …]
@@ -126,6 +126,30 @@ interface EvalImg {
   dtIgnore: Uint8Array;
   /** [G]. */
   gtIgnore: Uint8Array;
+}
+
+/**
+ * numpy's pairwise summation (`pairwise_sum` in loops_utils.h: blocks of 128 summed 8-way unrolled), so
+ * that `np.mean` — and with it every summary number — is reproduced to the bit (numpy ≥ 2; numpy 1.x
+ * additionally cuts arrays longer than 8192 into buffer-sized chunks, which can change the last bit).
+ */
+function pairwiseSum(a: number[], lo: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[lo + i];
+    return res;
+  }
+  if (n <= 128) {
+    const r = a.slice(lo, lo + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[lo + i + j];
+    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) res += a[lo + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum(a, lo, n2) + pairwiseSum(a, lo + n2, n - n2);
 }
 
 /** maskApi.c bbIou for one pair: IoU, or intersection / det area against a crowd gt. */
@@ -342,23 +366,24 @@ export function cocoEvaluate(groundTruth: CocoGroundTruth, detections: CocoDetec
     const m = maxDets.indexOf(maxDet);
     const ts = iouThr === null ? iouThrs.map((_, t) => t) : iouThrs.flatMap((v, t) => (v === iouThr ? [t] : []));
     const ks = kOnly === null ? catIds.map((_, k) => k) : [kOnly];
-    let sum = 0;
-    let n = 0;
     if (m < 0) return -1;
+    const vals: number[] = []; // s[s > -1], in numpy's C order (t, r, k) or (t, k)
     for (const t of ts) {
-      for (const k of ks) {
-        if (ap) {
-          for (let r = 0; r < R; r++) {
+      if (ap) {
+        for (let r = 0; r < R; r++) {
+          for (const k of ks) {
             const v = precision[pIdx(t, r, k, a, m)];
-            if (v > -1) { sum += v; n++; }
+            if (v > -1) vals.push(v);
           }
-        } else {
+        }
+      } else {
+        for (const k of ks) {
           const v = recall[rIdx(t, k, a, m)];
-          if (v > -1) { sum += v; n++; }
+          if (v > -1) vals.push(v);
         }
       }
     }
-    return n === 0 ? -1 : sum / n;
+    return vals.length === 0 ? -1 : pairwiseSum(vals, 0, vals.length) / vals.length;
   };
   const statsFor = (kOnly: number | null): CocoStats => ({
     AP: summarize(true, null, 'all', maxDets[2], kOnly),

@@ -1,0 +1,56 @@
+/**
+ * clipGradNorm: PyTorch's clip_grad_norm_ (L2) without reading anything back. The global norm
+ * √(Σ over all gradients of Σg²) is reduced on the GPU into one buffer (kernels/wgsl/clip.wgsl.ts:
+ * per-gradient partial sums of squares into disjoint slots of one buffer, one final reduce), and
+ * every gradient is scaled in place by min(1, maxNorm / (norm + 1e-6)) by a kernel that reads that
+ * buffer. 2·(gradients) + 1 dispatches, no sync point.
+ * @example
+ * const norm = clipGradNorm(model.parameters(), 1.0); // a scalar Tensor; read it only when logging
+ */
+import { Tensor } from '../tensor.ts';
+import { EngineError, ShapeError, fmtShape } from '../errors.ts';
+import type { Storage } from '../storage.ts';
+import { rt } from '../runtime.ts';
+import { Params } from '../params.ts';
+import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
+import { CLIP_CHUNK, sumsqKernel, normKernel, scaleKernel } from '../kernels/wgsl/clip.wgsl.ts';
+import { buf } from '../ops/run.ts';
+import { full } from '../ops/creation.ts';
+
+/**
+ * Scales the gradients of `params` (those that have one) so that their global L2 norm is at most
+ * `maxNorm`, in place; returns the norm before clipping as a rank-0 f32 tensor (the caller owns it).
+ */
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor {
+  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new EngineError(`clipGradNorm: maxNorm must be a finite number ≥ 0, got ${maxNorm}`);
+  const grads: Tensor[] = [];
+  for (const p of params) {
+    const g = p.grad;
+    if (!g || g.disposed) continue;
+    if (g.dtype !== 'f32') throw new ShapeError(`clipGradNorm: gradient of dtype ${g.dtype}${fmtShape(g.shape)}; expected f32`);
+    if (g.size > 0) grads.push(g);
+  }
+  if (grads.length === 0) return full([], 0);
+  const r = rt();
+  const slots = grads.map((g) => Math.ceil(g.size / CLIP_CHUNK));
+  const total = slots.reduce((a, b) => a + b, 0);
+  const partials = Tensor.empty([total], 'f32', 'clipGradNorm');
+  let slot = 0;
+  grads.forEach((g, i) => {
+    r.dispatch(sumsqKernel(), new Params().u32(g.size, slot, CLIP_CHUNK).bytes(), [buf('clipGradNorm', g), buf('clipGradNorm', partials)], gridRows(slots[i]));
+    slot += slots[i];
+  });
+  const norm = Tensor.empty([], 'f32', 'clipGradNorm');
+  r.dispatch(normKernel(), new Params().u32(total).bytes(), [buf('clipGradNorm', partials), buf('clipGradNorm', norm)], [1]);
+  partials.dispose();
+  // Gradients that share storage (autograd may hand one tensor to two parameters) are scaled once.
+  const scaled = new Set<Storage>();
+  for (const g of grads) {
+    const s = g.storageFor('clipGradNorm');
+    if (scaled.has(s)) continue;
+    scaled.add(s);
+    r.dispatch(scaleKernel(), new Params().u32(g.size).f32(maxNorm).bytes(), [buf('clipGradNorm', norm), buf('clipGradNorm', g)], grid1d(g.size));
+    g.version++;
+  }
+  return norm;
+}

@@ -1,0 +1,40 @@
+/**
+ * Layer norm against the reference and against a second oracle composed from primitives, on row
+ * lengths that take the per-row-thread kernel (≤ 256) and the workgroup kernel (> 256).
+ * Tolerance: Welford's mean/variance in f32 are within a few ulp·√d of exact for these inputs, then
+ * one subtraction, rsqrt and two multiply-adds: rtol 1e-5 with atol 1e-5 for outputs near 0.
+ */
+import { describe, it } from 'vitest';
+import { layerNorm, grad, scope } from '../../engine/index.ts';
+import * as R from '../../engine/reference/index.ts';
+import { useEngine, randomPair, expectTensor, expectClose } from './util.ts';
+
+useEngine();
+
+describe('layerNorm', () => {
+  const cases: number[][] = [[1, 1], [3, 5], [17, 64], [7, 192], [5, 256], [4, 257], [3, 1000], [2, 3, 31]];
+  it.each(cases.map((s) => [JSON.stringify(s), s] as const))('%s', async (_n, shape) => {
+    const d = shape[shape.length - 1];
+    const X = randomPair(shape, 1, -3, 5), W = randomPair([d], 2, 0.5, 1.5), B = randomPair([d], 3);
+    await expectTensor(layerNorm(X.t, W.t, B.t, 1e-5), R.layerNorm(X.r, W.r, B.r, 1e-5), { atol: 1e-5, rtol: 1e-5 }, 'affine');
+    await expectTensor(layerNorm(X.t, null, null, 1e-6), R.layerNorm(X.r, null, null, 1e-6), { atol: 1e-5, rtol: 1e-5 }, 'plain');
+    // second oracle: (x − mean)·rsqrt(var + eps)·w + b from GPU primitives
+    const prim = scope(() => {
+      const m = X.t.mean(-1, true);
+      return X.t.sub(m).mul(X.t.variance(-1, true).add(1e-5).rsqrt()).mul(W.t).add(B.t);
+    });
+    expectClose(await layerNorm(X.t, W.t, B.t, 1e-5).data(), await prim.data(), { atol: 2e-5, rtol: 2e-5 }, 'vs primitives');
+  });
+
+  it('the fused backward matches the gradient of the composed primitives', async () => {
+    for (const d of [64, 300]) {
+      const X = randomPair([6, d], 4), W = randomPair([d], 5, 0.5, 1.5), B = randomPair([d], 6), G = randomPair([6, d], 7);
+      const fused = grad((x, w, b) => layerNorm(x, w, b, 1e-5).mul(G.t).sum())(X.t, W.t, B.t);
+      const composed = grad((x, w, b) => {
+        const m = x.mean(-1, true);
+        return x.sub(m).mul(x.variance(-1, true).add(1e-5).rsqrt()).mul(w).add(b).mul(G.t).sum();
+      })(X.t, W.t, B.t);
+      for (let i = 0; i < 3; i++) expectClose(await fused[i].data(), await composed[i].data(), { atol: 1e-4, rtol: 1e-4 }, `grad ${i} d=${d}`);
+    }
+  });
+});
