@@ -23,6 +23,8 @@ export interface MemoryInfo {
   peakBytes: number;
   /** Bytes kept in the pool for reuse. */
   pooledBytes: number;
+  /** Bytes of engine-owned constants (cached scalar operands, at most 512), not in liveBytes. */
+  constantBytes: number;
 }
 
 export function sizeClass(bytes: number): number {

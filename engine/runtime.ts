@@ -63,6 +63,8 @@ export class Runtime {
   /** Increments at every submit; a buffer used in the open encoder carries the current epoch. */
   epoch = 0;
   liveTensors = 0;
+  /** GPU bytes of engine-owned constants (cached scalar operands), not part of memory().liveBytes. */
+  constantBytes = 0;
   maxDispatchesPerSubmit: number;
 
   private encoder: GPUCommandEncoder | null = null;
@@ -79,6 +81,13 @@ export class Runtime {
   private assertMessages: string[] = ['']; // code 0 = no error
   /** Keeps dawn.node's instance reachable while the device lives. */
   instance: unknown;
+  /** Optional hook (bench/harness.ts): timestamp writes for each compute pass opened while set. */
+  passTimestamps: (() => GPUComputePassTimestampWrites | undefined) | null = null;
+  /** Optional hook (bench/kernel-cli.ts): replaces a kernel at dispatch, keeping the op's params, buffers and grid. */
+  kernelOverride: ((spec: KernelSpec, groups: readonly number[]) => KernelSpec | undefined) | null = null;
+  /** Profiling (tools/profile-step.ts): each dispatch in a pass of its own, reported by key. */
+  passPerDispatch = false;
+  onDispatchRecorded: ((key: string) => void) | null = null;
   private disposed = false;
 
   constructor(readonly device: GPUDevice, adapter: AdapterInfoSummary, instance: unknown, opts: InitOptions) {
@@ -136,7 +145,7 @@ export class Runtime {
   }
 
   memory(): MemoryInfo {
-    return { tensors: this.liveTensors, liveBytes: this.pool.liveBytes, peakBytes: this.pool.peakBytes, pooledBytes: this.pool.pooledBytes };
+    return { tensors: this.liveTensors, liveBytes: this.pool.liveBytes, peakBytes: this.pool.peakBytes, pooledBytes: this.pool.pooledBytes, constantBytes: this.constantBytes };
   }
 
   checkLost(): void {
@@ -206,6 +215,7 @@ export class Runtime {
   dispatch(spec: KernelSpec, params: ArrayBuffer | ArrayBufferView, buffers: PooledBuffer[], groups: readonly [number, number?, number?]): void {
     this.checkLost();
     const [x, y = 1, z = 1] = groups;
+    spec = this.kernelOverride?.(spec, [x, y, z]) ?? spec;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new EngineError(`${spec.key}: dispatch of [${x},${y},${z}] workgroups exceeds the adapter's ${max} per dimension`);
@@ -226,6 +236,7 @@ export class Runtime {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.passPerDispatch) { pass.end(); this.pass = null; this.onDispatchRecorded?.(spec.key); }
     this.inEncoder++;
     this.dispatches++;
     if (DEBUG >= 1) console.log(`[engine] dispatch ${spec.key} [${x},${y},${z}]`);
@@ -233,7 +244,10 @@ export class Runtime {
 
   private openPass(): GPUComputePassEncoder {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: `batch ${this.epoch}` });
-    if (!this.pass) this.pass = this.encoder.beginComputePass({ label: `batch ${this.epoch}` });
+    if (!this.pass) {
+      const timestampWrites = this.passTimestamps?.();
+      this.pass = this.encoder.beginComputePass(timestampWrites ? { label: `batch ${this.epoch}`, timestampWrites } : { label: `batch ${this.epoch}` });
+    }
     return this.pass;
   }
 

@@ -7,6 +7,8 @@ import { rt } from './runtime.ts';
 
 export class Storage {
   refs = 1;
+  /** The pool of the engine that made the buffer: after a re-init, an old tensor's buffer must not enter the new pool. */
+  private readonly pool = rt().pool;
   constructor(readonly pb: PooledBuffer, readonly byteLength: number) {}
 
   retain(): this {
@@ -15,6 +17,6 @@ export class Storage {
   }
 
   release(): void {
-    if (--this.refs === 0) rt().pool.release(this.pb);
+    if (--this.refs === 0) this.pool.release(this.pb);
   }
 }

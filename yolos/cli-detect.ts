@@ -8,7 +8,7 @@ import { parseConfig, presets, type YolosConfig } from './config.ts';
 import { decodeImage, encodePng } from './image-io.ts';
 import { detect, defaultResize } from './detect.ts';
 import { drawDetections } from './draw.ts';
-import { UsageError } from './cli.ts';
+import { UsageError } from './cli-usage.ts';
 
 export const DETECT_HELP = `usage: yolos detect <images...> --weights model.safetensors [options]
 

@@ -7,7 +7,7 @@ import { makeSources, labelMap } from './train/data.ts';
 import { evaluate } from './train/evaluate.ts';
 import { formatCocoStats } from './eval/coco-eval.ts';
 import { loadModel } from './cli-detect.ts';
-import { UsageError } from './cli.ts';
+import { UsageError } from './cli-usage.ts';
 
 export const TRAIN_HELP = `usage: yolos train --data shapes|<coco-dir> --model nano16|tiny|small|small-dwr|base [options]
 

@@ -3,8 +3,7 @@
  * one-line reason and exit with code 2; runtime failures print a message and exit with code 1.
  */
 import { runDetect, DETECT_HELP } from './cli-detect.ts';
-
-export class UsageError extends Error {}
+import { UsageError } from './cli-usage.ts';
 
 const HELP = `usage: yolos <command> [options]
 
@@ -27,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command '${cmd}' (expected detect, train or eval; see yolos --help)`);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`yolos ${cmd}: ${(e as Error).message}`);
+      console.error(`yolos ${cmd}: ${(e as Error).message.split('\n')[0].trim()}`);
       return 2;
     }
     console.error(`yolos ${cmd}: ${(e as Error).message}`);

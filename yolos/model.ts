@@ -28,9 +28,12 @@ function attend(q: Tensor, k: Tensor, v: Tensor): Tensor {
   return q.matmul(k, { transposeB: true }).mul(1 / Math.sqrt(d)).softmax(-1).matmul(v);
 }
 
-/** x·Wᵀ + b with W stored [out, in] like torch.nn.Linear. */
-function linear(x: Tensor, w: Tensor, b: Tensor): Tensor {
-  return x.matmul(w, { transposeB: true }).add(b);
+/**
+ * act(x·Wᵀ + b) + residual with W stored [out, in] like torch.nn.Linear — one matmul kernel with a
+ * fused epilogue (bias, GELU/ReLU, residual add).
+ */
+function linear(x: Tensor, w: Tensor, b: Tensor, epilogue: { activation?: 'gelu' | 'relu'; residual?: Tensor } = {}): Tensor {
+  return x.matmul(w, { transposeB: true, bias: b, ...epilogue });
 }
 
 export class Yolos {
@@ -150,11 +153,11 @@ export class Yolos {
       const k = heads(linear(a, l('attention.attention.key.weight'), l('attention.attention.key.bias')));
       const v = heads(linear(a, l('attention.attention.value.weight'), l('attention.attention.value.bias')));
       const o = attend(q, k, v).permute([0, 2, 1, 3]).reshape([B, L, D]); // [B, L, D]
-      x = x.add(linear(o, l('attention.output.dense.weight'), l('attention.output.dense.bias')));
+      x = linear(o, l('attention.output.dense.weight'), l('attention.output.dense.bias'), { residual: x });
       // x = x + MLP(LN2(x)), exact GELU
       const m = x.layerNorm(l('layernorm_after.weight'), l('layernorm_after.bias'), c.layer_norm_eps);
-      const hid = linear(m, l('intermediate.dense.weight'), l('intermediate.dense.bias')).gelu(); // [B, L, 4D]
-      x = x.add(linear(hid, l('output.dense.weight'), l('output.dense.bias')));
+      const hid = linear(m, l('intermediate.dense.weight'), l('intermediate.dense.bias'), { activation: 'gelu' }); // [B, L, 4D]
+      x = linear(hid, l('output.dense.weight'), l('output.dense.bias'), { residual: x });
       // Type-I position embeddings before every later block
       if (mid && i < c.num_hidden_layers - 1) {
         const table = mid.slice([i], [i + 1]).reshape([1, mid.shape[2], D]);
@@ -167,7 +170,7 @@ export class Yolos {
     // Two 3-layer MLP heads (ReLU between layers).
     const mlp = (head: string) => {
       const w = (j: number, s: string) => this.p(`${head}.layers.${j}.${s}`);
-      const y = linear(linear(tokens, w(0, 'weight'), w(0, 'bias')).relu(), w(1, 'weight'), w(1, 'bias')).relu();
+      const y = linear(linear(tokens, w(0, 'weight'), w(0, 'bias'), { activation: 'relu' }), w(1, 'weight'), w(1, 'bias'), { activation: 'relu' });
       return linear(y, w(2, 'weight'), w(2, 'bias'));
     };
     return { logits: mlp('class_labels_classifier'), boxes: mlp('bbox_predictor').sigmoid() };

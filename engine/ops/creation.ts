@@ -1,7 +1,7 @@
 /** Creating tensors: from host data, constants, ranges and the seeded GPU random generator. */
 import { Tensor, type NestedArray } from '../tensor.ts';
 import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
-import { type DType, type AnyTypedArray, allocTypedArray, dtypeOfArray } from '../dtype.ts';
+import { type DType, type AnyTypedArray, allocTypedArray, dtypeOfArray, f32ArrayToF16Bits, requireF16 } from '../dtype.ts';
 import { checkShape, sizeOf, type Shape } from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
@@ -10,14 +10,16 @@ import { randomKernel, type RandomKind } from '../kernels/wgsl/philox.wgsl.ts';
 import { seedKey } from '../reference/random.ts';
 import { buf } from './run.ts';
 import { fillRaw, arangeRaw } from './movement.ts';
+import { cast } from './elementwise.ts';
 
 export interface CreateOptions {
   dtype?: DType;
   requiresGrad?: boolean;
 }
 
-function checkDtype(op: string, dtype: string): asserts dtype is DType {
-  if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'u32') throw new DTypeError(`${op}: unknown dtype '${dtype}' (expected f32, i32 or u32)`);
+function checkDtype(op: string, dtype: string, f16 = false): asserts dtype is DType {
+  if (f16 && dtype === 'f16') return requireF16(op);
+  if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'u32') throw new DTypeError(`${op}: unknown dtype '${dtype}' (expected f32, i32${f16 ? ', u32 or f16' : ' or u32'})`);
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -49,8 +51,8 @@ export function tensor(data: AnyTypedArray | NestedArray, shape?: Shape, opts: C
   let s: number[];
   let dtype: DType;
   if (ArrayBuffer.isView(data)) {
-    if (!(data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint32Array)) {
-      throw new DTypeError(`tensor: unsupported typed array ${(data as object).constructor.name} (use Float32Array, Int32Array or Uint32Array)`);
+    if (!(data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint32Array || data instanceof Uint16Array)) {
+      throw new DTypeError(`tensor: unsupported typed array ${(data as object).constructor.name} (use Float32Array, Int32Array, Uint32Array, or Uint16Array of f16 bits)`);
     }
     flat = data;
     s = shape ? [...shape] : [data.length];
@@ -69,11 +71,12 @@ export function tensor(data: AnyTypedArray | NestedArray, shape?: Shape, opts: C
   } else {
     throw new DTypeError(`tensor: cannot make a tensor from ${typeof data}`);
   }
-  checkDtype('tensor', dtype);
+  checkDtype('tensor', dtype, true);
   checkShape('tensor', s);
   if (sizeOf(s) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmtShape(s)} (${sizeOf(s)} elements)`);
   let typed: AnyTypedArray;
   if (ArrayBuffer.isView(flat) && dtypeOfArray(flat) === dtype) typed = flat;
+  else if (dtype === 'f16') typed = f32ArrayToF16Bits(flat); // values → f16 bits, round to nearest even
   else { typed = allocTypedArray(dtype, flat.length); typed.set(flat as ArrayLike<number>); }
   const t = Tensor.fromTyped(typed, s, dtype);
   if (opts.requiresGrad) requireFloatGrad('tensor', t);
@@ -99,8 +102,14 @@ function shapeArg(op: string, shape: Shape): number[] {
 /** @example full([2, 3], 7) */
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   const dtype = opts.dtype ?? 'f32';
-  checkDtype('full', dtype);
-  if (dtype !== 'f32' && !Number.isInteger(value)) throw new DTypeError(`full: ${value} is not an integer for dtype ${dtype}`);
+  checkDtype('full', dtype, true);
+  if (dtype !== 'f32' && dtype !== 'f16' && !Number.isInteger(value)) throw new DTypeError(`full: ${value} is not an integer for dtype ${dtype}`);
+  if (dtype === 'f16') { // filled in f32, then rounded to f16 by the cast kernel
+    const f = fillRaw(shapeArg('full', shape), value, 'f32');
+    const h = cast(f, 'f16');
+    f.dispose();
+    return made('full', h, opts);
+  }
   return made('full', fillRaw(shapeArg('full', shape), value, dtype), opts);
 }
 export const zeros = (shape: Shape, opts: CreateOptions = {}) => full(shape, 0, opts);

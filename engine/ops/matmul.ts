@@ -1,78 +1,192 @@
 /**
  * Batched matrix product with NumPy matmul semantics (1-D operands, broadcast batch dimensions),
- * either operand transposed without a copy.
+ * either operand transposed without a copy, f32 or f16 operands (f32 accumulation), and a fused
+ * epilogue act(a·b + bias) + residual — all differentiable.
+ *
+ * Kernel choice (see kernels/wgsl/matmul.wgsl.ts for the variants and their measurements):
+ * software adapters (lavapipe, SwiftShader) take the barrier-free `register` kernel, whose
+ * per-invocation tile depends on the shape; hardware GPUs take the `shared` (workgroup-memory tiled)
+ * kernel. `YOLOS_MATMUL=register4x4|register8x4|shared` (Node) or `{ variant }` forces one.
  */
 import { Tensor } from '../tensor.ts';
-import { ShapeError, fmtShape } from '../errors.ts';
-import { broadcastShapes, broadcastStrides, collapseDims, sizeOf } from '../shape.ts';
+import { DTypeError, EngineError, ShapeError, fmtShape } from '../errors.ts';
+import { broadcastShapes, broadcastStrides, collapseDims, sameShape, sizeOf } from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
-import { matmulKernel } from '../kernels/wgsl/matmul.wgsl.ts';
-import { buf, checkTensor, checkFloat } from './run.ts';
+import { requireF16 } from '../dtype.ts';
+import { matmulKernel, SHARED_TILE, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
+import { buf, checkTensor } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 import { reshape } from './movement.ts';
+
+/** The kernels one can force: register tiles (rows×cols of C per invocation) or the shared-memory one. */
+export type MatmulVariant = 'register4x4' | 'register8x4' | 'shared';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['register4x4', 'register8x4', 'shared'];
+
+/** Per-invocation tile and workgroup of each register variant (workgroup: x along N, y along M). */
+const REGISTER_TILES = {
+  register4x4: { tm: 4, tn: 4, wx: 8, wy: 8 }, // 32×32 per workgroup: small or thin products
+  register8x4: { tm: 8, tn: 4, wx: 16, wy: 8 }, // 64×64 per workgroup: the fastest on lavapipe and SwiftShader
+} as const;
 
 export interface MatmulOptions {
   /** Use Aᵀ: `a` is [..., K, M]. */
   transposeA?: boolean;
   /** Use Bᵀ: `b` is [..., N, K]. */
   transposeB?: boolean;
+  /** Added to every row before the activation: shape [N], f32 or f16. */
+  bias?: Tensor;
+  /** Applied after the bias (exact erf GELU, or ReLU). */
+  activation?: 'gelu' | 'relu';
+  /** Added after the activation: exactly the output's shape [..., M, N], f32 or f16. */
+  residual?: Tensor;
+  /** Dtype of the result (default f32; f16 needs 'shader-f16' and is not differentiable). */
+  outDtype?: 'f32' | 'f16';
+  /** Forces a kernel (tests, benchmarks); default 'auto' picks per adapter and shape. */
+  variant?: 'auto' | MatmulVariant;
 }
 
 /**
- * `a @ b`. a: [..., M, K] (or [..., K, M] with transposeA), b: [..., K, N] (or [..., N, K]).
- * @example a.matmul(w, { transposeB: true }) // x·Wᵀ with W stored [out, in]
+ * `act(a @ b + bias) + residual`. a: [..., M, K] (or [..., K, M] with transposeA), b: [..., K, N]
+ * (or [..., N, K] with transposeB); the epilogue options are optional and fused into the kernel.
+ * @example a.matmul(w, { transposeB: true })                                   // x·Wᵀ, W stored [out, in]
+ * @example matmul(x, w1, { transposeB: true, bias: b1, activation: 'gelu' })  // an MLP's first layer
+ * @example matmul(h, w2, { transposeB: true, bias: b2, residual: x })         // its second, plus the residual
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   checkTensor('matmul', a, 'a');
   checkTensor('matmul', b, 'b');
-  checkFloat('matmul', a, 'a');
-  checkFloat('matmul', b, 'b');
   if (a.rank === 0 || b.rank === 0) throw new ShapeError(`matmul: operands must have rank ≥ 1, got a=${fmtShape(a.shape)} b=${fmtShape(b.shape)}`);
-  if (a.rank === 1 || b.rank === 1) {
-    // NumPy: a 1-D a is a row [1, K], a 1-D b a column [K, 1]; the added axis is removed after.
-    const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]]) : a;
-    const b2 = b.rank === 1 ? reshape(b, [b.shape[0], 1]) : b;
-    const o = opts.transposeA && a.rank === 1 ? { ...opts, transposeA: false } : opts.transposeB && b.rank === 1 ? { ...opts, transposeB: false } : opts;
-    const c = matmul2(a2, b2, o);
-    const shape = [...c.shape];
-    if (b.rank === 1) shape.splice(shape.length - 1, 1);
-    if (a.rank === 1) shape.splice(shape.length - (b.rank === 1 ? 1 : 2), 1);
-    const out = reshape(c, shape);
-    for (const t of [a2, b2, c]) if (t !== a && t !== b) t.dispose();
-    return out;
+  if (a.rank > 1 && b.rank > 1) return matmul2(a, b, opts);
+  // NumPy: a 1-D a is a row [1, K], a 1-D b a column [K, 1]; the added axis is removed after.
+  const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]]) : a;
+  const b2 = b.rank === 1 ? reshape(b, [b.shape[0], 1]) : b;
+  const o = { ...opts };
+  if (a.rank === 1) o.transposeA = false;
+  if (b.rank === 1) o.transposeB = false;
+  let r2: Tensor | undefined;
+  if (opts.residual) {
+    checkTensor('matmul', opts.residual, 'residual');
+    const { batch, M, N } = productShape(a2, b2, !!o.transposeA, !!o.transposeB);
+    const want = squeezeOut([...batch, M, N], a.rank === 1, b.rank === 1);
+    if (!sameShape(opts.residual.shape, want)) {
+      throw new ShapeError(`matmul: residual ${fmtShape(opts.residual.shape)} must have the output's shape ${fmtShape(want)} (a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`);
+    }
+    o.residual = r2 = reshape(opts.residual, [...batch, M, N]);
   }
-  return matmul2(a, b, opts);
+  const c = matmul2(a2, b2, o);
+  const out = reshape(c, squeezeOut(c.shape, a.rank === 1, b.rank === 1));
+  for (const t of [a2, b2, c, r2]) if (t && t !== a && t !== b && t !== opts.residual) t.dispose();
+  return out;
 }
 
-function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
-  const tA = !!opts.transposeA, tB = !!opts.transposeB;
+/** The output shape without the axes a 1-D operand added. */
+function squeezeOut(shape: readonly number[], aVec: boolean, bVec: boolean): number[] {
+  const s = [...shape];
+  if (bVec) s.splice(s.length - 1, 1);
+  if (aVec) s.splice(s.length - (bVec ? 1 : 2), 1);
+  return s;
+}
+
+function productShape(a: Tensor, b: Tensor, tA: boolean, tB: boolean) {
   const [M, Ka] = tA ? [a.shape[a.rank - 1], a.shape[a.rank - 2]] : [a.shape[a.rank - 2], a.shape[a.rank - 1]];
   const [Kb, N] = tB ? [b.shape[b.rank - 1], b.shape[b.rank - 2]] : [b.shape[b.rank - 2], b.shape[b.rank - 1]];
   if (Ka !== Kb) {
     throw new ShapeError(`matmul: inner dimensions differ: a=${fmtShape(a.shape)}${tA ? 'ᵀ' : ''} b=${fmtShape(b.shape)}${tB ? 'ᵀ' : ''} (${Ka} vs ${Kb})`);
   }
-  const K = Ka;
   const batch = broadcastShapes('matmul (batch dimensions)', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const out = Tensor.empty([...batch, M, N], 'f32', 'matmul');
+  return { M, N, K: Ka, batch };
+}
+
+function storeType(what: string, t: Tensor): StoreType {
+  if (t.dtype === 'f32') return 'f32';
+  if (t.dtype === 'f16') { requireF16('matmul'); return 'f16'; }
+  throw new DTypeError(`matmul: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)} (f16 too, where the adapter has 'shader-f16'); cast it with .cast('f32')`);
+}
+
+/** The kernel for a shape on this adapter (`forced` from the options or YOLOS_MATMUL). */
+export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant): MatmulVariant {
+  const env = typeof process !== 'undefined' ? process.env?.YOLOS_MATMUL : undefined;
+  const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;
+  if (want) {
+    if (!(MATMUL_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`matmul: unknown variant '${want}' (expected auto or ${MATMUL_VARIANTS.join(', ')})`);
+    return want as MatmulVariant;
+  }
+  if (!rt().adapter.isSoftware) return 'shared';
+  // Software rasterisers: barrier-free; an 8-row tile only where M has the rows to fill it.
+  return M >= 64 && N >= 16 ? 'register8x4' : 'register4x4';
+}
+
+function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
+  const tA = !!opts.transposeA, tB = !!opts.transposeB;
+  const typeA = storeType('a', a), typeB = storeType('b', b);
+  const { M, N, K, batch } = productShape(a, b, tA, tB);
+  const outShape = [...batch, M, N];
+  const { bias, residual } = opts;
+  const act: MatmulActivation = opts.activation ?? 'none';
+  if (act !== 'none' && act !== 'gelu' && act !== 'relu') throw new ShapeError(`matmul: unknown activation '${act as string}' (expected gelu or relu)`);
+  if (bias) {
+    checkTensor('matmul', bias, 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== N) throw new ShapeError(`matmul: bias ${fmtShape(bias.shape)} must have shape [${N}] (N of a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`);
+  }
+  if (residual) {
+    checkTensor('matmul', residual, 'residual');
+    if (!sameShape(residual.shape, outShape)) throw new ShapeError(`matmul: residual ${fmtShape(residual.shape)} must have the output's shape ${fmtShape(outShape)} (a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`);
+  }
+  const typeC: StoreType = opts.outDtype ?? 'f32';
+  if (typeC !== 'f32' && typeC !== 'f16') throw new DTypeError(`matmul: outDtype must be f32 or f16, got ${typeC as string}`);
+  if (typeC === 'f16') requireF16('matmul');
+  const grads = needsGrad(a, b, bias, residual);
+  if (grads && typeC === 'f16') throw new DTypeError(`matmul: an f16 result is not differentiable; use outDtype 'f32' when an input requires a gradient`);
+  // The activation's backward needs the pre-activation z = a·b + bias: the kernel writes it too.
+  const savePre = act !== 'none' && needsGrad(a, b, bias);
+
+  const out = Tensor.empty(outShape, typeC, 'matmul');
+  const pre = savePre ? Tensor.empty(outShape, 'f32', 'matmul.preActivation') : null;
   const nb = sizeOf(batch);
   if (out.size > 0) {
     const c = collapseDims(batch, [broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * M * K), broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * K * N)]);
     if (c.shape.length > 4) throw new ShapeError(`matmul: more than 4 independent batch dimensions in ${fmtShape(batch)}`);
-    const pad = (v: number[], fill: number) => [...new Array(4 - v.length).fill(fill), ...v];
     if (nb > 65535) throw new ShapeError(`matmul: ${nb} batches exceed 65535`);
+    const pad = (v: number[], fill: number) => [...new Array(4 - v.length).fill(fill), ...v];
     const p = new Params().u32(M, N, K, nb, tA ? 1 : K, tA ? M : 1, tB ? 1 : N, tB ? K : 1)
       .vec4Array(pad(c.shape, 1)).vec4Array(pad(c.strides[0], 0)).vec4Array(pad(c.strides[1], 0));
-    rt().dispatch(matmulKernel(), p.bytes(), [buf('matmul', a), buf('matmul', b), buf('matmul', out)], [Math.ceil(N / 32), Math.ceil(M / 32), nb]);
+    const variant = chooseVariant(M, N, opts.variant);
+    const common = { tA, tB, typeA, typeB, typeC, bias: bias ? storeType('bias', bias) : null, residual: residual ? storeType('residual', residual) : null, act, savePre };
+    let cfg: MatmulKernelConfig;
+    let groups: [number, number, number];
+    if (variant === 'shared') {
+      cfg = { ...common, variant: 'shared', tm: 4, tn: 4, wx: 16, wy: 16, vecA: false, vecB: false, vecC: false };
+      groups = [Math.ceil(N / SHARED_TILE), Math.ceil(M / SHARED_TILE), nb];
+    } else {
+      const t = REGISTER_TILES[variant];
+      cfg = { ...common, variant: 'register', ...t, vecA: tA ? M % 4 === 0 : K % 4 === 0, vecB: tB ? K % 4 === 0 : N % 4 === 0, vecC: N % 4 === 0 };
+      groups = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
+    }
+    const bufs = [buf('matmul', a), buf('matmul', b)];
+    if (bias) bufs.push(buf('matmul', bias));
+    if (residual) bufs.push(buf('matmul', residual));
+    bufs.push(buf('matmul', out));
+    if (pre) bufs.push(buf('matmul', pre));
+    rt().dispatch(matmulKernel(cfg), p.bytes(), bufs, groups);
   }
-  if (needsGrad(a, b)) {
-    record('matmul', [a, b], out, (g, [sa, sb]) => {
-      // C = op(A)·op(B): d op(A) = G·op(B)ᵀ, d op(B) = op(A)ᵀ·G, transposed back where the operand was.
-      const ga = tA ? matmul(sb, g, { transposeA: tB, transposeB: true }) : matmul(g, sb, { transposeB: !tB });
-      const gb = tB ? matmul(g, sa, { transposeA: true, transposeB: tA }) : matmul(sa, g, { transposeA: !tA });
-      return [sumToShape(ga, sa.shape), sumToShape(gb, sb.shape)];
-    }, [a, b]);
+  if (grads) {
+    const inputs = [a, b, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+    const need = { a: a.requiresGrad, b: b.requiresGrad, bias: !!bias?.requiresGrad, residual: !!residual?.requiresGrad };
+    const variant = opts.variant;
+    record('matmul', inputs, out, (g, [sa, sb, z]) => {
+      // y = act(z) + r, z = op(A)·op(B) + bias: dz = g ⊙ act'(z), dr = g, dbias = Σ_rows dz.
+      const dz = act === 'relu' ? g.mul(z.gt(0)) : act === 'gelu' ? g.mul(z.geluGrad()) : g;
+      // d op(A) = dz·op(B)ᵀ, d op(B) = op(A)ᵀ·dz, transposed back where the operand was (same kernels).
+      const ga = !need.a ? null : tA ? matmul(sb, dz, { transposeA: tB, transposeB: true, variant }) : matmul(dz, sb, { transposeB: !tB, variant });
+      const gb = !need.b ? null : tB ? matmul(dz, sa, { transposeA: true, transposeB: tA, variant }) : matmul(sa, dz, { transposeA: !tA, variant });
+      const grads: (Tensor | null)[] = [ga && sumToShape(ga, sa.shape), gb && sumToShape(gb, sb.shape)];
+      if (bias) grads.push(need.bias ? sumToShape(dz, [N]) : null);
+      if (residual) grads.push(need.residual ? sumToShape(g, outShape) : null);
+      return grads;
+    }, pre ? [a, b, pre] : [a, b]);
   }
+  pre?.dispose();
   return out;
 }

@@ -11,6 +11,17 @@ import { record, needsGrad, noGrad } from '../autograd/node.ts';
 import { permuteRaw, broadcastTo, fillRaw } from './movement.ts';
 import * as ew from './elementwise.ts';
 
+/**
+ * Whether row kernels use subgroup operations (key suffix '/sg'): the adapter feature 'subgroups'
+ * (not disabled by init) and WGSL's `subgroup_id` builtin, which numbers subgroups portably.
+ */
+export function useSubgroups(): boolean {
+  const r = rt();
+  if (!r.hasFeature('subgroups')) return false;
+  const gpu = r.instance as { wgslLanguageFeatures?: ReadonlySet<string> } | null;
+  return !!gpu?.wgslLanguageFeatures?.has('subgroup_id');
+}
+
 /** Rows of ≤ this length use one thread per row (see reduce.wgsl.ts). */
 const THREAD_PER_ROW_MAX = 32;
 
@@ -26,12 +37,18 @@ function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], correction = 0):
   }
   const out = Tensor.empty(keptShape, outDtype, kind);
   if (rows === 0) return { out, keptShape };
-  const trailing = axes.every((d, i) => d === x.rank - axes.length + i);
-  const src = trailing ? x : permuteRaw(x, [...keep, ...axes]);
+  // A contiguous block of axes is the middle of an [outer, len, inner] view: no copy. Otherwise
+  // the reduced axes are moved last first.
+  const contiguous = axes.length === 0 || axes.every((d, i) => d === axes[0] + i);
+  const src = contiguous ? x : permuteRaw(x, [...keep, ...axes]);
+  const inner = contiguous && axes.length ? sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) : 1;
   try {
-    const perThread = len <= THREAD_PER_ROW_MAX;
-    const p = new Params().u32(rows, len).f32(correction).bytes();
-    rt().dispatch(reduceKernel(kind, x.dtype, perThread), p, [buf(kind, src), buf(kind, out)], perThread ? grid1d(rows) : gridRows(rows));
+    // One invocation per row when rows are short, or plentiful and not too long: a 256-thread
+    // workgroup per row mostly waits in barriers on CPU adapters (bias gradients, [64 rows × 432]:
+    // 1.1 ms per reduction as workgroups).
+    const perThread = len <= THREAD_PER_ROW_MAX || (rows >= 64 && len <= 4096);
+    const p = new Params().u32(rows, len).f32(correction).u32(inner).bytes();
+    rt().dispatch(reduceKernel(kind, x.dtype, perThread, useSubgroups()), p, [buf(kind, src), buf(kind, out)], perThread ? grid1d(rows) : gridRows(rows));
   } finally {
     if (src !== x) src.dispose();
   }

@@ -5,6 +5,7 @@ import type { DType } from '../dtype.ts';
 import { broadcastStrides, collapseDims, MAX_RANK, type Shape } from '../shape.ts';
 import { rt, type KernelSpec } from '../runtime.ts';
 import { keep } from '../scope.ts';
+import { sizeClass } from '../pool.ts';
 import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
 
@@ -42,10 +43,15 @@ export function scalarTensor(v: number, dtype: DType): Tensor {
     const [oldest, old] = scalarCache.entries().next().value as [string, Tensor];
     scalarCache.delete(oldest);
     r.liveTensors++;
+    r.constantBytes -= sizeClass(4);
+    r.pool.liveBytes += sizeClass(4);
     old.dispose();
   }
   const t = keep(Tensor.fromTyped(arr, [], dtype));
+  // engine-owned constants are reported apart from the user's live tensors and bytes
   r.liveTensors--;
+  r.pool.liveBytes -= sizeClass(4);
+  r.constantBytes += sizeClass(4);
   scalarCache.set(key, t);
   return t;
 }

@@ -3,21 +3,24 @@ import { Tensor } from '../tensor.ts';
 import { normAxis } from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
-import { gridRows } from '../kernels/wgsl/common.ts';
-import { softmaxKernel, softmaxBackwardKernel } from '../kernels/wgsl/softmax.wgsl.ts';
+import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
+import { softmaxKernel, softmaxBackwardKernel, softmaxRowKernel, softmaxRowBackwardKernel, SOFTMAX_ROW_THREAD_MAX } from '../kernels/wgsl/softmax.wgsl.ts';
 import { buf, checkTensor, checkFloat } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { permute, reshape } from './movement.ts';
+import { useSubgroups } from './reduce.ts';
 
 function lastAxis(op: string, x: Tensor, log: boolean): Tensor {
   const len = x.shape[x.rank - 1] ?? 1;
   const rows = len === 0 ? 0 : x.size / len;
   const out = Tensor.empty(x.shape, 'f32', op);
-  if (rows > 0) rt().dispatch(softmaxKernel(log), new Params().u32(rows, len).bytes(), [buf(op, x), buf(op, out)], gridRows(rows));
+  // short rows: one invocation per row; long rows: a workgroup per row
+  const perRow = len <= SOFTMAX_ROW_THREAD_MAX;
+  if (rows > 0) rt().dispatch(perRow ? softmaxRowKernel(log) : softmaxKernel(log, useSubgroups()), new Params().u32(rows, len).bytes(), [buf(op, x), buf(op, out)], perRow ? grid1d(rows, 64) : gridRows(rows));
   if (needsGrad(x)) {
     record(op, [x], out, (g, [y]) => {
       const dx = Tensor.empty(y.shape, 'f32', `${op}.backward`);
-      if (rows > 0) rt().dispatch(softmaxBackwardKernel(log), new Params().u32(rows, len).bytes(), [buf(op, y), buf(op, g), buf(op, dx)], gridRows(rows));
+      if (rows > 0) rt().dispatch(perRow ? softmaxRowBackwardKernel(log) : softmaxBackwardKernel(log, useSubgroups()), new Params().u32(rows, len).bytes(), [buf(op, y), buf(op, g), buf(op, dx)], perRow ? grid1d(rows, 64) : gridRows(rows));
       return [dx];
     }, [out]);
   }

@@ -6,8 +6,10 @@
  */
 import { mkdir, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { init, tensor, scope, engine as currentEngine, type Tensor } from '../../engine/index.ts';
-import { AdamW, clipGradNorm, warmupCosine } from '../../engine/optim/index.ts';
+import { init } from '../../engine/index.ts';
+import { AdamW, warmupCosine } from '../../engine/optim/index.ts';
+import { trainStep } from './step.ts';
+import { parameterGroups } from './groups.ts';
 import { Yolos } from '../model.ts';
 import { presets, parseConfig, type YolosConfig, type PresetName } from '../config.ts';
 import { SetCriterion } from '../criterion.ts';
@@ -71,19 +73,10 @@ export interface TrainResult {
 
 const DEFAULTS = { steps: 8000, batch: 16, lr: 5e-4, weightDecay: 1e-4, clip: 0.1, warmup: 200, seed: 0, out: 'runs/train', checkpointEvery: 500, logEvery: 10 };
 
-/** Parameter groups of spec §6.1: no weight decay on ViT biases, norms, tokens and the first-layer position embeddings. */
-export function parameterGroups(model: Yolos, weightDecay: number): { params: Tensor[]; weightDecay: number }[] {
-  const decay: Tensor[] = [], noDecay: Tensor[] = [];
-  for (const [name, p] of model.namedParameters()) {
-    const head = name.startsWith('class_labels_classifier') || name.startsWith('bbox_predictor');
-    const skip = !head && (p.rank === 1 || name.endsWith('.bias') || name.endsWith('cls_token') || name.endsWith('detection_tokens') || name.endsWith('embeddings.position_embeddings'));
-    (skip ? noDecay : decay).push(p);
-  }
-  return [{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }];
-}
+export { parameterGroups };
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const eng = await init();
+  await init();
   const resumePath = options.resume === true ? join(options.out ?? DEFAULTS.out, 'checkpoint.safetensors') : options.resume || null;
   const resumed = resumePath ? await loadCheckpoint(resumePath) : null;
   // A resumed run continues with the options it was started with; only where output goes and when
@@ -129,29 +122,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     while (step < total) {
       if (interrupted || options.shouldStop?.() || (o.minutes !== undefined && elapsed() > o.minutes * 60)) { interrupted = interrupted || false; break; }
-      // schedule
+      // schedule, batch (CPU), then one step on the GPU
       const lr = warmupCosine(step, { warmup: Math.min(o.warmup, total), total, base: o.lr });
-      optimizer.setLr(lr);
-      // batch (CPU) → GPU
       const batch = await source.batch(step, o.batch);
       const targets = batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes }));
-      const x = tensor(batch.pixels, batch.shape);
-      // forward + set loss: the matcher reads the cost matrix back once (the step's sync point)
-      const outputs = scope(() => model.forward(x));
-      const l = await criterion.forward(outputs, targets);
-      // backward, clip, step
-      l.loss.backward();
-      const norm = clipGradNorm(model.parameters(), o.clip);
-      optimizer.step();
-      optimizer.zeroGrad();
-      // log (reads the scalars back: the GPU has finished the step by then)
-      const [loss, lossCe, lossBbox, lossGiou] = await Promise.all([l.loss.item(), l.lossCe.item(), l.lossBbox.item(), l.lossGiou.item()]);
-      for (const t of [x, outputs.logits, outputs.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, norm]) t.dispose();
+      const { loss, lossCe, lossBbox, lossGiou, classError } = await trainStep(model, optimizer, criterion, batch.pixels, batch.shape, targets, { lr, clip: o.clip });
       if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${step} (lr ${lr}); lower --lr`);
       step++;
       imagesSeen += o.batch;
       const seconds = elapsed();
-      const rec: StepRecord = { step: step - 1, loss, lossCe, lossBbox, lossGiou, classError: l.classError, lr, imagesPerSec: ((step - startStep) * o.batch) / seconds, seconds: priorSeconds + seconds };
+      const rec: StepRecord = { step: step - 1, loss, lossCe, lossBbox, lossGiou, classError, lr, imagesPerSec: ((step - startStep) * o.batch) / seconds, seconds: priorSeconds + seconds };
       history.push(rec);
       if (fitToBudget && step - startStep === 5) {
         total = Math.max(step + 1, Math.floor((o.minutes! * 60) / (seconds / 5)));
@@ -170,6 +150,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (o.progress !== 'none') bar.done();
   }
   await checkpoint();
+  optimizer.dispose(); // its moment buffers live on the GPU outside every scope
   const weights = join(out, 'model.safetensors');
   const { writeAtomic } = await import('./checkpoint.ts');
   await writeAtomic(weights, await model.saveSafetensors());
@@ -180,8 +161,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     model.eval();
     evalResult = (await evaluate(model, val, labels, { limit: o.evalLimit })).result;
   }
-  void currentEngine;
-  void eng;
   return { history, checkpoint: checkpointPath, weights, steps: step, imagesSeen, seconds: priorSeconds + elapsed(), model, labels, val, eval: evalResult, interrupted };
 }
 

@@ -1,63 +1,304 @@
 /**
- * Plain batched matmul C[b] = op(A[b]) · op(B[b]), either operand read transposed through its strides
- * (no copy), batch dimensions broadcast through per-operand batch strides (rank ≤ 4 after collapsing).
+ * Batched matmul C[b] = epilogue(op(A[b]) · op(B[b])), either operand read transposed through its
+ * strides (no copy), batch dimensions broadcast through per-operand batch strides (rank ≤ 4 after
+ * collapsing). The fused epilogue is act(A·B + bias) + residual, optionally also writing the
+ * pre-activation Z = A·B + bias (what the backward of the activation needs).
  *
- * Each invocation computes a 4×4 block of C in registers, with no workgroup barriers (SwiftShader is
- * ~10× slower on barrier-synchronised kernels). Tails are guarded: loads clamp their index and zero
- * the value, stores are skipped. Accumulation is a serial f32 sum over K, so |C − C_exact| ≤
- * γ_K · Σ_k |A_ik·B_kj| with γ_K ≈ K·2⁻²⁴ — the tolerance the tests use. (The fast tiled kernels with
- * a fused epilogue come with the kernel issue.)
+ * Variants (chosen per adapter and shape in ops/matmul.ts; `{ variant }` or YOLOS_MATMUL forces one):
+ * - `register` (TM×TN outputs per invocation, no workgroup memory, no barriers): per step along K
+ *   each invocation loads its TM values of A and TN of B and does TM·TN FMAs into vec4 accumulators.
+ *   vec4 loads where the operand's contiguous axis allows it — A along K (row-major A, K % 4 = 0) or
+ *   along M (Aᵀ stored [K, M], M % 4 = 0), B along N (N % 4 = 0) or along K (Bᵀ stored [N, K],
+ *   K % 4 = 0; a load along K makes the loop step 4 at a time) — and vec4 stores, bias and residual
+ *   when N % 4 = 0. Tails: loads clamp their index into the matrix (rows/columns past the edge
+ *   compute values that are never stored, so an Inf there cannot leak through a 0·Inf mask); stores
+ *   are guarded; the epilogue runs once per output in a loop over the accumulators.
+ * - `shared` (64×64 tile per workgroup of 16×16, 4×4 outputs each, K in slices of 16 staged in
+ *   workgroup memory between two barriers): the classic GPU kernel; every global element is read
+ *   once per tile instead of once per invocation. Loads are coalesced for either layout (consecutive
+ *   invocations read consecutive addresses) and zero-filled past the edges; the padded stride (65)
+ *   keeps the transposing stores free of bank conflicts.
+ *
+ * Measured (2 vCPUs shared with other jobs: load average ≈ 10, so wall times are inflated ~3× and
+ * noisy; the process CPU time is the steadier figure). Wall-clock median of 7 runs (5 on SwiftShader)
+ * around `await engine().flush()` after 2 warm-ups, variants interleaved round-robin, results
+ * validated first; GFLOP/s = 2n³ / median:
+ *
+ *   GFLOP/s (CPU ms)     lavapipe 512³   lavapipe 1024³   lavapipe 512³ a·bᵀ  1024³ a·bᵀ    SwiftShader 512³  1024³
+ *   plain 4×4 (before)   1.14 (85)       1.45 (505)       1.43 (80)           0.65 (1017)   0.40 (352)        0.26 (2585)
+ *   register4x4          1.61 (58)       2.03 (432)       2.25 (45)           1.63 (430)    0.38 (296)        0.36 (1787)
+ *   register8x4          3.52 (36)       2.30 (371)       2.34 (39)           1.77 (355)    0.63 (201)        0.43 (1548)
+ *   shared               0.75 (143)      0.72 (1184)      0.72 (138)          0.63 (1187)   0.23 (605)        0.21 (3244)
+ *
+ * register8x4 wins on both software adapters: per 4 steps of K an invocation issues 8 + 4 vec4 loads
+ * (each a gather across SIMD lanes on a CPU) for 128 FMAs, against 8 for 64 at 4×4 and 32 scalar
+ * loads for 64 in the plain kernel; the shared kernel pays for its barriers (a CPU runs a
+ * workgroup's invocations as coroutines that switch at each barrier) and for scalar workgroup-memory
+ * gathers. Tried and dropped: 8×8 tiles (64 accumulators per lane spill: 50 vs 38 CPU ms at 512³ on
+ * lavapipe, equal on SwiftShader); workgroups of 8×8, 16×8, 32×1, 64×1 for 8×4 (within noise; 16×8
+ * kept); one column per lane with 8–32 rows per invocation so A's loads are uniform across the lanes
+ * (3–6× slower); scalar loads instead of vec4 (+25 % CPU); an epilogue unrolled per output (a GELU
+ * kernel took 20 s to compile on lavapipe; now one loop over the accumulators, ≤ 3 s). On a hardware
+ * GPU `shared` is the textbook choice (each element read from memory once per 64-wide tile, not once
+ * per invocation); no hardware GPU was available to measure it here.
+ *
+ * Accuracy: every variant accumulates each output as a serial f32 sum over K (FMA or not), so
+ * |C − C_exact| ≤ γ_K · Σ_k |A_ik·B_kj| with γ_K ≈ K·2⁻²⁴ — the tolerance the tests use. f16 operands
+ * are converted exactly to f32 on load; accumulation stays f32.
  */
 import type { KernelSpec } from '../../runtime.ts';
+import { MATH } from './elementwise.wgsl.ts';
 
-export function matmulKernel(): KernelSpec {
+export type MatmulVariant = 'register' | 'shared';
+export type MatmulActivation = 'none' | 'gelu' | 'relu';
+export type StoreType = 'f32' | 'f16';
+
+export interface MatmulKernelConfig {
+  variant: MatmulVariant;
+  /** register: rows and columns of C per invocation (multiples of 4). */
+  tm: number;
+  tn: number;
+  /** register: workgroup size (x along N, y along M). */
+  wx: number;
+  wy: number;
+  tA: boolean;
+  tB: boolean;
+  /** vec4 loads of A (along K when !tA: K % 4 = 0; along M when tA: M % 4 = 0). */
+  vecA: boolean;
+  /** vec4 loads of B (along N when !tB: N % 4 = 0; along K when tB: K % 4 = 0). */
+  vecB: boolean;
+  /** N % 4 = 0: vec4 stores of C/Z and vec4 reads of bias and residual (register variant). */
+  vecC: boolean;
+  typeA: StoreType;
+  typeB: StoreType;
+  typeC: StoreType;
+  bias: StoreType | null;
+  residual: StoreType | null;
+  act: MatmulActivation;
+  /** Also write Z = A·B + bias (f32), the pre-activation, as a second output. */
+  savePre: boolean;
+}
+
+/** Workgroup tile of the shared variant. */
+export const SHARED_TILE = 64;
+const BK = 16;
+
+export function matmulKey(c: MatmulKernelConfig): string {
+  const shape = c.variant === 'register' ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}` : 'shared64';
+  return `matmul/${shape}/${c.tA ? 't' : 'n'}${c.tB ? 't' : 'n'}/v${+c.vecA}${+c.vecB}${+c.vecC}/${c.typeA}${c.typeB}>${c.typeC}` +
+    `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}`;
+}
+
+export function matmulKernel(c: MatmulKernelConfig): KernelSpec {
+  const inputs = 2 + (c.bias ? 1 : 0) + (c.residual ? 1 : 0);
   return {
-    key: 'matmul/plain4x4',
-    inputs: 2,
-    outputs: 1,
-    code: () => /* wgsl */ `
+    key: matmulKey(c),
+    inputs,
+    outputs: c.savePre ? 2 : 1,
+    code: () => (c.variant === 'register' ? registerKernel(c) : sharedKernel(c)),
+  };
+}
+
+const XYZW = ['x', 'y', 'z', 'w'];
+
+const PARAMS = /* wgsl */ `
 struct Params {
   M: u32, N: u32, K: u32, batches: u32,
   sam: u32, sak: u32, sbk: u32, sbn: u32,
   bshape: vec4u, bsa: vec4u, bsb: vec4u,
 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
-  if (row0 >= p.M || col0 >= p.N || gid.z >= p.batches) { return; }
-  var rem = gid.z;
+@group(0) @binding(0) var<uniform> p: Params;`;
+
+/** Bindings (vec: element type vec4<T>) in the order the op passes buffers. */
+function bindings(c: MatmulKernelConfig, vecC: boolean): string {
+  const arr = (t: StoreType, vec: boolean) => `array<${vec ? `vec4<${t}>` : t}>`;
+  const lines = [
+    `@group(0) @binding(1) var<storage, read> A: ${arr(c.typeA, c.vecA)};`,
+    `@group(0) @binding(2) var<storage, read> B: ${arr(c.typeB, c.vecB)};`,
+  ];
+  let b = 3;
+  if (c.bias) lines.push(`@group(0) @binding(${b++}) var<storage, read> Bias: ${arr(c.bias, vecC)};`);
+  if (c.residual) lines.push(`@group(0) @binding(${b++}) var<storage, read> Res: ${arr(c.residual, vecC)};`);
+  lines.push(`@group(0) @binding(${b++}) var<storage, read_write> C: ${arr(c.typeC, vecC)};`);
+  if (c.savePre) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> Z: ${arr('f32', vecC)};`);
+  return lines.join('\n');
+}
+
+function header(c: MatmulKernelConfig): string {
+  const f16 = [c.typeA, c.typeB, c.typeC, c.bias, c.residual].includes('f16');
+  return `${f16 ? 'enable f16;\n' : ''}${c.act === 'gelu' ? MATH : ''}`;
+}
+
+/** WGSL computing the batch offsets offA, offB (in elements) of batch `z`. */
+const BATCH_OFFSETS = (z: string) => /* wgsl */ `
+  var rem = ${z};
   var offA = 0u; var offB = 0u;
   for (var d = 3; d >= 0; d--) {
     let c = rem % p.bshape[d]; rem = rem / p.bshape[d];
     offA += c * p.bsa[d]; offB += c * p.bsb[d];
-  }
-  var rowOff: array<u32, 4>; var colOff: array<u32, 4>;
-  var rowOk = vec4f(0.0); var colOk = vec4f(0.0);
-  for (var r = 0u; r < 4u; r++) {
-    rowOff[r] = offA + min(row0 + r, p.M - 1u) * p.sam;
-    colOff[r] = offB + min(col0 + r, p.N - 1u) * p.sbn;
-    rowOk[r] = select(0.0, 1.0, row0 + r < p.M);
-    colOk[r] = select(0.0, 1.0, col0 + r < p.N);
-  }
-  var acc: array<vec4f, 4>;
-  for (var k = 0u; k < p.K; k++) {
-    let ka = k * p.sak; let kb = k * p.sbk;
-    let av = vec4f(A[rowOff[0] + ka], A[rowOff[1] + ka], A[rowOff[2] + ka], A[rowOff[3] + ka]) * rowOk;
-    let bv = vec4f(B[colOff[0] + kb], B[colOff[1] + kb], B[colOff[2] + kb], B[colOff[3] + kb]) * colOk;
-    acc[0] += av[0] * bv; acc[1] += av[1] * bv; acc[2] += av[2] * bv; acc[3] += av[3] * bv;
-  }
-  let outBase = gid.z * p.M * p.N;
-  for (var r = 0u; r < 4u; r++) {
-    if (row0 + r >= p.M) { break; }
-    for (var c = 0u; c < 4u; c++) {
-      if (col0 + c < p.N) { C[outBase + (row0 + r) * p.N + col0 + c] = acc[r][c]; }
+  }`;
+
+function actExpr(act: MatmulActivation, v: string): string {
+  if (act === 'gelu') return `gelu_f(${v})`;
+  if (act === 'relu') return `select(0.0, ${v}, !(${v} <= 0.0))`; // NaN passes, like relu()
+  return v;
+}
+
+/**
+ * The epilogue of one output element (column `col`, flat index `o`, accumulator `v` in scope) or,
+ * with `vec`, of four consecutive columns (o and col multiples of 4, v a vec4f).
+ */
+function epilogue(c: MatmulKernelConfig, vec: boolean, col = 'col'): string {
+  const ld = (name: string, idx: string) => (vec ? `vec4f(${name}[${idx}])` : `f32(${name}[${idx}])`);
+  const oi = vec ? 'o / 4u' : 'o';
+  const lines: string[] = [`var z = v;`];
+  if (c.bias) lines.push(`z += ${ld('Bias', vec ? `${col} / 4u` : col)};`);
+  if (c.savePre) lines.push(`Z[${oi}] = z;`);
+  const a = vec ? (c.act === 'none' ? 'z' : `vec4f(${XYZW.map((x) => actExpr(c.act, `z.${x}`)).join(', ')})`) : actExpr(c.act, 'z');
+  lines.push(`var y = ${a};`);
+  if (c.residual) lines.push(`y += ${ld('Res', oi)};`);
+  lines.push(`C[${oi}] = ${vec ? `vec4<${c.typeC}>(y)` : `${c.typeC}(y)`};`);
+  return lines.join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// register variant
+
+function registerKernel(c: MatmulKernelConfig): string {
+  const { tm, tn } = c;
+  const RG = tm / 4, CQ = tn / 4;
+  const ldA = (idx: string) => (c.vecA ? `vec4f(A[${idx}])` : `f32(A[${idx}])`);
+  const ldB = (idx: string) => (c.vecB ? `vec4f(B[${idx}])` : `f32(B[${idx}])`);
+  const pre: string[] = [];
+  // Per-invocation base indices of its rows of A and columns of B, clamped inside the matrix.
+  if (c.vecA && !c.tA) for (let r = 0; r < tm; r++) pre.push(`let ar${r} = (offA + min(row0 + ${r}u, p.M - 1u) * p.K) / 4u;`);
+  else if (c.vecA && c.tA) for (let g = 0; g < RG; g++) pre.push(`let ag${g} = offA + min(row0 + ${4 * g}u, p.M - 4u);`);
+  else for (let r = 0; r < tm; r++) pre.push(`let ar${r} = offA + min(row0 + ${r}u, p.M - 1u) * p.sam;`);
+  if (c.vecB && c.tB) for (let j = 0; j < tn; j++) pre.push(`let bc${j} = (offB + min(col0 + ${j}u, p.N - 1u) * p.K) / 4u;`);
+  else if (c.vecB && !c.tB) for (let q = 0; q < CQ; q++) pre.push(`let bq${q} = offB + min(col0 + ${4 * q}u, p.N - 4u);`);
+  else for (let j = 0; j < tn; j++) pre.push(`let bc${j} = offB + min(col0 + ${j}u, p.N - 1u) * p.sbn;`);
+
+  /** Loads of step k (+kk for kk < steps) and the scalar `a(r, kk)` / vec4 `b(kk, q)` expressions. */
+  const step = (steps: number) => {
+    const loads: string[] = [];
+    let a: (r: number, kk: number) => string;
+    let b: (kk: number, q: number) => string;
+    if (c.vecA && !c.tA) { // A[m, k..k+3] in one load: steps is 4 here (K % 4 = 0)
+      for (let r = 0; r < tm; r++) loads.push(`let a${r} = ${ldA(`ar${r} + k / 4u`)};`);
+      a = (r, kk) => `a${r}.${XYZW[kk]}`;
+    } else if (c.vecA && c.tA) { // A[k, m..m+3] in one load
+      for (let kk = 0; kk < steps; kk++) for (let g = 0; g < RG; g++) loads.push(`let a${kk}_${g} = ${ldA(`(ag${g} + (k + ${kk}u) * p.M) / 4u`)};`);
+      a = (r, kk) => `a${kk}_${r >> 2}.${XYZW[r & 3]}`;
+    } else {
+      for (let kk = 0; kk < steps; kk++) for (let r = 0; r < tm; r++) loads.push(`let a${kk}_${r} = ${ldA(`ar${r} + (k + ${kk}u) * p.sak`)};`);
+      a = (r, kk) => `a${kk}_${r}`;
     }
-  }
-}`,
+    if (c.vecB && c.tB) { // B[n, k..k+3] in one load: steps is 4 here
+      for (let j = 0; j < tn; j++) loads.push(`let b${j} = ${ldB(`bc${j} + k / 4u`)};`);
+      b = (kk, q) => `vec4f(${[0, 1, 2, 3].map((i) => `b${4 * q + i}.${XYZW[kk]}`).join(', ')})`;
+    } else if (c.vecB && !c.tB) { // B[k, n..n+3] in one load
+      for (let kk = 0; kk < steps; kk++) for (let q = 0; q < CQ; q++) loads.push(`let b${kk}_${q} = ${ldB(`(bq${q} + (k + ${kk}u) * p.N) / 4u`)};`);
+      b = (kk, q) => `b${kk}_${q}`;
+    } else {
+      for (let kk = 0; kk < steps; kk++) for (let j = 0; j < tn; j++) loads.push(`let b${kk}_${j} = ${ldB(`bc${j} + (k + ${kk}u) * p.sbk`)};`);
+      b = (kk, q) => `vec4f(${[0, 1, 2, 3].map((i) => `b${kk}_${4 * q + i}`).join(', ')})`;
+    }
+    const fma: string[] = [];
+    for (let kk = 0; kk < steps; kk++) {
+      for (let q = 0; q < CQ; q++) {
+        const bv = `bv${kk}_${q}`;
+        fma.push(`let ${bv} = ${b(kk, q)};`);
+        for (let r = 0; r < tm; r++) fma.push(`acc${r}_${q} += ${a(r, kk)} * ${bv};`);
+      }
+    }
+    return [...loads, ...fma].join('\n    ');
   };
+  // A vec4 load along K (K % 4 = 0) needs steps of 4; otherwise one step per k keeps the code 4×
+  // smaller (lavapipe's compile time is seconds per kernel).
+  const alongK = (c.vecA && !c.tA) || (c.vecB && c.tB);
+  const accs: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
+  const gather: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) gather.push(`accs[${r * CQ + q}] = acc${r}_${q};`);
+  // One copy of the epilogue in a loop over the accumulators (copied to an array once, so the main
+  // loop's accumulators stay in registers): an unrolled epilogue per output made GELU kernels huge.
+  const store = c.vecC
+    ? `if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i]; ${epilogue(c, true)} }`
+    : `for (var j = 0u; j < 4u; j++) {
+      if (row < p.M && col + j < p.N) { let o = outBase + row * p.N + col + j; let v = accs[i][j]; ${epilogue(c, false, 'col + j')} }
+    }`;
+  return /* wgsl */ `${header(c)}
+${PARAMS}
+${bindings(c, c.vecC)}
+@compute @workgroup_size(${c.wx}, ${c.wy})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let row0 = gid.y * ${tm}u;
+  let col0 = gid.x * ${tn}u;
+  if (row0 >= p.M || col0 >= p.N || gid.z >= p.batches) { return; }
+  ${BATCH_OFFSETS('gid.z')}
+  ${pre.join('\n  ')}
+  ${accs.join('\n  ')}
+  ${alongK ? `for (var k = 0u; k < p.K; k += 4u) {\n    ${step(4)}\n  }` : `for (var k = 0u; k < p.K; k++) {\n    ${step(1)}\n  }`}
+  let outBase = gid.z * p.M * p.N;
+  var accs: array<vec4f, ${tm * CQ}>;
+  ${gather.join(' ')}
+  for (var i = 0u; i < ${tm * CQ}u; i++) {
+    let row = row0 + i / ${CQ}u;
+    let col = col0 + (i % ${CQ}u) * 4u;
+    ${store}
+  }
+}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// shared variant
+
+function sharedKernel(c: MatmulKernelConfig): string {
+  const T = SHARED_TILE, LD = T + 1;
+  const ldA = (idx: string) => `f32(A[${idx}])`;
+  const ldB = (idx: string) => `f32(B[${idx}])`;
+  // Element e of a tile → (tile row/col, k): consecutive invocations read consecutive addresses.
+  const mapA = c.tA ? `let kk = e / ${T}u; let mm = e % ${T}u;` : `let mm = e / ${BK}u; let kk = e % ${BK}u;`;
+  const mapB = c.tB ? `let nn = e / ${BK}u; let kk = e % ${BK}u;` : `let kk = e / ${T}u; let nn = e % ${T}u;`;
+  const loadsPer = (T * BK) / 256;
+  return /* wgsl */ `${header(c)}
+${PARAMS}
+${bindings({ ...c, vecA: false, vecB: false }, false)}
+var<workgroup> As: array<f32, ${BK * LD}>; // As[k * ${LD} + m]: the tile's A, K-major
+var<workgroup> Bs: array<f32, ${BK * LD}>; // Bs[k * ${LD} + n]
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tileRow = wid.y * ${T}u;
+  let tileCol = wid.x * ${T}u;
+  let lx = lid3.x; let ly = lid3.y;
+  ${BATCH_OFFSETS('wid.z')}
+  var acc0 = vec4f(0.0); var acc1 = vec4f(0.0); var acc2 = vec4f(0.0); var acc3 = vec4f(0.0);
+  for (var k0 = 0u; k0 < p.K; k0 += ${BK}u) {
+    for (var i = 0u; i < ${loadsPer}u; i++) {
+      let e = lid + i * 256u;
+      { ${mapA}
+        let m = tileRow + mm; let k = k0 + kk;
+        let v = ${ldA('offA + min(m, p.M - 1u) * p.sam + min(k, p.K - 1u) * p.sak')};
+        As[kk * ${LD}u + mm] = select(0.0, v, m < p.M && k < p.K); }
+      { ${mapB}
+        let n = tileCol + nn; let k = k0 + kk;
+        let v = ${ldB('offB + min(n, p.N - 1u) * p.sbn + min(k, p.K - 1u) * p.sbk')};
+        Bs[kk * ${LD}u + nn] = select(0.0, v, n < p.N && k < p.K); }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${BK}u; kk++) {
+      let a = vec4f(As[kk * ${LD}u + ly], As[kk * ${LD}u + ly + 16u], As[kk * ${LD}u + ly + 32u], As[kk * ${LD}u + ly + 48u]);
+      let b = vec4f(Bs[kk * ${LD}u + lx], Bs[kk * ${LD}u + lx + 16u], Bs[kk * ${LD}u + lx + 32u], Bs[kk * ${LD}u + lx + 48u]);
+      acc0 += a.x * b; acc1 += a.y * b; acc2 += a.z * b; acc3 += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  let outBase = wid.z * p.M * p.N;
+  let accs = array<vec4f, 4>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < 16u; i++) { // output (ly + 16·(i / 4), lx + 16·(i % 4)) of the tile
+    let row = tileRow + ly + (i / 4u) * 16u;
+    let col = tileCol + lx + (i % 4u) * 16u;
+    if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i / 4u][i % 4u]; ${epilogue(c, false)} }
+  }
+}`;
 }

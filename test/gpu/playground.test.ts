@@ -1,0 +1,68 @@
+/**
+ * engine/playground.ts (the kernel playground's logic, shared by the web page): the built-in kernels
+ * pass their reference check, an edited kernel runs in place of the op's main kernel with the same
+ * params and grid (a wrong one is caught, a right one passes), bad WGSL throws KernelError.
+ */
+import { describe, it, expect } from 'vitest';
+import { KernelError, ShapeError } from '../../engine/index.ts';
+import { PLAYGROUND_OPS, runKernel, kernelsOf, kernelLayout, compareToReference, PlaygroundError } from '../../engine/playground.ts';
+import { useEngine } from './util.ts';
+
+const engine = useEngine();
+
+describe('kernel playground', () => {
+  it.each([
+    ['gelu', [[37, 5]]],
+    ['add', [[3, 1, 7], [4, 7]]],
+    ['matmul', [[5, 13], [13, 9]]],
+    ['softmax', [[3, 70]]],
+    ['sum', [[6, 33]]],
+    ['layerNorm', [[5, 24]]],
+  ] as [string, number[][]][])('%s on %j: the built-in kernel passes', async (op, shapes) => {
+    const r = await runKernel({ op, shapes, repeats: 0 });
+    expect(r.check.pass, JSON.stringify(r.check)).toBe(true);
+    expect(r.main?.spec.key.startsWith(PLAYGROUND_OPS[op].kernel)).toBe(true);
+    expect(r.user).toBe(false);
+    expect(engine().kernelOverride).toBeNull();
+  });
+
+  it('an edited kernel replaces the main one: a wrong edit is caught, a right one passes and is timed', async () => {
+    const { main } = await kernelsOf({ op: 'gelu', shapes: [[300]] });
+    const code = main!.spec.code();
+    expect(kernelLayout(code).some((l) => l.includes('@binding(2)'))).toBe(true);
+    expect(code).toContain('ys[i] = f(xs[i]);');
+    const wrong = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'), repeats: 0 });
+    expect(wrong.user).toBe(true);
+    expect(wrong.check.pass).toBe(false);
+    expect(wrong.check.bad).toBe(300); // 0.01 ≫ the tolerance 1e-6 + 1e-5·|ref| for |ref| ≲ 4
+    expect(wrong.check.maxAbs).toBeCloseTo(0.01, 5);
+    // x·Φ(x) through tanh instead of erf: within ~1e-3 of GELU, far outside its 1e-5 relative tolerance
+    const tanhGelu = code.replace('ys[i] = f(xs[i]);', 'let x = xs[i]; ys[i] = 0.5 * x * (1.0 + tanh_f(0.7978845608 * (x + 0.044715 * x * x * x)));');
+    const approx = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: tanhGelu, repeats: 0 });
+    expect(approx.check.pass).toBe(false);
+    expect(approx.check.maxAbs).toBeLessThan(2e-3);
+    const same = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: code.replace('ys[i] = f(xs[i]);', 'let y = f(xs[i]); ys[i] = y;'), repeats: 3 });
+    expect(same.check.pass).toBe(true);
+    expect(same.timing!.samples.length).toBe(3);
+    expect(same.timing!.ms).toBeGreaterThan(0);
+    expect(engine().kernelOverride).toBeNull();
+  });
+
+  it('bad WGSL throws KernelError with the compiler message; bad requests say why', async () => {
+    const { main } = await kernelsOf({ op: 'gelu', shapes: [[10]] });
+    const bad = main!.spec.code().replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + undefined_name;');
+    await expect(runKernel({ op: 'gelu', shapes: [[10]], wgsl: bad, repeats: 0 })).rejects.toThrow(KernelError);
+    await expect(runKernel({ op: 'gelu', shapes: [[10]], wgsl: bad, repeats: 0 })).rejects.toThrow(/undefined_name/);
+    expect(engine().kernelOverride).toBeNull();
+    await expect(runKernel({ op: 'nope' })).rejects.toThrow(PlaygroundError);
+    await expect(runKernel({ op: 'matmul', shapes: [[2, 3]] })).rejects.toThrow(/takes 2 shape/);
+    await expect(runKernel({ op: 'matmul', shapes: [[2, 3], [4, 5]], repeats: 0 })).rejects.toThrow(ShapeError);
+  });
+
+  it('compareToReference: NaN matches NaN, errors are located and counted', () => {
+    const c = compareToReference([1, NaN, 3.5, 4], [1, NaN, 3, 4], () => 0.1);
+    expect(c).toMatchObject({ maxAbs: 0.5, worst: 2, got: 3.5, want: 3, bad: 1, n: 4, pass: false });
+    expect(c.maxRel).toBeCloseTo(0.5 / 3, 12);
+    expect(compareToReference([1, 2], [1, 2], () => 0).pass).toBe(true);
+  });
+});

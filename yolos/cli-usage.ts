@@ -1,0 +1,2 @@
+/** A bad command-line argument: the CLI prints its message on one line and exits with code 2. */
+export class UsageError extends Error {}
