@@ -1,12 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { CHROMIUM_WEBGPU_ARGS } from './test/chromium-args.ts';
 
-/** Chromium flags that give WebGPU on SwiftShader, headless, on a machine without a GPU (SETUP.md). */
-export const CHROMIUM_WEBGPU_ARGS = [
-  '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run',
-];
+/** Chromium flags that give WebGPU on SwiftShader, headless (SETUP.md); shared with the e2e tests. */
+export { CHROMIUM_WEBGPU_ARGS };
 
 export default defineConfig({
   test: {
@@ -39,6 +36,22 @@ export default defineConfig({
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
           },
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          // The web pages, built with Vite and served on 127.0.0.1, driven in headless Chromium (WebGPU on SwiftShader).
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/e2e/setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          fileParallelism: false,
+          // after the other projects (their own Chromium and dawn.node would compete for the CPUs)
+          sequence: { groupOrder: 1 },
         },
       },
     ],

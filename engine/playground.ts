@@ -28,8 +28,8 @@ export interface KernelOptions {
 
 export interface PlaygroundOp {
   family: string;
-  /** Key prefix of the op's main kernel (the one a user WGSL replaces). */
-  kernel: string;
+  /** Key prefix (or pattern) of the op's main kernel, the one a user WGSL replaces. */
+  kernel: string | RegExp;
   /** How many shapes it takes: [min, max]. */
   shapes: [number, number];
   defaultShapes: number[][];
@@ -82,7 +82,8 @@ const reduceOps = Object.fromEntries((['sum', 'mean', 'max', 'min'] as const).ma
 }]));
 
 const softmaxOp = (log: boolean): PlaygroundOp => ({
-  family: 'softmax', kernel: `softmax/${log ? 'log' : 'plain'}`, shapes: [1, 1], defaultShapes: [[6, 164]], dtypes: ['f32'], options: ['axis'],
+  // a workgroup per row, or a thread per row for short rows
+  family: 'softmax', kernel: new RegExp(`^softmax(-row)?/${log ? 'log' : 'plain'}`), shapes: [1, 1], defaultShapes: [[6, 164]], dtypes: ['f32'], options: ['axis'],
   run: ([x], o) => (log ? x.logSoftmax(o.axis ?? -1) : x.softmax(o.axis ?? -1)),
   ref: ([x], o) => R.softmax(x, o.axis ?? -1, log),
   // outputs in (0, 1] (log: O(log len)); a row sum of len terms in f32 sets the scale
@@ -181,9 +182,14 @@ export async function captureKernels(fn: () => void): Promise<Captured[]> {
   return seen;
 }
 
-/** The kernel a user WGSL replaces: the first whose key starts with the op's prefix. */
+/** Whether `key` names the op's main kernel. */
+export function isMainKernel(op: PlaygroundOp, key: string): boolean {
+  return typeof op.kernel === 'string' ? key.startsWith(op.kernel) : op.kernel.test(key);
+}
+
+/** The kernel a user WGSL replaces: the first that is the op's main kernel (else the first dispatched). */
 export function mainKernel(op: PlaygroundOp, seen: Captured[]): Captured | undefined {
-  return seen.find((c) => c.spec.key.startsWith(op.kernel)) ?? seen[0];
+  return seen.find((c) => isMainKernel(op, c.spec.key)) ?? seen[0];
 }
 
 /** The binding interface of a kernel's WGSL: the Params struct, the bindings and the entry point. */
@@ -224,7 +230,7 @@ export interface Check {
 export function compareToReference(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): Check {
   if (got.length !== want.length) throw new Error(`playground: the output has ${got.length} elements, the reference ${want.length}`);
   let maxAbs = 0, maxRel = 0, worst = -1, worstRatio = 0, bad = 0, refMax = 0;
-  for (let i = 0; i < want.length; i++) refMax = Math.max(refMax, Math.abs(want[i]));
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i])) refMax = Math.max(refMax, Math.abs(want[i]));
   const floor = Math.max(1e-3 * refMax, 1e-30);
   for (let i = 0; i < want.length; i++) {
     const w = want[i], g = got[i];
@@ -232,7 +238,7 @@ export function compareToReference(got: ArrayLike<number>, want: ArrayLike<numbe
     const err = same ? 0 : Math.abs(g - w);
     const e = Number.isNaN(err) ? Infinity : err;
     maxAbs = Math.max(maxAbs, e);
-    maxRel = Math.max(maxRel, e / Math.max(Math.abs(w), floor));
+    if (e > 0) maxRel = Math.max(maxRel, e / (Number.isFinite(w) ? Math.max(Math.abs(w), floor) : floor));
     const ratio = e === 0 ? 0 : e / tol(i);
     if (ratio > 1) bad++;
     if (ratio > worstRatio || worst < 0) { worstRatio = ratio; worst = i; }

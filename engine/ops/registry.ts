@@ -19,7 +19,7 @@ export type OpName =
   | 'sum' | 'mean' | 'max' | 'min' | 'variance' | 'argmax' | 'argmin' | 'sumToShape'
   | 'softmax' | 'logSoftmax'
   | 'reshape' | 'permute' | 'transpose' | 'slice' | 'concat' | 'pad' | 'broadcastTo' | 'squeeze' | 'expandDims' | 'clone'
-  | 'gather' | 'scatterAdd' | 'matmul' | 'layerNorm'
+  | 'gather' | 'scatterAdd' | 'matmul' | 'layerNorm' | 'attention'
   | 'boxCxcywhToXyxy' | 'boxXyxyToCxcywh' | 'boxIou' | 'generalizedBoxIou' | 'elementwiseIou' | 'elementwiseGiou'
   | 'crossEntropy'
   | 'tensor' | 'zeros' | 'ones' | 'full' | 'zerosLike' | 'onesLike' | 'arange' | 'rand' | 'randn' | 'randomBits';
@@ -85,6 +85,7 @@ export const OPS = {
   scatterAdd: { differentiable: true }, // to src; the indices are integers
   matmul: { differentiable: true },
   layerNorm: { differentiable: true }, // to x, weight and bias
+  attention: { differentiable: true }, // to q, k and v (engine/ops/attention.ts)
   // Boxes (engine/ops/box.ts), to both operands
   boxCxcywhToXyxy: { differentiable: true },
   boxXyxyToCxcywh: { differentiable: true },

@@ -6,3 +6,4 @@ export * from './box.ts';
 export * from './cross-entropy.ts';
 export * from './truncnormal.ts';
 export { refErf } from '../ops/elementwise.table.ts';
+export * from './attention.ts';

@@ -294,6 +294,9 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
   ],
   elementwiseIou: [{ name: '[5,4] × [5,4]', inputs: [BOXES(5), BOXES(5)], gpu: (a, b) => elementwiseIou(a, b), ref: (a, b) => R.boxPair('iou', a, b, false) }],
   elementwiseGiou: [{ name: '[5,4] × [5,4]', inputs: [BOXES(5), BOXES(5)], gpu: (a, b) => elementwiseGiou(a, b), ref: (a, b) => R.boxPair('giou', a, b, false) }],
+  attention: [
+    { name: 'q,k,v [1,2,3,5]', inputs: [U([1, 2, 3, 5]), U([1, 2, 3, 5]), U([1, 2, 3, 5])], gpu: (q, k, v) => Engine.attention(q, k, v), ref: (q, k, v) => R.attention(q, k, v) },
+  ],
   crossEntropy: [
     { name: '[3,5] targets [4,0,4]', inputs: [U([3, 5], -2, 2), IDX([4, 0, 4])], gpu: (x, t) => crossEntropy(x, t), ref: (x, t) => ({ shape: [], data: Float64Array.of(R.crossEntropy(x, t.data)) }) },
     {

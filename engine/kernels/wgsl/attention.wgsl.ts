@@ -1,0 +1,350 @@
+/**
+ * Fused scaled-dot-product attention, o = softmax(q·kᵀ·scale)·v, over contiguous f32
+ * q [BH, Tq, D], k and v [BH, Tk, D] (BH = batch·heads), without ever writing a Tq×Tk matrix:
+ * memory is linear in T.
+ *
+ * Forward (FlashAttention-2's online softmax): an invocation owns R query rows; it walks the keys in
+ * blocks of 4, keeps the running max m, the running sum l and the unnormalised output acc in private
+ * arrays, rescales them by α = exp(m_old − m_new) once per block, and finally writes o = acc / l and
+ * the log-sum-exp L = m + log l, which is all backward needs besides q, k, v, o.
+ *
+ * Backward (FlashAttention-2, P = exp(s − L) recomputed from L; deterministic, no atomics):
+ *   attention/bwd-dq   one invocation per R query rows: Dᵢ = dOᵢ·oᵢ (written out for the next
+ *                      kernel), then over all keys dS = P ∘ (dOᵢ·vⱼ − Dᵢ), dQᵢ = scale·Σⱼ dSᵢⱼ kⱼ.
+ *   attention/bwd-dkv  one invocation per R key rows, over all queries: dVⱼ = Σᵢ Pᵢⱼ dOᵢ,
+ *                      dKⱼ = scale·Σᵢ dSᵢⱼ qᵢ. Runs after bwd-dq (it reads Dᵢ).
+ * Every sum over the other sequence is a serial f32 loop in a fixed order: results are
+ * bit-reproducible. The logits are computed as (Σ_c q_c·k_c)·scale in all three kernels, so backward
+ * recomputes exactly the forward's P.
+ *
+ * Layout of the work: workgroup (x, y, z) handles head bh = y + z·ny, invocation x its R rows. With
+ * bh uniform over the workgroup, the rows of the other sequence that the inner loop reads (k, v in
+ * forward and dQ; q, dO in dK/dV) are the same for every invocation of the workgroup. D (1..256) is
+ * compiled in as a constant; rows are read as vec4 chunks (bound as array<vec4f> when D % 4 = 0, else
+ * as guarded scalars). Rows past the end of a sequence are clamped for loading and masked (P = 0) or
+ * not stored. No workgroup memory, no workgroupBarrier() (SwiftShader runs barrier kernels ~10× slower).
+ *
+ * Versions tried, forward at [2,3,164,64] on lavapipe (Mesa 25.0.7, 2-core EPYC VM shared with other
+ * jobs, so each figure is a ratio to the composition matmul → scale → softmax → matmul timed in the
+ * same process, interleaved, min of 7-9 runs of 10 launches; validated against the reference first):
+ *   v1 D-loops with constant bounds (unrolled), nested private arrays [R][DV], a flat 1-D grid:
+ *      the first compile of one pipeline took 30-70 s at D = 32..64 (lavapipe's LLVM; 2 s at D = 8,
+ *      8 s at 16: ~D²) — unusable. Also: a `var x: T;` declared inside the key loop was not re-zeroed
+ *      on each iteration (Dawn's SPIR-V on lavapipe): wrong from the second key block on. Hence the
+ *      explicit `= T()` initialisers below.
+ *   v2 D-loops to a run-time bound (p.dv), not unrolled: compile 3-8 s; fused/composition
+ *      R = 1: 6.7×, R = 2: 3.9×, R = 4: 2.1× (R rows per invocation reuse each k, v chunk loaded).
+ *   v3 v2 + the head from the workgroup id, so k, v addresses are uniform over the workgroup:
+ *      R = 4: 1.8×, R = 8: 1.35×.
+ *   v4 v3 + array<vec4f> bindings (one load per chunk, not four): R = 4: 0.71-0.85×, R = 8: 0.63×,
+ *      R = 16: 1.5× (too few invocations at T = 164).
+ *   v5 v4 + flat private arrays [R·DV] instead of [R][DV]: R = 8: 0.50×; compile 3.4 s, not 6.7.
+ *   Not kept: the accumulator in O in global memory (no private arrays; q re-read from Q): 1.1-1.4×
+ *   slower than v2 at equal R. 8 or 16 keys per step instead of 4: no gain in any kernel
+ *   (probably as the broadcast k rows then fill the vector registers).
+ * Kept: v5. Same machine quiet (min of 9 runs of 10, wall): forward R = 8: 4.2 ms, R = 4: 4.9,
+ * R = 16: 6.9, composition 5.4; bwd-dq R = 4: 5.7 ms, R = 8: 6.4; bwd-dkv R = 2: 12.1, R = 4: 12.0,
+ * R = 8: 11.8. Whole op at [2,3,164,64]: forward 3.4-4.4 ms vs composition 4.8-5.9; forward +
+ * backward 22-25 ms vs 15.6-16.8 — backward recomputes s and dP in both kernels (7·D multiply-adds
+ * per (i, j) against the composition's 4·D, which stores P instead: T² memory). At [1,2,1024,64]:
+ * forward 49 ms vs 113, forward + backward 245 ms vs 265. A cold first compile of all three
+ * kernels for one D takes a few seconds on lavapipe (Mesa caches them on disk).
+ */
+import type { KernelSpec } from '../../runtime.ts';
+
+/** Invocations per workgroup (along x: the row blocks of one head). */
+const ATTN_WG = 32;
+/** Keys (forward, dQ) or queries (dK/dV) per step of the inner loop: one vec4 of logits. */
+const KB = 4;
+
+/**
+ * Rows per invocation for head dimension d: query rows (fwd: 2·R·D private floats; dq: 3·R·D) or
+ * key rows (dkv: 4·R·D). Measured at D = 64 (header): fwd R = 8, dq R = 4, dkv R = 4 (8: same).
+ */
+export function rowsPerInvocation(d: number, kernel: 'fwd' | 'dq' | 'dkv'): number {
+  const r = d <= 64 ? 8 : d <= 128 ? 4 : 2;
+  return kernel === 'fwd' ? r : r / 2;
+}
+
+/** Workgroups for `blocks` row blocks in each of `bh` heads. */
+export function attentionGrid(blocks: number, bh: number): [number, number, number] {
+  const y = Math.min(bh, 65535);
+  return [Math.ceil(blocks / ATTN_WG), y, Math.ceil(bh / y)];
+}
+
+/** Element type of a [.., D] binding: vec4 chunks when D is a multiple of 4. */
+const ROW = (d: number) => (d % 4 === 0 ? 'vec4f' : 'f32');
+
+/** Constants shared by the three kernels. */
+function prologue(d: number, r: number): string {
+  return /* wgsl */ `
+const D: u32 = ${d}u;
+const DV: u32 = ${Math.ceil(d / 4)}u;
+const R: u32 = ${r}u;
+const NEG_BIG: f32 = -3.0e38;`;
+}
+
+/** Entry point: head bh from the workgroup, first row row0 of this invocation's R rows. */
+const ENTRY = (blocks: string) => /* wgsl */ `
+@compute @workgroup_size(${ATTN_WG})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let bh = wid.y + wid.z * nwg.y;
+  if (gid.x >= ${blocks} || bh >= p.bh) { return; }
+  let row0 = gid.x * R;`;
+
+/** vec4 chunk c of the row that starts at element `base` of `a`; lanes past D read as 0. */
+function load4(a: string, base: string, c: string, d: number): string {
+  if (d % 4 === 0) return `${a}[(${base} >> 2u) + ${c}]`;
+  // Out-of-range indices are safe in WGSL (clamped by the implementation); select drops the value.
+  return `vec4f(${[0, 1, 2, 3].map((k) => `select(0.0, ${a}[${base} + ${c} * 4u + ${k}u], ${c} * 4u + ${k}u < D)`).join(', ')})`;
+}
+
+/** Stores vec4 `val` as chunk c of the row at element `base` of `a`, skipping lanes past D. */
+function store4(a: string, base: string, c: string, val: string, d: number): string {
+  if (d % 4 === 0) return `${a}[(${base} >> 2u) + ${c}] = ${val};`;
+  return [0, 1, 2, 3].map((k) => `if (${c} * 4u + ${k}u < D) { ${a}[${base} + ${c} * 4u + ${k}u] = ${val}[${k}]; }`).join(' ');
+}
+
+/** Element offsets of rows n0..n0+3 of head bh in a [BH, len, D] tensor, clamped to len − 1, and which exist. */
+const BLOCK_ROWS = (name: string, n0: string, len: string) => /* wgsl */ `
+    let ${name}Ok = vec4<bool>(${n0} < ${len}, ${n0} + 1u < ${len}, ${n0} + 2u < ${len}, ${n0} + 3u < ${len});
+    let ${name}0 = (bh * ${len} + min(${n0}, ${len} - 1u)) * D;
+    let ${name}1 = (bh * ${len} + min(${n0} + 1u, ${len} - 1u)) * D;
+    let ${name}2 = (bh * ${len} + min(${n0} + 2u, ${len} - 1u)) * D;
+    let ${name}3 = (bh * ${len} + min(${n0} + 3u, ${len} - 1u)) * D;`;
+
+// In every kernel, D-chunk loops run to the uniform p.dv (= DV) rather than the constant, so the
+// driver does not unroll them (see v1 above). Private arrays are flat: element [r·DV + c].
+
+/**
+ * Forward. Params { bh, tq, tk, scale, qBlocks = ⌈tq/R⌉, dv = ⌈D/4⌉ }; inputs q, k, v; outputs
+ * o [BH,Tq,D], lse [BH,Tq]. Grid: attentionGrid(qBlocks, bh).
+ */
+export function attentionForwardKernel(d: number, r = rowsPerInvocation(d, 'fwd')): KernelSpec {
+  return {
+    key: `attention/fwd/d${d}/r${r}`,
+    inputs: 3,
+    outputs: 2,
+    code: () => /* wgsl */ `
+${prologue(d, r)}
+struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d)}>;
+@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d)}>;
+@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;
+${ENTRY('p.qBlocks')}
+  var q = array<vec4f, R * DV>();
+  var acc = array<vec4f, R * DV>();   // Σⱼ exp(sᵢⱼ − mᵢ)·vⱼ
+  var m = array<f32, R>();
+  var l = array<f32, R>();
+  for (var r = 0u; r < R; r++) {
+    let qb = (bh * p.tq + min(row0 + r, p.tq - 1u)) * D;
+    for (var c = 0u; c < p.dv; c++) { q[r * DV + c] = ${load4('Q', 'qb', 'c', d)}; }
+    m[r] = NEG_BIG;
+  }
+  for (var j0 = 0u; j0 < p.tk; j0 += ${KB}u) {
+    ${BLOCK_ROWS('kb', 'j0', 'p.tk')}
+    var s = array<vec4f, R>();   // q·k of R rows × 4 keys
+    for (var c = 0u; c < p.dv; c++) {
+      let k0 = ${load4('K', 'kb0', 'c', d)}; let k1 = ${load4('K', 'kb1', 'c', d)};
+      let k2 = ${load4('K', 'kb2', 'c', d)}; let k3 = ${load4('K', 'kb3', 'c', d)};
+      for (var r = 0u; r < R; r++) {
+        let qc = q[r * DV + c];
+        s[r] += vec4f(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
+      }
+    }
+    var pr = array<vec4f, R>();
+    var alpha = array<f32, R>();
+    for (var r = 0u; r < R; r++) {
+      let sr = select(vec4f(NEG_BIG), s[r] * p.scale, kbOk);
+      let mNew = max(m[r], max(max(sr.x, sr.y), max(sr.z, sr.w)));
+      alpha[r] = exp(m[r] - mNew);
+      pr[r] = select(vec4f(0.0), exp(sr - mNew), kbOk);
+      l[r] = l[r] * alpha[r] + ((pr[r].x + pr[r].y) + (pr[r].z + pr[r].w));
+      m[r] = mNew;
+    }
+    for (var c = 0u; c < p.dv; c++) {
+      let v0 = ${load4('V', 'kb0', 'c', d)}; let v1 = ${load4('V', 'kb1', 'c', d)};
+      let v2 = ${load4('V', 'kb2', 'c', d)}; let v3 = ${load4('V', 'kb3', 'c', d)};
+      for (var r = 0u; r < R; r++) {
+        let w = pr[r];
+        acc[r * DV + c] = acc[r * DV + c] * alpha[r] + (w.x * v0 + w.y * v1) + (w.z * v2 + w.w * v3);
+      }
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    if (row0 + r >= p.tq) { break; }
+    let row = bh * p.tq + row0 + r;
+    let ob = row * D;
+    let inv = 1.0 / l[r];
+    for (var c = 0u; c < p.dv; c++) { let val = acc[r * DV + c] * inv; ${store4('O', 'ob', 'c', 'val', d)} }
+    LSE[row] = m[r] + log(l[r]);
+  }
+}`,
+  };
+}
+
+/**
+ * Backward, part 1: dQ and Dᵢ = dOᵢ·oᵢ. Params as forward; inputs q, k, v, o, lse, dO; outputs
+ * dQ [BH,Tq,D], delta [BH,Tq]. Grid: attentionGrid(qBlocks, bh).
+ */
+export function attentionBackwardDqKernel(d: number, r = rowsPerInvocation(d, 'dq')): KernelSpec {
+  return {
+    key: `attention/bwd-dq/d${d}/r${r}`,
+    inputs: 6,
+    outputs: 2,
+    code: () => /* wgsl */ `
+${prologue(d, r)}
+struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d)}>;
+@group(0) @binding(4) var<storage, read> O: array<${ROW(d)}>;
+@group(0) @binding(5) var<storage, read> LSE: array<f32>;
+@group(0) @binding(6) var<storage, read> GO: array<${ROW(d)}>;
+@group(0) @binding(7) var<storage, read_write> GQ: array<${ROW(d)}>;
+@group(0) @binding(8) var<storage, read_write> DELTA: array<f32>;
+${ENTRY('p.qBlocks')}
+  var q = array<vec4f, R * DV>();
+  var g = array<vec4f, R * DV>();    // dOᵢ
+  var dq = array<vec4f, R * DV>();   // Σⱼ dSᵢⱼ kⱼ
+  var lse = array<f32, R>();
+  var delta = array<f32, R>();
+  for (var r = 0u; r < R; r++) {
+    let row = bh * p.tq + min(row0 + r, p.tq - 1u);
+    let b = row * D;
+    var dl = 0.0;
+    for (var c = 0u; c < p.dv; c++) {
+      q[r * DV + c] = ${load4('Q', 'b', 'c', d)};
+      g[r * DV + c] = ${load4('GO', 'b', 'c', d)};
+      dl += dot(g[r * DV + c], ${load4('O', 'b', 'c', d)});
+    }
+    lse[r] = LSE[row];
+    delta[r] = dl;
+  }
+  for (var j0 = 0u; j0 < p.tk; j0 += ${KB}u) {
+    ${BLOCK_ROWS('kb', 'j0', 'p.tk')}
+    var s = array<vec4f, R>();
+    var dp = array<vec4f, R>();   // dOᵢ·vⱼ
+    for (var c = 0u; c < p.dv; c++) {
+      let k0 = ${load4('K', 'kb0', 'c', d)}; let k1 = ${load4('K', 'kb1', 'c', d)};
+      let k2 = ${load4('K', 'kb2', 'c', d)}; let k3 = ${load4('K', 'kb3', 'c', d)};
+      let v0 = ${load4('V', 'kb0', 'c', d)}; let v1 = ${load4('V', 'kb1', 'c', d)};
+      let v2 = ${load4('V', 'kb2', 'c', d)}; let v3 = ${load4('V', 'kb3', 'c', d)};
+      for (var r = 0u; r < R; r++) {
+        let qc = q[r * DV + c]; let gc = g[r * DV + c];
+        s[r] += vec4f(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
+        dp[r] += vec4f(dot(gc, v0), dot(gc, v1), dot(gc, v2), dot(gc, v3));
+      }
+    }
+    var ds = array<vec4f, R>();
+    for (var r = 0u; r < R; r++) {
+      let pr = select(vec4f(0.0), exp(s[r] * p.scale - lse[r]), kbOk);
+      ds[r] = pr * (dp[r] - delta[r]);
+    }
+    for (var c = 0u; c < p.dv; c++) {
+      let k0 = ${load4('K', 'kb0', 'c', d)}; let k1 = ${load4('K', 'kb1', 'c', d)};
+      let k2 = ${load4('K', 'kb2', 'c', d)}; let k3 = ${load4('K', 'kb3', 'c', d)};
+      for (var r = 0u; r < R; r++) {
+        let w = ds[r];
+        dq[r * DV + c] += (w.x * k0 + w.y * k1) + (w.z * k2 + w.w * k3);
+      }
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    if (row0 + r >= p.tq) { break; }
+    let row = bh * p.tq + row0 + r;
+    let b = row * D;
+    for (var c = 0u; c < p.dv; c++) { let val = dq[r * DV + c] * p.scale; ${store4('GQ', 'b', 'c', 'val', d)} }
+    DELTA[row] = delta[r];
+  }
+}`,
+  };
+}
+
+/**
+ * Backward, part 2: dK and dV. Params { bh, tq, tk, scale, kBlocks = ⌈tk/R⌉, dv }; inputs q, k, v,
+ * lse, delta (from bwd-dq), dO; outputs dK, dV [BH,Tk,D]. Grid: attentionGrid(kBlocks, bh).
+ */
+export function attentionBackwardDkvKernel(d: number, r = rowsPerInvocation(d, 'dkv')): KernelSpec {
+  return {
+    key: `attention/bwd-dkv/d${d}/r${r}`,
+    inputs: 6,
+    outputs: 2,
+    code: () => /* wgsl */ `
+${prologue(d, r)}
+struct Params { bh: u32, tq: u32, tk: u32, scale: f32, kBlocks: u32, dv: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d)}>;
+@group(0) @binding(4) var<storage, read> LSE: array<f32>;
+@group(0) @binding(5) var<storage, read> DELTA: array<f32>;
+@group(0) @binding(6) var<storage, read> GO: array<${ROW(d)}>;
+@group(0) @binding(7) var<storage, read_write> GK: array<${ROW(d)}>;
+@group(0) @binding(8) var<storage, read_write> GV: array<${ROW(d)}>;
+${ENTRY('p.kBlocks')}
+  var k = array<vec4f, R * DV>();
+  var v = array<vec4f, R * DV>();
+  var dk = array<vec4f, R * DV>();   // Σᵢ dSᵢⱼ qᵢ
+  var dv = array<vec4f, R * DV>();   // Σᵢ Pᵢⱼ dOᵢ
+  for (var r = 0u; r < R; r++) {
+    let b = (bh * p.tk + min(row0 + r, p.tk - 1u)) * D;
+    for (var c = 0u; c < p.dv; c++) {
+      k[r * DV + c] = ${load4('K', 'b', 'c', d)};
+      v[r * DV + c] = ${load4('V', 'b', 'c', d)};
+    }
+  }
+  for (var i0 = 0u; i0 < p.tq; i0 += ${KB}u) {
+    ${BLOCK_ROWS('qb', 'i0', 'p.tq')}
+    let lb = bh * p.tq;
+    let lse = vec4f(LSE[lb + min(i0, p.tq - 1u)], LSE[lb + min(i0 + 1u, p.tq - 1u)],
+                    LSE[lb + min(i0 + 2u, p.tq - 1u)], LSE[lb + min(i0 + 3u, p.tq - 1u)]);
+    let delta = vec4f(DELTA[lb + min(i0, p.tq - 1u)], DELTA[lb + min(i0 + 1u, p.tq - 1u)],
+                      DELTA[lb + min(i0 + 2u, p.tq - 1u)], DELTA[lb + min(i0 + 3u, p.tq - 1u)]);
+    var s = array<vec4f, R>();    // qᵢ·kⱼ for the 4 queries i of this block, per key row r
+    var dp = array<vec4f, R>();   // dOᵢ·vⱼ
+    for (var c = 0u; c < p.dv; c++) {
+      let q0 = ${load4('Q', 'qb0', 'c', d)}; let q1 = ${load4('Q', 'qb1', 'c', d)};
+      let q2 = ${load4('Q', 'qb2', 'c', d)}; let q3 = ${load4('Q', 'qb3', 'c', d)};
+      let g0 = ${load4('GO', 'qb0', 'c', d)}; let g1 = ${load4('GO', 'qb1', 'c', d)};
+      let g2 = ${load4('GO', 'qb2', 'c', d)}; let g3 = ${load4('GO', 'qb3', 'c', d)};
+      for (var r = 0u; r < R; r++) {
+        let kc = k[r * DV + c]; let vc = v[r * DV + c];
+        s[r] += vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
+        dp[r] += vec4f(dot(g0, vc), dot(g1, vc), dot(g2, vc), dot(g3, vc));
+      }
+    }
+    var pr = array<vec4f, R>();
+    var ds = array<vec4f, R>();
+    for (var r = 0u; r < R; r++) {
+      pr[r] = select(vec4f(0.0), exp(s[r] * p.scale - lse), qbOk);
+      ds[r] = pr[r] * (dp[r] - delta);
+    }
+    for (var c = 0u; c < p.dv; c++) {
+      let q0 = ${load4('Q', 'qb0', 'c', d)}; let q1 = ${load4('Q', 'qb1', 'c', d)};
+      let q2 = ${load4('Q', 'qb2', 'c', d)}; let q3 = ${load4('Q', 'qb3', 'c', d)};
+      let g0 = ${load4('GO', 'qb0', 'c', d)}; let g1 = ${load4('GO', 'qb1', 'c', d)};
+      let g2 = ${load4('GO', 'qb2', 'c', d)}; let g3 = ${load4('GO', 'qb3', 'c', d)};
+      for (var r = 0u; r < R; r++) {
+        let w = pr[r]; let z = ds[r];
+        dv[r * DV + c] += (w.x * g0 + w.y * g1) + (w.z * g2 + w.w * g3);
+        dk[r * DV + c] += (z.x * q0 + z.y * q1) + (z.z * q2 + z.w * q3);
+      }
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    if (row0 + r >= p.tk) { break; }
+    let b = (bh * p.tk + row0 + r) * D;
+    for (var c = 0u; c < p.dv; c++) {
+      let a = dk[r * DV + c] * p.scale; let e = dv[r * DV + c];
+      ${store4('GK', 'b', 'c', 'a', d)}
+      ${store4('GV', 'b', 'c', 'e', d)}
+    }
+  }
+}`,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Fused scaled-dot-product attention, forward and backward without a T×T matrix in memory
+ * (kernels and their design in kernels/wgsl/attention.wgsl.ts).
+ */
+import { Tensor } from '../tensor.ts';
+import { ShapeError, fmtShape } from '../errors.ts';
+import { rt } from '../runtime.ts';
+import { Params } from '../params.ts';
+import {
+  attentionGrid, rowsPerInvocation, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel,
+} from '../kernels/wgsl/attention.wgsl.ts';
+import { buf, checkTensor, checkFloat } from './run.ts';
+import { record, needsGrad } from '../autograd/node.ts';
+
+export interface AttentionOptions {
+  /** Multiplies the logits q·kᵀ before the softmax (default 1/√D). */
+  scale?: number;
+}
+
+/** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
+export const ATTENTION_MAX_D = 256;
+
+/**
+ * softmax(q·kᵀ·scale)·v over the last two axes: q [..., Tq, D], k and v [..., Tk, D] with the same
+ * leading (batch, head) axes, e.g. [B, H, T, D] or [B, T, D]; returns [..., Tq, D]. Memory is linear
+ * in T: no Tq×Tk matrix is stored, forward or backward.
+ * @example const o = attention(q, k, v); // q, k, v: [B, H, T, D]
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const op = 'attention';
+  checkTensor(op, q, 'q');
+  checkTensor(op, k, 'k');
+  checkTensor(op, v, 'v');
+  checkFloat(op, q, 'q');
+  checkFloat(op, k, 'k');
+  checkFloat(op, v, 'v');
+  const shapes = `q=${fmtShape(q.shape)} k=${fmtShape(k.shape)} v=${fmtShape(v.shape)}`;
+  if (q.rank < 2) throw new ShapeError(`${op}: q, k and v must have rank ≥ 2 ([..., T, D]), got ${shapes}`);
+  if (k.rank !== q.rank || v.rank !== q.rank) throw new ShapeError(`${op}: q, k and v must have the same rank, got ${shapes}`);
+  if (k.shape.some((n, i) => n !== v.shape[i])) throw new ShapeError(`${op}: k and v must have the same shape [..., Tk, D], got ${shapes}`);
+  const r = q.rank;
+  if (q.shape.slice(0, r - 2).some((n, i) => n !== k.shape[i])) {
+    throw new ShapeError(`${op}: the leading (batch, head) axes of q and k differ: ${shapes}`);
+  }
+  const d = q.shape[r - 1], tq = q.shape[r - 2], tk = k.shape[r - 2];
+  if (k.shape[r - 1] !== d) throw new ShapeError(`${op}: head dimensions differ: ${shapes} (${d} vs ${k.shape[r - 1]})`);
+  if (d < 1 || d > ATTENTION_MAX_D) throw new ShapeError(`${op}: head dimension D must be in 1..${ATTENTION_MAX_D}, got ${d} (${shapes})`);
+  const bh = q.shape.slice(0, r - 2).reduce((a, b) => a * b, 1);
+  if (tk === 0 && bh * tq > 0) throw new ShapeError(`${op}: no keys to attend to (Tk = 0): ${shapes}`);
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
+
+  const out = Tensor.empty(q.shape, 'f32', op);
+  const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
+  const chunks = Math.ceil(d / 4);
+  if (bh * tq > 0) {
+    const qBlocks = Math.ceil(tq / rowsPerInvocation(d, 'fwd'));
+    const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
+    rt().dispatch(attentionForwardKernel(d), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh));
+  }
+  if (needsGrad(q, k, v)) {
+    record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
+      const bop = `${op}.backward`;
+      const dq = Tensor.empty(qs.shape, 'f32', `${op}.dq`);
+      const dk = Tensor.empty(ks.shape, 'f32', `${op}.dk`);
+      const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
+      const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
+      if (bh * tq > 0) {
+        const qBlocks = Math.ceil(tq / rowsPerInvocation(d, 'dq'));
+        const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
+        rt().dispatch(attentionBackwardDqKernel(d), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh));
+      }
+      if (bh * tk > 0) {
+        // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
+        const kBlocks = Math.ceil(tk / rowsPerInvocation(d, 'dkv'));
+        const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
+        rt().dispatch(attentionBackwardDkvKernel(d), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh));
+      }
+      return [dq, dk, dv];
+    }, [q, k, v, out, lse]);
+  }
+  lse.dispose();
+  return out;
+}

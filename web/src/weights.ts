@@ -1,0 +1,89 @@
+/**
+ * Weights files in the page: YOLOS safetensors (Hub key names) with their config found in, in order,
+ * a config.json picked with them, the file's metadata (`yolos.config`, written by the Train tab), a
+ * training checkpoint's metadata (`yolos.checkpoint`, from `npm start` / `yolos train`), or the preset
+ * whose parameter shapes the file matches.
+ */
+import { Yolos, presets, parseConfig, parameterShapes, readSafetensors, writeSafetensors, type YolosConfig } from '../../yolos/index.ts';
+
+/** The `__metadata__` of a safetensors file (empty when it has none). */
+export function safetensorsMetadata(bytes: Uint8Array): Record<string, string> {
+  if (bytes.byteLength < 8) return {};
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+  if (n > bytes.byteLength - 8) return {};
+  try {
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    return (header?.__metadata__ ?? {}) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+export interface LoadedWeights {
+  model: Yolos;
+  /** Where the config came from. */
+  configFrom: string;
+  /** Training steps recorded in the file, if any. */
+  steps?: number;
+  /** A checkpoint's training history (loss per step) and batch size. */
+  history?: { step: number; loss: number; lr: number }[];
+  batch?: number;
+}
+
+/** Builds the model from a weights file's bytes (see the file header for where the config comes from). */
+export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedWeights {
+  let bytes = input;
+  const meta = safetensorsMetadata(bytes);
+  let config: YolosConfig | undefined;
+  let configFrom = '';
+  let steps: number | undefined = meta['yolos.steps'] ? Number(meta['yolos.steps']) : undefined;
+  let history: LoadedWeights['history'], batch: number | undefined;
+  if (meta['yolos.checkpoint']) {
+    // a training checkpoint: the model's tensors are under model/, the optimizer's under optimizer/
+    const ck = JSON.parse(meta['yolos.checkpoint']) as { config?: unknown; step?: number; history?: { step: number; loss: number; lr: number }[]; options?: { batch?: number } };
+    const model = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of readSafetensors(bytes)) if (k.startsWith('model/')) model.set(k.slice(6), { shape: t.shape, data: Float32Array.from(t.data) });
+    bytes = writeSafetensors(model);
+    if (ck.config) { config = parseConfig(ck.config); configFrom = 'the checkpoint'; }
+    steps = ck.step;
+    history = ck.history?.filter((h) => typeof h?.step === 'number' && typeof h.loss === 'number').map((h) => ({ step: h.step, loss: h.loss, lr: h.lr }));
+    batch = ck.options?.batch;
+  }
+  if (configJson !== undefined) { config = parseConfig(configJson); configFrom = 'config.json'; }
+  else if (!config && meta['yolos.config']) { config = parseConfig(JSON.parse(meta['yolos.config'])); configFrom = "the file's metadata"; }
+  if (!config) {
+    const file = readSafetensors(bytes);
+    const fits = (c: YolosConfig) => {
+      const shapes = parameterShapes(c);
+      return shapes.length === file.size && shapes.every(([k, s]) => {
+        const t = file.get(k);
+        return !!t && t.shape.length === s.length && t.shape.every((d, i) => d === s[i]);
+      });
+    };
+    const name = (Object.keys(presets) as (keyof typeof presets)[]).find((p) => fits(presets[p]));
+    if (!name) throw new Error('these weights carry no config and fit no preset: pick their config.json together with the .safetensors file');
+    config = presets[name];
+    configFrom = `the ${name} preset (its shapes match)`;
+  }
+  return { model: Yolos.fromSafetensors(bytes, config), configFrom, steps, history, batch };
+}
+
+/** Loads weights from picked files: one .safetensors and, optionally, its config.json. */
+export async function modelFromFiles(files: File[]): Promise<LoadedWeights & { name: string }> {
+  const st = files.find((f) => /\.safetensors$/i.test(f.name));
+  if (!st) throw new Error(`no .safetensors file among ${files.map((f) => f.name).join(', ') || 'the files'}`);
+  const cj = files.find((f) => /\.json$/i.test(f.name));
+  let json: unknown;
+  if (cj) {
+    try { json = JSON.parse(await cj.text()); } catch (e) { throw new Error(`${cj.name} is not valid JSON (${(e as Error).message})`); }
+  }
+  return { ...modelFromBytes(new Uint8Array(await st.arrayBuffer()), json), name: st.name };
+}
+
+/** A one-line description of a model. */
+export function describeModel(m: Yolos): string {
+  const c = m.config;
+  const n = m.parameters().reduce((s, p) => s + p.size, 0);
+  const labels = Object.values(c.id2label ?? {}).filter((l) => l !== 'N/A');
+  return `D ${c.hidden_size}, ${c.num_hidden_layers} layers, ${c.num_detection_tokens} detection tokens, input ${c.image_size.join('×')}, ${n.toLocaleString('en')} parameters; ${c.num_labels} labels${labels.length <= 8 ? ` (${labels.join(', ')})` : ''}`;
+}
