@@ -81,6 +81,15 @@ export class Yolos {
     return new Yolos(c, params);
   }
 
+  /**
+   * Loads Hub-layout safetensors from a fetch Response (browsers).
+   * @example const model = await Yolos.fromResponse(await fetch('model.safetensors'), config);
+   */
+  static async fromResponse(res: Response, config: YolosConfig): Promise<Yolos> {
+    if (!res.ok) throw new Error(`Yolos.fromResponse: HTTP ${res.status} ${res.statusText} for ${res.url || 'the weights'}`);
+    return Yolos.fromSafetensors(await res.arrayBuffer(), config);
+  }
+
   /** The weights as safetensors bytes (F32, Hub key names); reads every parameter back from the GPU. */
   async saveSafetensors(metadata?: Record<string, string>): Promise<Uint8Array> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();

@@ -88,6 +88,24 @@ describe('training', () => {
     run.model.dispose();
   });
 
+  it('trains tiny on a COCO-format folder written by the shapes generator, and evaluates it', async () => {
+    const dir = tmp();
+    await shapesDataset({ seed: 1, count: 4, size: 64 }).writeCoco(dir, 'train');
+    await shapesDataset({ seed: 2, count: 3, size: 64 }).writeCoco(dir, 'val');
+    const r = await train({ data: dir, model: 'tiny', steps: 2, batch: 2, size: 64, out: join(dir, 'run'), progress: 'none', evalAtEnd: true });
+    expect(r.steps).toBe(2);
+    expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+    expect(r.model.config.num_labels).toBe(91); // COCO ids 1..3 are used raw as class indices
+    expect(r.eval!.AP).toBeGreaterThanOrEqual(0);
+    r.model.dispose();
+  });
+
+  it('a batch that does not fit says so and suggests a smaller one', async () => {
+    const limit = engine().limits.maxStorageBufferBindingSize;
+    const side = Math.ceil(Math.sqrt(limit / (4 * 3 * 2)) / 16) * 16 + 16; // 2 images of this side exceed the binding limit
+    await expect(train({ data: 'shapes', model: tinyConfig, size: side, batch: 2, steps: 1, out: tmp(), progress: 'none', augment: false })).rejects.toThrow(/does not fit in GPU memory[\s\S]*try --batch 1/);
+  });
+
   it('the CLI explains bad arguments in one line and exits with 2', () => {
     for (const args of [['train', '--model', 'huge', '--data', 'shapes'], ['train'], ['train', '--data', 'shapes', '--steps', '-3'], ['eval', '--data', 'shapes'], ['frobnicate'], ['train', '--bogus']]) {
       const r = spawnSync(process.execPath, ['bin/yolos.mjs', ...args], { encoding: 'utf8' });

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { init } from '../../engine/index.ts';
+import { init, LimitError } from '../../engine/index.ts';
 import { AdamW, warmupCosine } from '../../engine/optim/index.ts';
 import { trainStep } from './step.ts';
 import { parameterGroups } from './groups.ts';
@@ -143,7 +143,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   } catch (e) {
     const msg = (e as Error).message ?? '';
-    if (/out of memory|OutOfMemory|allocation/i.test(msg)) throw new Error(`train: the batch of ${o.batch} does not fit in GPU memory (${msg}); try --batch ${Math.max(1, o.batch >> 1)}`);
+    if (e instanceof LimitError || /out of memory|OutOfMemory|allocation|binding limit/i.test(msg)) throw new Error(`train: the batch of ${o.batch} does not fit in GPU memory (${msg}); try --batch ${Math.max(1, o.batch >> 1)}`);
     throw e;
   } finally {
     process.off('SIGINT', onSigint);

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""The anchor for bench/yolos.ts on a GPU machine (../shared/GPU.md): Hugging Face's
+YolosForObjectDetection (random weights, hustvl/yolos-tiny's config, no download) on the same GPU —
+forward latency at 512×672, batch 1 and 8 (median of 20 after warm-up, CUDA-synchronised), and peak
+memory.   python3 tools/bench_pytorch_yolos.py [out.json]"""
+import json, statistics, sys, time
+import torch
+from transformers import YolosConfig, YolosForObjectDetection
+
+cfg = YolosConfig(hidden_size=192, num_hidden_layers=12, num_attention_heads=3, intermediate_size=768,
+                  image_size=[800, 1333], use_mid_position_embeddings=False, num_labels=91)
+dev = "cuda" if torch.cuda.is_available() else "cpu"
+model = YolosForObjectDetection(cfg).to(dev).eval()
+rows = []
+for batch in (1, 8):
+    x = torch.randn(batch, 3, 512, 672, device=dev)
+    with torch.no_grad():
+        for _ in range(3):
+            model(pixel_values=x)
+        if dev == "cuda":
+            torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+        times = []
+        for _ in range(20):
+            t = time.perf_counter(); model(pixel_values=x)
+            if dev == "cuda":
+                torch.cuda.synchronize()
+            times.append((time.perf_counter() - t) * 1000)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if dev == "cuda" else None
+    rows.append({"model": "tiny", "size": "512x672", "batch": batch, "msPerForward": statistics.median(times), "peakMiB": peak})
+    print(rows[-1])
+out = {"device": torch.cuda.get_device_name() if dev == "cuda" else "cpu", "torch": torch.__version__, "rows": rows}
+if len(sys.argv) > 1:
+    json.dump(out, open(sys.argv[1], "w"), indent=2)
