@@ -1,6 +1,6 @@
 /**
- * The kernel playground's logic, browser-safe (the web page uses it; the CLI bench/kernel-cli.ts has
- * the same logic and could import it): the ops you can try, seeded inputs, the kernels an op dispatches,
+ * The kernel playground's logic, browser-safe (the web page web/src/playground.ts and the CLI
+ * bench/kernel-cli.ts use it): the ops you can try, seeded inputs, the kernels an op dispatches,
  * swapping its main kernel for your WGSL (the runtime's `kernelOverride` hook keeps the op's
  * validation, params, buffers and workgroup grid), the comparison with the CPU reference and timing.
  *
@@ -173,13 +173,16 @@ export function playgroundInputs(op: PlaygroundOp, shapes: number[][], dtype: DT
 /** A kernel as dispatched: its spec and its workgroup grid. */
 export interface Captured { spec: KernelSpec; groups: readonly number[] }
 
-/** Runs `fn` once and returns the kernels it dispatched, in order. */
-export async function captureKernels(fn: () => void): Promise<Captured[]> {
+/** Runs `fn` once and returns the kernels it dispatched, in order, and its result (kept; the rest is freed). */
+export async function captureKernels<T>(fn: () => T): Promise<{ kernels: Captured[]; result: T }> {
   const rt = engine();
-  const seen: Captured[] = [];
-  rt.kernelOverride = (spec, groups) => { seen.push({ spec, groups }); return undefined; };
-  try { scope(fn); await rt.flush(); } finally { rt.kernelOverride = null; }
-  return seen;
+  const kernels: Captured[] = [];
+  rt.kernelOverride = (spec, groups) => { kernels.push({ spec, groups }); return undefined; };
+  try {
+    const result = scope(fn);
+    await rt.flush();
+    return { kernels, result };
+  } finally { rt.kernelOverride = null; }
 }
 
 /** Whether `key` names the op's main kernel. */
@@ -187,9 +190,9 @@ export function isMainKernel(op: PlaygroundOp, key: string): boolean {
   return typeof op.kernel === 'string' ? key.startsWith(op.kernel) : op.kernel.test(key);
 }
 
-/** The kernel a user WGSL replaces: the first that is the op's main kernel (else the first dispatched). */
+/** The kernel a user WGSL replaces: the first that is the op's main kernel (else the only one dispatched). */
 export function mainKernel(op: PlaygroundOp, seen: Captured[]): Captured | undefined {
-  return seen.find((c) => isMainKernel(op, c.spec.key)) ?? seen[0];
+  return seen.find((c) => isMainKernel(op, c.spec.key)) ?? (seen.length === 1 ? seen[0] : undefined);
 }
 
 /** The binding interface of a kernel's WGSL: the Params struct, the bindings and the entry point. */
@@ -202,6 +205,13 @@ export function kernelLayout(code: string): string[] {
     if (/@binding\(/.test(l) || /^@compute|^@workgroup_size/.test(l) || /^fn main\(/.test(l)) out.push(l);
   }
   return out;
+}
+
+/** One line per kernel: its key, buffers and grid, then its binding interface (`kernelLayout`). */
+export function describeKernel(c: Captured, indent = '  '): string {
+  const { spec, groups } = c;
+  return [`${indent}kernel ${spec.key}: ${spec.inputs} input(s), ${spec.outputs} output(s)${spec.asserts ? ' + assert buffer' : ''}; workgroups [${groups.join(', ')}]`,
+    ...kernelLayout(spec.code()).map((l) => `${indent}  ${l}`)].join('\n');
 }
 
 /** A spec running `code` in place of `main` (same bindings); its key changes with the code. */
@@ -289,6 +299,8 @@ export interface RunRequest {
   wgsl?: string;
   /** Timed samples (0: no timing). */
   repeats?: number;
+  /** Tolerance |got − ref| ≤ atol + rtol·|ref| in place of the op's own (when either is given). */
+  tolerance?: { atol?: number; rtol?: number };
 }
 
 export interface RunResult {
@@ -308,18 +320,31 @@ export interface RunResult {
 /** Why a request cannot run (unknown op, wrong number of shapes, dtype); shape errors come from the op itself. */
 export class PlaygroundError extends Error {}
 
-/** The kernels `op` dispatches on `shapes` (also validates the shapes: the op throws ShapeError). */
-export async function kernelsOf(req: RunRequest): Promise<{ kernels: Captured[]; main: Captured | undefined }> {
-  const { op, xs } = prepare(req);
-  try {
-    const kernels = await captureKernels(() => { noGrad(() => op.run(xs, req.options ?? {})); });
-    return { kernels, main: mainKernel(op, kernels) };
-  } finally {
-    for (const x of xs) x.dispose();
-  }
+/**
+ * One op on seeded inputs, its kernels captured by a first run (which validates the shapes: the op
+ * throws ShapeError). `useWgsl` swaps the main kernel, `check` compares a fresh run with the
+ * reference, `run` records one launch (for timing); `dispose` frees it all and removes the override.
+ */
+export interface KernelSession {
+  op: PlaygroundOp;
+  dtype: DType;
+  shapes: number[][];
+  inputs: HostInput[];
+  kernels: Captured[];
+  main: Captured | undefined;
+  /** Whether a user WGSL replaces the main kernel. */
+  user: boolean;
+  /** Compiles `code` (KernelError when it does not compile or fit the bindings) and installs it in place of the main kernel. */
+  useWgsl(code: string): Promise<void>;
+  /** Runs the op once more and compares its output with the reference. */
+  check(): Promise<{ check: Check; outShape: number[] }>;
+  /** Records one launch; the caller frees the output (e.g. in a scope). */
+  run(): Tensor;
+  dispose(): void;
 }
 
-function prepare(req: RunRequest) {
+/** Opens a session for `req` (its op, shapes, dtype, seed, options and tolerance; not its wgsl or repeats). */
+export async function openKernel(req: RunRequest): Promise<KernelSession> {
   const op = PLAYGROUND_OPS[req.op];
   if (!op) throw new PlaygroundError(`unknown op '${req.op}' (ops: ${Object.keys(PLAYGROUND_OPS).join(', ')})`);
   const dtype = req.dtype ?? 'f32';
@@ -328,8 +353,62 @@ function prepare(req: RunRequest) {
   if (shapes.length < op.shapes[0] || shapes.length > op.shapes[1]) {
     throw new PlaygroundError(`${req.op} takes ${op.shapes[0] === op.shapes[1] ? op.shapes[0] : `${op.shapes[0]} to ${op.shapes[1]}`} shape(s), got ${shapes.length}`);
   }
-  const ins = playgroundInputs(op, shapes, dtype, req.seed ?? 1);
-  return { op, dtype, shapes, ins, xs: ins.map((i) => tensor(i.data, i.shape)) };
+  const inputs = playgroundInputs(op, shapes, dtype, req.seed ?? 1);
+  const xs = inputs.map((i) => tensor(i.data, i.shape));
+  const o = req.options ?? {};
+  const rt = engine();
+  const run = () => noGrad(() => op.run(xs, o));
+  let first: Tensor;
+  let kernels: Captured[];
+  try {
+    ({ kernels, result: first } = await captureKernels(run));
+  } catch (e) {
+    for (const x of xs) x.dispose();
+    throw e;
+  }
+  const main = mainKernel(op, kernels);
+  let user: KernelSpec | null = null;
+  return {
+    op, dtype, shapes, inputs, kernels, main,
+    get user() { return user !== null; },
+    async useWgsl(code) {
+      if (!main) throw new PlaygroundError(`${req.op} dispatches no kernel matching ${op.kernel} for these shapes (${kernels.map((c) => c.spec.key).join(', ') || 'none'}); nothing to replace`);
+      const spec = userKernel(main.spec, code);
+      await rt.compile(spec);
+      user = spec;
+      rt.kernelOverride = (s) => (s.key === main.spec.key ? spec : undefined);
+    },
+    async check() {
+      // A kernel that leaves elements unwritten must not pass on stale data: the first run's (correct)
+      // output stays alive, and the pool's next buffers of the output's size class are filled with NaN
+      // (an integer output: an unlikely value), as the pool hands out the most recently freed buffer first.
+      const poison = Array.from({ length: 4 }, () => E.full(first.shape, first.dtype === 'f32' ? NaN : -1234567, { dtype: first.dtype }));
+      for (const t of poison) t.dispose();
+      const out = run();
+      let got: ArrayLike<number>;
+      try { got = (await out.data()) as ArrayLike<number>; } finally { out.dispose(); }
+      const refs = inputs.map((i) => R.ref(i.data, i.shape));
+      const want = op.ref(refs, o);
+      const t = req.tolerance;
+      const tol = t && (t.atol !== undefined || t.rtol !== undefined)
+        ? (i: number) => (t.atol ?? 0) + (t.rtol ?? 0) * Math.abs(want.data[i])
+        : op.tol(want, refs, o, dtype);
+      return { check: compareToReference(got, want.data, tol), outShape: want.shape };
+    },
+    run,
+    dispose() {
+      if (user) rt.kernelOverride = null;
+      first.dispose();
+      for (const x of xs) x.dispose();
+    },
+  };
+}
+
+/** The kernels `op` dispatches on `shapes` (also validates the shapes: the op throws ShapeError). */
+export async function kernelsOf(req: RunRequest): Promise<{ kernels: Captured[]; main: Captured | undefined }> {
+  const s = await openKernel(req);
+  s.dispose();
+  return { kernels: s.kernels, main: s.main };
 }
 
 /**
@@ -338,29 +417,13 @@ function prepare(req: RunRequest) {
  * does not fit the bindings, ShapeError when the op rejects the shapes.
  */
 export async function runKernel(req: RunRequest): Promise<RunResult> {
-  const { op, dtype, shapes, ins, xs } = prepare(req);
-  const rt = engine();
-  const o = req.options ?? {};
-  const run = () => noGrad(() => op.run(xs, o));
+  const s = await openKernel(req);
   try {
-    const kernels = await captureKernels(() => { run(); });
-    const main = mainKernel(op, kernels);
-    if (req.wgsl !== undefined) {
-      if (!main) throw new PlaygroundError(`${req.op} dispatches no kernel for these shapes; nothing to replace`);
-      const user = userKernel(main.spec, req.wgsl);
-      await rt.compile(user);
-      rt.kernelOverride = (spec) => (spec.key === main.spec.key ? user : undefined);
-    }
-    const out = run();
-    const got = await out.data();
-    out.dispose();
-    const refs = ins.map((i) => R.ref(i.data, i.shape));
-    const want = op.ref(refs, o);
-    const check = compareToReference(got, want.data, op.tol(want, refs, o, dtype));
-    const timing = (req.repeats ?? 5) > 0 ? await timeLaunches(() => { run(); }, { repeats: req.repeats ?? 5 }) : null;
-    return { op: req.op, shapes, dtype, outShape: want.shape, kernels, main, check, timing, user: req.wgsl !== undefined };
+    if (req.wgsl !== undefined) await s.useWgsl(req.wgsl);
+    const { check, outShape } = await s.check();
+    const timing = (req.repeats ?? 5) > 0 ? await timeLaunches(() => { s.run(); }, { repeats: req.repeats ?? 5 }) : null;
+    return { op: req.op, shapes: s.shapes, dtype: s.dtype, outShape, kernels: s.kernels, main: s.main, check, timing, user: s.user };
   } finally {
-    rt.kernelOverride = null;
-    for (const x of xs) x.dispose();
+    s.dispose();
   }
 }

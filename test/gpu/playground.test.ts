@@ -49,6 +49,27 @@ describe('kernel playground', () => {
     expect(engine().kernelOverride).toBeNull();
   });
 
+  it('a kernel that writes nothing fails: the check does not read an earlier run\'s result from the pool', async () => {
+    const { main } = await kernelsOf({ op: 'gelu', shapes: [[300]] });
+    // never true for the seeded normal inputs (|x| < 10), so ys is left as the pool handed it over;
+    // the write stays in the code so that the kernel keeps the op's bindings
+    const none = main!.spec.code().replace('ys[i] = f(xs[i]);', 'if (xs[i] > 1e30) { ys[i] = f(xs[i]); }');
+    const r = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: none, repeats: 0 });
+    expect(r.user).toBe(true);
+    expect(r.check.pass).toBe(false);
+    expect(r.check.bad).toBe(300);
+    // the same for a tiled kernel that returns at once (matmul: every output element unwritten)
+    const mm = await kernelsOf({ op: 'matmul', shapes: [[5, 13], [13, 9]] });
+    const body = mm.main!.spec.code();
+    const entry = body.indexOf('fn main(');
+    const open = body.indexOf('{', entry);
+    const mmNone = `${body.slice(0, open + 1)}\n  if (p.M > 0u) { return; }${body.slice(open + 1)}`;
+    const r2 = await runKernel({ op: 'matmul', shapes: [[5, 13], [13, 9]], wgsl: mmNone, repeats: 0 });
+    expect(r2.check.pass).toBe(false);
+    expect(r2.check.bad).toBe(45);
+    expect(engine().kernelOverride).toBeNull();
+  });
+
   it('bad WGSL throws KernelError with the compiler message; bad requests say why', async () => {
     const { main } = await kernelsOf({ op: 'gelu', shapes: [[10]] });
     const bad = main!.spec.code().replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + undefined_name;');
