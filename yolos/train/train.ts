@@ -108,6 +108,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const priorSeconds = resumed ? resumed.meta.seconds : 0;
   let total = o.steps;
   const fitToBudget = options.minutes !== undefined && options.steps === undefined && !resumed;
+  let paceFrom = 0;
   const metricsPath = join(out, 'metrics.jsonl');
   if (!resumed) await writeFile(metricsPath, '');
   const bar = new ProgressBar(total);
@@ -133,8 +134,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const seconds = elapsed();
       const rec: StepRecord = { step: step - 1, loss, lossCe, lossBbox, lossGiou, classError, lr, imagesPerSec: ((step - startStep) * o.batch) / seconds, seconds: priorSeconds + seconds };
       history.push(rec);
-      if (fitToBudget && step - startStep === 5) {
-        total = Math.max(step + 1, Math.floor((o.minutes! * 60) / (seconds / 5)));
+      // Fit the schedule to the budget from the pace of steps 5…15 (the first steps compile pipelines).
+      if (fitToBudget && step - startStep === 5) paceFrom = seconds;
+      if (fitToBudget && step - startStep === 15) {
+        const perStep = (seconds - paceFrom) / 10;
+        total = Math.max(step + 1, step + Math.floor((o.minutes! * 60 - seconds) / perStep));
         bar.setTotal(total);
       }
       if (o.progress !== 'none') bar.update({ ...rec, seconds }, step === total);
