@@ -8,7 +8,7 @@ import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
 import { unaryKernel, binaryKernel, whereKernel } from '../kernels/wgsl/elementwise.wgsl.ts';
 import { UNARY, BINARY, type UnaryOp, type BinaryOp } from './elementwise.table.ts';
-import { buf, checkTensor, operands, launchStrided, bstrides, scalarTensor } from './run.ts';
+import { buf, checkTensor, checkNotF16, operands, launchStrided, bstrides, scalarTensor } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 
@@ -50,6 +50,7 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
 /** `cond ? a : b` elementwise with broadcasting; cond of any dtype (non-zero is true). */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor('where', cond, 'cond');
+  checkNotF16('where', cond, 'cond');
   const [ta, tb] = operands('where', a, b);
   const outShape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
   const out = Tensor.empty(outShape, ta.dtype, 'where');

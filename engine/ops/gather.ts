@@ -9,7 +9,7 @@ import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
 import { gatherKernel, scatterAddKernel } from '../kernels/wgsl/gather.wgsl.ts';
-import { buf, checkTensor, checkFloat } from './run.ts';
+import { buf, checkTensor, checkFloat, checkNotF16 } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 
 function checkIndices(op: string, indices: Tensor): void {
@@ -20,6 +20,7 @@ function checkIndices(op: string, indices: Tensor): void {
 /** Selects `indices` (i32, any shape) along `axis` of `x`. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   checkTensor('gather', x);
+  checkNotF16('gather', x);
   checkIndices('gather', indices);
   if (x.rank === 0) throw new ShapeError('gather: cannot index a rank-0 tensor');
   const a = normAxis('gather', axis, x.rank);

@@ -10,12 +10,13 @@ import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
 import { copyKernel, fillKernel } from '../kernels/wgsl/copy.wgsl.ts';
-import { buf, checkTensor } from './run.ts';
+import { buf, checkTensor, checkNotF16 } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 
 /** Copies the region `shape` from src (offset, strides) to dst (offset, strides). */
 export function copyRegion(op: string, src: Tensor, srcOff: number, srcStrides: number[], dst: Tensor, dstOff: number, dstStrides: number[], shape: Shape): void {
+  checkNotF16(op, src); // the kernel moves 4-byte words
   const n = sizeOf(shape);
   if (n === 0) return;
   const c = collapseDims(shape, [srcStrides, dstStrides]);
@@ -217,6 +218,7 @@ export function expandDims(x: Tensor, axis: number): Tensor {
 /** A copy with its own storage. */
 export function clone(x: Tensor): Tensor {
   checkTensor('clone', x);
+  checkNotF16('clone', x);
   const out = Tensor.empty(x.shape, x.dtype, 'clone');
   if (x.size) rt().copyBuffer(buf('clone', x), 0, buf('clone', out), 0, x.size * 4);
   if (needsGrad(x)) record('clone', [x], out, (g) => [g.view(g.shape)]);

@@ -6,7 +6,7 @@ import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
 import { reduceKernel, type ReduceKind } from '../kernels/wgsl/reduce.wgsl.ts';
-import { buf, checkTensor, checkFloat } from './run.ts';
+import { buf, checkTensor, checkFloat, checkNotF16 } from './run.ts';
 import { record, needsGrad, noGrad } from '../autograd/node.ts';
 import { permuteRaw, broadcastTo, fillRaw } from './movement.ts';
 import * as ew from './elementwise.ts';
@@ -27,6 +27,7 @@ const THREAD_PER_ROW_MAX = 32;
 
 /** Reduces `x` over `axes` (sorted, normalised): moves them last (copy if needed), then row-reduces. */
 function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], correction = 0): { out: Tensor; keptShape: number[] } {
+  checkNotF16(kind, x);
   const keep = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
   const keptShape = keep.map((d) => x.shape[d]);
   const len = axes.reduce((n, d) => n * x.shape[d], 1);

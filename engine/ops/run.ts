@@ -19,6 +19,14 @@ export function checkTensor(op: string, t: unknown, what = 'input'): asserts t i
   t.storageFor(op);
 }
 
+/**
+ * f16 tensors (2-byte elements) are so far only read by cast and matmul; ops that move or combine
+ * 4-byte words must refuse them instead of computing garbage.
+ */
+export function checkNotF16(op: string, t: Tensor, what = 'input'): void {
+  if (t.dtype === 'f16') throw new DTypeError(`${op}: f16 ${what} ${fmtShape(t.shape)} is not supported yet (f16 is storage for matmul); cast it with .cast('f32')`);
+}
+
 export function checkFloat(op: string, t: Tensor, what = 'input'): void {
   if (t.dtype !== 'f32') throw new DTypeError(`${op}: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)}; cast it with .cast('f32')`);
 }
@@ -64,6 +72,8 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   const tb = typeof b === 'number' ? scalarTensor(b, dtype) : b;
   checkTensor(op, ta, 'a');
   checkTensor(op, tb, 'b');
+  checkNotF16(op, ta, 'a');
+  checkNotF16(op, tb, 'b');
   if (ta.dtype !== tb.dtype) {
     throw new DTypeError(`${op}: dtypes differ: a is ${ta.dtype}${fmtShape(ta.shape)}, b is ${tb.dtype}${fmtShape(tb.shape)}; cast one with .cast()`);
   }

@@ -99,6 +99,15 @@ describe('binary16 conversions on the host', () => {
 describe('f16 tensors on the GPU', () => {
   const SPECIAL = [0, -0, 1, -1.5, 65504, -65504, Infinity, -Infinity, NaN, 2 ** -24, -(2 ** -24), 2 ** -14, 0.1, 1 + 2 ** -11, 70000];
 
+  it.skipIf(!hasF16)('ops that move 4-byte words refuse f16 with a clear error instead of computing garbage', () => {
+    const h = tensor([1, 2, 3, 4], [2, 2], { dtype: 'f16' });
+    expect(() => h.transpose()).toThrow(/permute: f16 input \[2,2\] is not supported yet .*cast it with \.cast\('f32'\)/);
+    expect(() => h.add(h)).toThrow(/add: f16 a \[2,2\] is not supported yet/);
+    expect(() => h.sum()).toThrow(/sum: f16 input/);
+    expect(() => h.clone()).toThrow(/clone: f16 input/);
+    expect(h.reshape([4]).shape).toEqual([4]); // views need no kernel
+  });
+
   it.skipIf(!hasF16)('upload and read back: values are rounded to nearest even, sizes of any parity', async () => {
     for (const n of [1, 3, 257]) {
       const next = rng(n);
