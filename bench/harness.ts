@@ -16,6 +16,8 @@
  * A row's figure uses the timestamp clock when both sides have it, else the wall clock, and says which.
  */
 import { engine, scope, type Engine } from '../engine/index.ts';
+import { mulberry32 } from '../engine/prng.ts';
+export { mulberry32 };
 
 export type Method = 'gpu-timestamp' | 'wall-clock';
 
@@ -55,17 +57,6 @@ export function median(xs: readonly number[]): number {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/** Seeded uniform [0, 1) (mulberry32): the benches' inputs are the same numbers in ours and TF.js. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n seeded standard-normal floats (Box–Muller) times `scale`. */
 export function randomNormal(n: number, seed: number, scale = 1): Float32Array {

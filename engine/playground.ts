@@ -16,6 +16,7 @@ import { engine, tensor, scope, noGrad, type Tensor, type KernelSpec, type DType
 import * as R from './reference/index.ts';
 import { unary, binary } from './ops/elementwise.ts';
 import { UNARY, BINARY, type UnaryOp, type BinaryOp } from './ops/elementwise.table.ts';
+import { mulberry32 } from './prng.ts';
 
 export type RefOut = R.RefTensor & { absProd?: Float64Array };
 
@@ -134,17 +135,6 @@ if (typeof attentionFn === 'function') {
   };
 }
 
-/** Seeded uniform [0, 1) (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface HostInput { data: Float32Array | Int32Array; shape: number[] }
 

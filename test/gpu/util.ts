@@ -2,6 +2,7 @@
 import { beforeAll, afterAll, expect } from 'vitest';
 import { init, tensor, type Tensor, type Engine } from '../../engine/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
+import { mulberry32 } from '../../engine/prng.ts';
 
 let engine: Engine | null = null;
 
@@ -17,17 +18,8 @@ export function useEngine(): () => Engine {
   return () => engine!;
 }
 
-/** mulberry32: a tiny seeded PRNG for test inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG for test inputs (mulberry32). */
+export const rng = mulberry32;
 
 /** f32-exact random values in [lo, hi) with their f64 reference. */
 export function randomPair(shape: number[], seed: number, lo = -1, hi = 1): { t: Tensor; r: RefTensor } {

@@ -5,6 +5,7 @@
  * - `hashSeed(seed, k)`: splitmix32-style finaliser of (seed, k), so item k of a stream gets its own
  *   independent generator and depends only on (seed, k) — random access, no shared state.
  */
+import { mulberry32 } from '../../engine/prng.ts';
 
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;
@@ -30,19 +31,7 @@ export function hashSeed(seed: number, k: number): number {
   return hi === 0 ? h : fmix32((h ^ fmix32((hi + 0x7f4a7c15) >>> 0)) >>> 0);
 }
 
-/**
- * mulberry32: uniform in [0, 1).
- * @example const r = mulberry32(1); r(); // 0.6270739405881613
- */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Uniform integer in [lo, hi], both inclusive (Python's `random.randint`). */
 export function randInt(rng: Rng, lo: number, hi: number): number {
