@@ -12,6 +12,26 @@
 import { ROW_INDEX, FLAT_INDEX, cascadeSum } from './common.ts';
 import type { KernelSpec } from '../../runtime.ts';
 
+/** Bindings of both forward kernels: x (w, b), then y, mean, rstd. */
+const forwardBindings = (affine: boolean) => /* wgsl */ `struct Params { rows: u32, d: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+${affine ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;` : ''}
+@group(0) @binding(${affine ? 4 : 2}) var<storage, read_write> ys: array<f32>;
+@group(0) @binding(${affine ? 5 : 3}) var<storage, read_write> means: array<f32>;
+@group(0) @binding(${affine ? 6 : 4}) var<storage, read_write> rstds: array<f32>;`;
+
+/** Bindings of both dx kernels: x, g, mean, rstd (w), then dx. */
+const backwardBindings = (affine: boolean) => /* wgsl */ `struct Params { rows: u32, d: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read> gs: array<f32>;
+@group(0) @binding(3) var<storage, read> means: array<f32>;
+@group(0) @binding(4) var<storage, read> rstds: array<f32>;
+${affine ? '@group(0) @binding(5) var<storage, read> w: array<f32>;' : ''}
+@group(0) @binding(${affine ? 6 : 5}) var<storage, read_write> dx: array<f32>;`;
+
 export function layerNormKernel(affine: boolean): KernelSpec {
   return {
     key: `layernorm/fwd/${affine ? 'affine' : 'plain'}`,
@@ -19,14 +39,7 @@ export function layerNormKernel(affine: boolean): KernelSpec {
     outputs: 3,
     code: () => /* wgsl */ `
 ${ROW_INDEX}
-struct Params { rows: u32, d: u32, eps: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> xs: array<f32>;
-${affine ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;` : ''}
-@group(0) @binding(${affine ? 4 : 2}) var<storage, read_write> ys: array<f32>;
-@group(0) @binding(${affine ? 5 : 3}) var<storage, read_write> means: array<f32>;
-@group(0) @binding(${affine ? 6 : 4}) var<storage, read_write> rstds: array<f32>;
+${forwardBindings(affine)}
 var<workgroup> sn: array<f32, 256>;
 var<workgroup> sm: array<f32, 256>;
 var<workgroup> s2: array<f32, 256>;
@@ -76,14 +89,7 @@ export function layerNormBackwardKernel(affine: boolean): KernelSpec {
     outputs: 1,
     code: () => /* wgsl */ `
 ${ROW_INDEX}
-struct Params { rows: u32, d: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> xs: array<f32>;
-@group(0) @binding(2) var<storage, read> gs: array<f32>;
-@group(0) @binding(3) var<storage, read> means: array<f32>;
-@group(0) @binding(4) var<storage, read> rstds: array<f32>;
-${affine ? '@group(0) @binding(5) var<storage, read> w: array<f32>;' : ''}
-@group(0) @binding(${affine ? 6 : 5}) var<storage, read_write> dx: array<f32>;
+${backwardBindings(affine)}
 var<workgroup> sa: array<f32, 256>;
 var<workgroup> sb: array<f32, 256>;
 @compute @workgroup_size(256)
@@ -150,14 +156,7 @@ export function layerNormRowKernel(affine: boolean): KernelSpec {
     outputs: 3,
     code: () => /* wgsl */ `
 ${FLAT_INDEX}
-struct Params { rows: u32, d: u32, eps: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> xs: array<f32>;
-${affine ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;` : ''}
-@group(0) @binding(${affine ? 4 : 2}) var<storage, read_write> ys: array<f32>;
-@group(0) @binding(${affine ? 5 : 3}) var<storage, read_write> means: array<f32>;
-@group(0) @binding(${affine ? 6 : 4}) var<storage, read_write> rstds: array<f32>;
+${forwardBindings(affine)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = gid.x + gid.y * nwg.x * 64u;
@@ -187,14 +186,7 @@ export function layerNormRowBackwardKernel(affine: boolean): KernelSpec {
     inputs: affine ? 5 : 4,
     outputs: 1,
     code: () => /* wgsl */ `
-struct Params { rows: u32, d: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> xs: array<f32>;
-@group(0) @binding(2) var<storage, read> gs: array<f32>;
-@group(0) @binding(3) var<storage, read> means: array<f32>;
-@group(0) @binding(4) var<storage, read> rstds: array<f32>;
-${affine ? '@group(0) @binding(5) var<storage, read> w: array<f32>;' : ''}
-@group(0) @binding(${affine ? 6 : 5}) var<storage, read_write> dx: array<f32>;
+${backwardBindings(affine)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = gid.x + gid.y * nwg.x * 64u;
