@@ -84,3 +84,27 @@ export function cascadeSum(acc: string, expr: string, start: string, step: strin
     }
   }`;
 }
+
+/**
+ * Code for one 64-thread workgroup computing `let <out> = log Σ_j exp(src[base + j])` over j < len,
+ * stably (max first), through `var<workgroup> sv: array<f32, 64>` and `lid` declared by the kernel.
+ * Shared by the cross-entropy and match-cost kernels.
+ */
+export function workgroupLogSumExp(out: string, src: string, len: string): string {
+  const tree = (op: string) => `
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s = s >> 1u) {
+    if (lid < s) { sv[lid] = ${op}; }
+    workgroupBarrier();
+  }`;
+  return `
+  var m = neg_inf();
+  for (var j = lid; j < ${len}; j += 64u) { m = max(m, ${src}[base + j]); }
+  sv[lid] = m;${tree('max(sv[lid], sv[lid + s])')}
+  let rowMax = sv[0];
+  workgroupBarrier();
+  var acc = 0.0;
+  for (var j = lid; j < ${len}; j += 64u) { acc += exp(${src}[base + j] - rowMax); }
+  sv[lid] = acc;${tree('sv[lid] + sv[lid + s]')}
+  let ${out} = rowMax + log(sv[0]);`;
+}

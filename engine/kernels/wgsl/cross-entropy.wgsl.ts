@@ -8,15 +8,8 @@
  * Backward (one thread per logit): dx[i,j] = (g / W)·w[tᵢ]·(exp(x[i,j] − lseᵢ) − [j = tᵢ]).
  * A target outside [0, C) sets a device assert (reported at the next readback) and its row counts 0.
  */
-import { FLAT_INDEX, ROW_INDEX, SPECIALS } from './common.ts';
+import { FLAT_INDEX, ROW_INDEX, SPECIALS, workgroupLogSumExp } from './common.ts';
 import type { KernelSpec } from '../../runtime.ts';
-
-const TREE = (op: string) => `
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s = s >> 1u) {
-    if (lid < s) { sv[lid] = ${op}; }
-    workgroupBarrier();
-  }`;
 
 export function crossEntropyKernel(weighted: boolean): KernelSpec {
   return {
@@ -42,18 +35,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = rowIndex(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.len;
-  var m = neg_inf();
-  for (var j = lid; j < p.len; j += 64u) { m = max(m, xs[base + j]); }
-  sv[lid] = m;
-  ${TREE('max(sv[lid], sv[lid + s])')}
-  let rowMax = sv[0];
-  workgroupBarrier();
-  var acc = 0.0;
-  for (var j = lid; j < p.len; j += 64u) { acc += exp(xs[base + j] - rowMax); }
-  sv[lid] = acc;
-  ${TREE('sv[lid] + sv[lid + s]')}
+  ${workgroupLogSumExp('lse', 'xs', 'p.len')}
   if (lid == 0u) {
-    let lse = rowMax + log(sv[0]);
     rowLse[row] = lse;
     let t = targets[row];
     if (t < 0 || t >= i32(p.len)) {

@@ -10,16 +10,9 @@
  * Validation mode checks that every predicted box is valid (w, h ≥ 0, no NaN), like DETR's assert;
  * target boxes and labels are checked on the host.
  */
-import { ROW_INDEX, SPECIALS } from './common.ts';
+import { ROW_INDEX, SPECIALS, workgroupLogSumExp } from './common.ts';
 import { BOX_MATH } from './box.wgsl.ts';
 import type { KernelSpec } from '../../runtime.ts';
-
-const TREE = (op: string) => `
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s = s >> 1u) {
-    if (lid < s) { sv[lid] = ${op}; }
-    workgroupBarrier();
-  }`;
 
 export function matchCostKernel(): KernelSpec {
   return {
@@ -46,17 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = rowIndex(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.classes;
-  var m = neg_inf();
-  for (var j = lid; j < p.classes; j += 64u) { m = max(m, logits[base + j]); }
-  sv[lid] = m;
-  ${TREE('max(sv[lid], sv[lid + s])')}
-  let rowMax = sv[0];
-  workgroupBarrier();
-  var acc = 0.0;
-  for (var j = lid; j < p.classes; j += 64u) { acc += exp(logits[base + j] - rowMax); }
-  sv[lid] = acc;
-  ${TREE('sv[lid] + sv[lid + s]')}
-  let lse = rowMax + log(sv[0]);
+  ${workgroupLogSumExp('lse', 'logits', 'p.classes')}
 
   let b = row / p.q;
   let q = row % p.q;
