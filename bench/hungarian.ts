@@ -66,15 +66,6 @@ const CASES: Case[] = [
 const MUNKRES_BUDGET_S = 20;
 const POOL = 8; // distinct matrices per shape, cycled
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -166,6 +157,7 @@ for n, m in json.loads('${shapes}'):
     out.append(float(np.median(ts)) * 1e6)
 print(json.dumps(out))
 `;
+import { mulberry32 } from '../engine/prng.ts';
   const res = spawnSync('python3', ['-c', code], { encoding: 'utf8', timeout: 180_000 });
   if (res.status !== 0) {
     console.warn(`local SciPy timing unavailable: ${(res.stderr || String(res.error)).trim().split('\n').pop()}`);

@@ -1,21 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { AssignmentSolver, linearSumAssignment } from '../../hungarian/index.ts';
 import type { AssignmentResult } from '../../hungarian/index.ts';
+import { mulberry32 } from '../../engine/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (all independent of the solver under test)
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Gen = (rnd: () => number) => number;
 const uniform: Gen = (rnd) => rnd();
