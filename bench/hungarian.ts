@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AssignmentSolver } from '../hungarian/index.ts';
+import { mulberry32 } from '../engine/prng.ts';
 
 /** munkres-js is CommonJS without types: `module.exports = (matrix: number[][]) => [row, col][]`. */
 type MunkresFn = (matrix: number[][]) => [number, number][];
@@ -157,7 +158,6 @@ for n, m in json.loads('${shapes}'):
     out.append(float(np.median(ts)) * 1e6)
 print(json.dumps(out))
 `;
-import { mulberry32 } from '../engine/prng.ts';
   const res = spawnSync('python3', ['-c', code], { encoding: 'utf8', timeout: 180_000 });
   if (res.status !== 0) {
     console.warn(`local SciPy timing unavailable: ${(res.stderr || String(res.error)).trim().split('\n').pop()}`);
