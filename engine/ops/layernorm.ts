@@ -7,6 +7,7 @@ import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
 import { layerNormKernel, layerNormBackwardKernel, layerNormParamGradKernel, layerNormRowKernel, layerNormRowBackwardKernel, ROW_THREAD_MAX } from '../kernels/wgsl/layernorm.wgsl.ts';
 import { buf, checkTensor, checkFloat } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
+import { useSubgroups } from './reduce.ts';
 
 /**
  * (x − mean) / sqrt(var + eps) · weight + bias over the last axis; weight and bias are [D] (or null).
@@ -33,7 +34,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   if (rows > 0) {
     const ins = affine ? [x, weight!, bias!] : [x];
     const perRow = d <= ROW_THREAD_MAX;
-    rt().dispatch(perRow ? layerNormRowKernel(affine) : layerNormKernel(affine), new Params().u32(rows, d).f32(eps).bytes(), [...ins, out, mean, rstd].map((t) => buf('layerNorm', t)), perRow ? grid1d(rows, 64) : gridRows(rows));
+    rt().dispatch(perRow ? layerNormRowKernel(affine) : layerNormKernel(affine, useSubgroups()), new Params().u32(rows, d).f32(eps).bytes(), [...ins, out, mean, rstd].map((t) => buf('layerNorm', t)), perRow ? grid1d(rows, 64) : gridRows(rows));
   }
   const inputs = affine ? [x, weight!, bias!] : [x];
   if (needsGrad(...inputs)) {
@@ -42,7 +43,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
       if (rows > 0) {
         const ins = affine ? [xs, g, m, r, w] : [xs, g, m, r];
         const perRow = d <= ROW_THREAD_MAX;
-        rt().dispatch(perRow ? layerNormRowBackwardKernel(affine) : layerNormBackwardKernel(affine), new Params().u32(rows, d).bytes(), [...ins, dx].map((t) => buf('layerNorm.backward', t)), perRow ? grid1d(rows, 64) : gridRows(rows));
+        rt().dispatch(perRow ? layerNormRowBackwardKernel(affine) : layerNormBackwardKernel(affine, useSubgroups()), new Params().u32(rows, d).bytes(), [...ins, dx].map((t) => buf('layerNorm.backward', t)), perRow ? grid1d(rows, 64) : gridRows(rows));
       }
       if (!affine) return [dx];
       const dw = Tensor.empty([d], 'f32', 'layerNorm.dw');

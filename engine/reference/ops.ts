@@ -213,3 +213,24 @@ export function layerNorm(x: RefTensor, w: RefTensor | null, b: RefTensor | null
   }
   return { shape: [...x.shape], data: out };
 }
+
+/**
+ * Gradients of Σ g ⊙ layerNorm(x, w, b): dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) with ĝ = g ⊙ w,
+ * dw = Σ_rows g ⊙ x̂, db = Σ_rows g (w null: ĝ = g, and dw, db are empty).
+ */
+export function layerNormBackward(x: RefTensor, w: RefTensor | null, g: RefTensor, eps: number): { dx: RefTensor; dw: RefTensor; db: RefTensor } {
+  const d = x.shape[x.shape.length - 1];
+  const dx = new Float64Array(x.data.length), dw = new Float64Array(w ? d : 0), db = new Float64Array(w ? d : 0);
+  for (let r = 0; r * d < x.data.length; r++) {
+    const row = x.data.subarray(r * d, (r + 1) * d), gr = g.data.subarray(r * d, (r + 1) * d);
+    const m = row.reduce((a, v) => a + v, 0) / d;
+    const rstd = 1 / Math.sqrt(row.reduce((a, v) => a + (v - m) * (v - m), 0) / d + eps);
+    const xh = row.map((v) => (v - m) * rstd), gh = gr.map((v, j) => v * (w ? w.data[j] : 1));
+    const meanG = gh.reduce((a, v) => a + v, 0) / d, meanGX = gh.reduce((a, v, j) => a + v * xh[j], 0) / d;
+    for (let j = 0; j < d; j++) {
+      dx[r * d + j] = rstd * (gh[j] - meanG - xh[j] * meanGX);
+      if (w) { dw[j] += gr[j] * xh[j]; db[j] += gr[j]; }
+    }
+  }
+  return { dx: { shape: [...x.shape], data: dx }, dw: { shape: [dw.length], data: dw }, db: { shape: [db.length], data: db } };
+}

@@ -7,7 +7,7 @@
 import { describe, it } from 'vitest';
 import { layerNorm, grad, scope } from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
-import { useEngine, randomPair, expectTensor, expectClose } from './util.ts';
+import { useEngine, randomPair, expectTensor, expectClose, rng } from './util.ts';
 
 useEngine();
 
@@ -36,5 +36,27 @@ describe('layerNorm', () => {
       })(X.t, W.t, B.t);
       for (let i = 0; i < 3; i++) expectClose(await fused[i].data(), await composed[i].data(), { atol: 1e-4, rtol: 1e-4 }, `grad ${i} d=${d}`);
     }
+  });
+});
+
+describe('reference layerNormBackward', () => {
+  it('matches central finite differences of the f64 reference', () => {
+    // f64 central differences with h = 1e-5: truncation O(h²·f''') ≈ 1e-10, rounding ≈ 1e-16/h ≈ 1e-11.
+    const shape = [3, 7];
+    const next = rng(5);
+    const mk = (s: number[], lo = -1, hi = 1): R.RefTensor => ({ shape: s, data: Float64Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * next()) });
+    const X = mk(shape, -3, 5), W = mk([7], 0.5, 1.5), B = mk([7]), G = mk(shape);
+    const loss = (x: R.RefTensor, w: R.RefTensor, b: R.RefTensor) => R.layerNorm(x, w, b, 1e-5).data.reduce((a, v, i) => a + v * G.data[i], 0);
+    const fd = (t: R.RefTensor) => t.data.map((v, i) => {
+      const h = 1e-5;
+      t.data[i] = v + h; const up = loss(X, W, B);
+      t.data[i] = v - h; const down = loss(X, W, B);
+      t.data[i] = v;
+      return (up - down) / (2 * h);
+    });
+    const { dx, dw, db } = R.layerNormBackward(X, W, G, 1e-5);
+    expectClose(dx.data, fd(X), { atol: 1e-8 }, 'dx');
+    expectClose(dw.data, fd(W), { atol: 1e-8 }, 'dw');
+    expectClose(db.data, fd(B), { atol: 1e-8 }, 'db');
   });
 });

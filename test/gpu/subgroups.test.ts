@@ -12,7 +12,7 @@
  * Rows are long enough (≥ 257) and few enough (< 64) to take the workgroup-per-row kernels.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { init, tensor, softmax, logSoftmax, type Engine, type InitOptions } from '../../engine/index.ts';
+import { init, tensor, softmax, logSoftmax, layerNorm, grad, type Engine, type InitOptions } from '../../engine/index.ts';
 import { useSubgroups } from '../../engine/ops/reduce.ts';
 import * as R from '../../engine/reference/index.ts';
 import { randomPair, expectClose, rng, EPS } from './util.ts';
@@ -21,6 +21,7 @@ type Outputs = Map<string, Float32Array | Int32Array>;
 
 const SHAPES: [number[], number][] = [[[3, 70_001], 1], [[5, 1_000], 1], [[1, 257], 1], [[2, 300, 7], 1]];
 const SOFTMAX: number[][] = [[4, 3_000], [3, 257]];
+const LAYER_NORM: number[][] = [[3, 1_000], [2, 257], [1, 4_099]];
 
 /** The values randomPair(shape, seed, lo, hi) uploads, as a reference (no engine needed). */
 function refPair(shape: number[], seed: number, lo = -1, hi = 1): R.RefTensor {
@@ -61,6 +62,15 @@ async function runAll(opts: InitOptions): Promise<{ out: Outputs; keys: Set<stri
     softmax(x, -1).mul(W).sum().backward();
     out.set(`softmax-backward ${shape}`, (await x.grad!.data()) as Float32Array);
   }
+  for (const shape of LAYER_NORM) {
+    const d = shape[1];
+    const X = randomPair(shape, 8, -3, 5).t, W = randomPair([d], 9, 0.5, 1.5).t, B = randomPair([d], 10).t, G = randomPair(shape, 11).t;
+    out.set(`layerNorm ${shape}`, (await layerNorm(X, W, B, 1e-5).data()) as Float32Array);
+    const [dx, dw, db] = grad((x, w, b) => layerNorm(x, w, b, 1e-5).mul(G).sum())(X, W, B);
+    out.set(`layerNorm dx ${shape}`, (await dx.data()) as Float32Array);
+    out.set(`layerNorm dw ${shape}`, (await dw.data()) as Float32Array);
+    out.set(`layerNorm db ${shape}`, (await db.data()) as Float32Array);
+  }
   return { out, keys, sg: useSubgroups() };
 }
 
@@ -73,7 +83,7 @@ describe('subgroup reductions', () => {
     expect(plain.sg).toBe(false);
     expect([...plain.keys].some((k) => k.endsWith('/sg'))).toBe(false);
     if (withSg.sg) {
-      for (const k of ['reduce/sum/f32/wg/sg', 'reduce/argmax/f32/wg/sg', 'reduce/variance/f32/wg/sg', 'softmax/plain/sg', 'softmax-backward/plain/sg']) {
+      for (const k of ['reduce/sum/f32/wg/sg', 'reduce/argmax/f32/wg/sg', 'reduce/variance/f32/wg/sg', 'softmax/plain/sg', 'softmax-backward/plain/sg', 'layernorm/fwd/affine/sg', 'layernorm/bwd-dx/affine/sg']) {
         expect(withSg.keys, k).toContain(k);
       }
     } else {
@@ -124,6 +134,19 @@ describe('subgroup reductions', () => {
       });
       for (const [which, o] of [['subgroups', withSg], ['plain', plain]] as const) {
         expectClose(o.out.get(`softmax-backward ${shape}`)!, dx, { atol: 1e-6, rtol: 1e-5 }, `softmax backward ${shape} (${which})`);
+      }
+    }
+    // Layer norm: tolerances of layernorm.test.ts (forward) and of its fused-vs-composed backward.
+    for (const shape of LAYER_NORM) {
+      const d = shape[1];
+      const X = refPair(shape, 8, -3, 5), W = refPair([d], 9, 0.5, 1.5), B = refPair([d], 10), G = refPair(shape, 11);
+      const want = R.layerNorm(X, W, B, 1e-5);
+      const { dx, dw, db } = R.layerNormBackward(X, W, G, 1e-5);
+      for (const [which, o] of [['subgroups', withSg], ['plain', plain]] as const) {
+        expectClose(o.out.get(`layerNorm ${shape}`)!, want, { atol: 1e-5, rtol: 1e-5 }, `layerNorm ${shape} (${which})`);
+        expectClose(o.out.get(`layerNorm dx ${shape}`)!, dx, { atol: 1e-4, rtol: 1e-4 }, `layerNorm dx ${shape} (${which})`);
+        expectClose(o.out.get(`layerNorm dw ${shape}`)!, dw, { atol: 1e-4, rtol: 1e-4 }, `layerNorm dw ${shape} (${which})`);
+        expectClose(o.out.get(`layerNorm db ${shape}`)!, db, { atol: 1e-4, rtol: 1e-4 }, `layerNorm db ${shape} (${which})`);
       }
     }
   });

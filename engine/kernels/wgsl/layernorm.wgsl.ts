@@ -8,8 +8,13 @@
  * Backward: one workgroup per row computes dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·γ; a second
  * kernel reduces dγ = Σ g·x̂ and dβ = Σ g over rows, one thread per column in a fixed row order
  * (deterministic; a cascaded sum, see common.ts).
+ * With 'subgroups' (key suffix '/sg'), the workgroup kernels reduce through subgroupReductions
+ * (reduce.wgsl.ts): two barriers per sum instead of eight. Welford states do not fit wg_sum, so the
+ * forward there is two-pass — μ = Σx/d, then var = Σ(x − μ)²/d — which is at least as accurate
+ * (the centred sum has no cancellation; Higham §1.9) and reads the row once more.
  */
 import { ROW_INDEX, FLAT_INDEX, cascadeSum } from './common.ts';
+import { subgroupReductions, SUBGROUP_BUILTINS } from './reduce.wgsl.ts';
 import type { KernelSpec } from '../../runtime.ts';
 
 /** Bindings of both forward kernels: x (w, b), then y, mean, rstd. */
@@ -32,7 +37,8 @@ const backwardBindings = (affine: boolean) => /* wgsl */ `struct Params { rows: 
 ${affine ? '@group(0) @binding(5) var<storage, read> w: array<f32>;' : ''}
 @group(0) @binding(${affine ? 6 : 5}) var<storage, read_write> dx: array<f32>;`;
 
-export function layerNormKernel(affine: boolean): KernelSpec {
+export function layerNormKernel(affine: boolean, sg = false): KernelSpec {
+  if (sg) return layerNormSubgroupKernel(affine);
   return {
     key: `layernorm/fwd/${affine ? 'affine' : 'plain'}`,
     inputs: affine ? 3 : 1,
@@ -82,18 +88,48 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   };
 }
 
-export function layerNormBackwardKernel(affine: boolean): KernelSpec {
+/** The forward workgroup kernel through subgroups: two-pass mean and variance (see the header). */
+function layerNormSubgroupKernel(affine: boolean): KernelSpec {
   return {
-    key: `layernorm/bwd-dx/${affine ? 'affine' : 'plain'}`,
+    key: `layernorm/fwd/${affine ? 'affine' : 'plain'}/sg`,
+    inputs: affine ? 3 : 1,
+    outputs: 3,
+    code: () => /* wgsl */ `enable subgroups;
+${ROW_INDEX}
+${forwardBindings(affine)}
+${subgroupReductions('f32', ['sum'])}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32, ${SUBGROUP_BUILTINS}) {
+  let row = rowIndex(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.d;
+  var s = 0.0;
+  for (var j = lid; j < p.d; j += 256u) { s += xs[base + j]; }
+  let mu = wg_sum(s, sgid, sgs, sid, nsg) / f32(p.d);
+  var q = 0.0;
+  for (var j = lid; j < p.d; j += 256u) { let c = xs[base + j] - mu; q += c * c; }
+  let rstd = 1.0 / sqrt(wg_sum(q, sgid, sgs, sid, nsg) / f32(p.d) + p.eps);
+  for (var j = lid; j < p.d; j += 256u) {
+    let xh = (xs[base + j] - mu) * rstd;
+    ys[base + j] = ${affine ? 'xh * w[j] + b[j]' : 'xh'};
+  }
+  if (lid == 0u) { means[row] = mu; rstds[row] = rstd; }
+}`,
+  };
+}
+
+export function layerNormBackwardKernel(affine: boolean, sg = false): KernelSpec {
+  return {
+    key: `layernorm/bwd-dx/${affine ? 'affine' : 'plain'}${sg ? '/sg' : ''}`,
     inputs: affine ? 5 : 4,
     outputs: 1,
-    code: () => /* wgsl */ `
+    code: () => /* wgsl */ `${sg ? 'enable subgroups;' : ''}
 ${ROW_INDEX}
 ${backwardBindings(affine)}
-var<workgroup> sa: array<f32, 256>;
-var<workgroup> sb: array<f32, 256>;
+${sg ? subgroupReductions('f32', ['sum']) : `var<workgroup> sa: array<f32, 256>;
+var<workgroup> sb: array<f32, 256>;`}
 @compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${sg ? `, ${SUBGROUP_BUILTINS}` : ''}) {
   let row = rowIndex(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.d;
@@ -104,13 +140,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     a += gh;
     b += gh * (xs[base + j] - mu) * rstd;
   }
-  sa[lid] = a; sb[lid] = b;
+${sg ? `  let meanG = wg_sum(a, sgid, sgs, sid, nsg) / f32(p.d); let meanGX = wg_sum(b, sgid, sgs, sid, nsg) / f32(p.d);` : `  sa[lid] = a; sb[lid] = b;
   workgroupBarrier();
   for (var s = 128u; s > 0u; s = s >> 1u) {
     if (lid < s) { sa[lid] += sa[lid + s]; sb[lid] += sb[lid + s]; }
     workgroupBarrier();
   }
-  let meanG = sa[0] / f32(p.d); let meanGX = sb[0] / f32(p.d);
+  let meanG = sa[0] / f32(p.d); let meanGX = sb[0] / f32(p.d);`}
   for (var j = lid; j < p.d; j += 256u) {
     let gh = gs[base + j]${affine ? ' * w[j]' : ''};
     let xh = (xs[base + j] - mu) * rstd;
