@@ -36,6 +36,8 @@ const SMALL: CaseSpec[] = [
   { kind: 'gelu', shape: [328, 768] },
   { kind: 'softmax', shape: [3, 164, 164] },
   { kind: 'vit-block', shape: [1, 164, 192, 3] },
+  { kind: 'matmul', shape: [512], dtype: 'f16' },
+  { kind: 'attention-fwd-bwd', shape: [1, 3, 164, 64], dtype: 'f16' },
 ];
 
 const started = performance.now();
@@ -48,7 +50,8 @@ if (peer) console.log(`peer: TensorFlow.js ${peer.version} WebGPU backend on ${p
 const attention = oursAttention().variant;
 console.log(`attention (ours): ${attention}`);
 
-let cases = small ? SMALL : gpuCases();
+const f16 = e.hasFeature('shader-f16');
+let cases = small ? SMALL.filter((c) => f16 || !c.dtype) : gpuCases({ f16 });
 if (only) cases = cases.filter((c) => c.kind.includes(only));
 // Fast kernels need many launches per sample for the 65.536 µs timestamp quantum to vanish.
 const timing = small ? { warmup: 1, repeats: 5, targetMs: 30, maxInner: 16 } : { warmup: 3, repeats: 7, targetMs: 50, maxInner: 512 };

@@ -40,7 +40,7 @@ if (peer) console.log(`peer: TensorFlow.js ${peer.version}, WebGPU backend on ${
 const attention = oursAttention().variant;
 console.log(`attention (ours): ${attention}\n`);
 
-let cases = defaultCases({ quick, large });
+let cases = defaultCases({ quick, large, f16: e.hasFeature('shader-f16') });
 if (only) cases = cases.filter((c) => c.kind.includes(only));
 const timing = quick ? { warmup: 1, repeats: 5, targetMs: 0, maxInner: 1 } : { warmup: 2, repeats: 7, targetMs: 60, maxInner: 64 };
 const rows = await runKernelBench({ cases, noTfjs: !peer, ...timing, log: (l) => console.log(`  ${l}`) });

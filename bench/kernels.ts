@@ -31,6 +31,11 @@ export interface CaseSpec {
   kind: CaseKind;
   /** matmul: [n] (n³); attention: [B, H, T, D]; layernorm/gelu: [rows, D]; softmax: any shape; vit-block: [B, T, D, H]. */
   shape: number[];
+  /**
+   * matmul and attention: 'f16' stores our operands in f16 (f32 arithmetic; needs 'shader-f16').
+   * TF.js's WebGPU backend has no f16, so its side stays f32: the ratio is what f16 storage buys.
+   */
+  dtype?: 'f16';
 }
 
 export interface BenchRow {
@@ -69,8 +74,15 @@ export interface KernelBenchOptions extends TimeOptions {
   onError?: (c: CaseSpec, error: Error) => void;
 }
 
-/** The cases of `npm run bench` on a software adapter; `large` adds the GPU-sized matmul. */
-export function defaultCases(opts: { quick?: boolean; large?: boolean } = {}): CaseSpec[] {
+/** f16-storage twins of the matmul and attention cases (for adapters with 'shader-f16'). */
+const withF16 = (cases: CaseSpec[], f16: boolean | undefined): CaseSpec[] =>
+  f16 ? [...cases, ...cases.filter((c) => c.kind === 'matmul' || c.kind.startsWith('attention')).map((c) => ({ ...c, dtype: 'f16' as const }))] : cases;
+
+/**
+ * The cases of `npm run bench` on a software adapter; `large` adds the GPU-sized matmul, `f16` the
+ * f16-storage twins of the matmul and attention cases.
+ */
+export function defaultCases(opts: { quick?: boolean; large?: boolean; f16?: boolean } = {}): CaseSpec[] {
   const cases: CaseSpec[] = [
     { kind: 'matmul', shape: [512] },
     { kind: 'matmul', shape: [1024] },
@@ -85,12 +97,12 @@ export function defaultCases(opts: { quick?: boolean; large?: boolean } = {}): C
   ];
   if (opts.large) cases.splice(2, 0, { kind: 'matmul', shape: [4096] });
   // --quick (SwiftShader): drop the cases that take minutes there.
-  return opts.quick ? cases.filter((c) => !(c.shape.includes(1024) && c.kind !== 'matmul') && !(c.kind === 'matmul' && c.shape[0] > 512)) : cases;
+  return withF16(opts.quick ? cases.filter((c) => !(c.shape.includes(1024) && c.kind !== 'matmul') && !(c.kind === 'matmul' && c.shape[0] > 512)) : cases, opts.f16);
 }
 
 /** Cases sized for a real GPU (bench/gpu.ts): YOLOS-Ti at 512×672 has 1 + 1344 + 100 = 1445 tokens. */
-export function gpuCases(): CaseSpec[] {
-  return [
+export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
+  return withF16([
     { kind: 'matmul', shape: [1024] },
     { kind: 'matmul', shape: [2048] },
     { kind: 'matmul', shape: [4096] },
@@ -102,7 +114,7 @@ export function gpuCases(): CaseSpec[] {
     { kind: 'softmax', shape: [8 * 3, 1445, 1445] },
     { kind: 'vit-block', shape: [2, 1445, 192, 3] },
     { kind: 'vit-block', shape: [8, 1445, 192, 3] },
-  ];
+  ], opts.f16);
 }
 
 // ------------------------------------------------------------------ the operations, both sides
@@ -215,9 +227,10 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
   const tf = peer?.tf ?? null;
   const ourT: Tensor[] = [];
   const tfT: TfTensor[] = [];
-  const input = (shape: number[], s: number, std = 1, requiresGrad = false) => {
+  const half = c.dtype === 'f16';
+  const input = (shape: number[], s: number, std = 1, requiresGrad = false, dtype: 'f32' | 'f16' = 'f32') => {
     const data = randomNormal(size(shape), s, std);
-    const t = tensor(data, shape, { requiresGrad });
+    const t = tensor(data, shape, { requiresGrad, dtype });
     ourT.push(t);
     let u: TfTensor | null = null;
     if (tf) { u = tf.tensor(data, shape); tfT.push(u); }
@@ -239,9 +252,9 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
   switch (c.kind) {
     case 'matmul': {
       const [n] = c.shape;
-      const a = input([n, n], seed), b = input([n, n], seed + 1);
+      const a = input([n, n], seed, 1, false, c.dtype), b = input([n, n], seed + 1, 1, false, c.dtype);
       return {
-        name: 'matmul', unit: 'GFLOP/s', work: 2 * n ** 3, variant: 'matmul', tfVariant: 'tf.matMul',
+        name: 'matmul', unit: 'GFLOP/s', work: 2 * n ** 3, variant: half ? 'matmul, f16 operands' : 'matmul', tfVariant: 'tf.matMul',
         ours: () => { a.t.matmul(b.t); },
         tf: tf && (() => { tf.matMul(a.u, b.u); }),
         compare: tf && (() => both('C', () => a.t.matmul(b.t), () => tf.matMul(a.u, b.u))),
@@ -252,22 +265,27 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
     case 'attention-fwd-bwd': {
       const [B, H, T, D] = c.shape;
       const fwdOnly = c.kind === 'attention';
-      const { fn, variant } = oursAttention();
-      const q = input([B, H, T, D], seed, 1, !fwdOnly), k = input([B, H, T, D], seed + 1, 1, !fwdOnly), v = input([B, H, T, D], seed + 2, 1, !fwdOnly);
+      const ours = oursAttention();
+      const variant = half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant;
+      // f16 forward: f16 inputs. f16 forward + backward: f32 leaves cast to f16 inside the step (f16
+      // tensors cannot be leaves that require gradients; the three casts are part of the figure).
+      const leafType = fwdOnly ? c.dtype : 'f32';
+      const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType), k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType), v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
+      const attend = half && !fwdOnly ? (a: Tensor, b: Tensor, cc: Tensor) => ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16')) : ours.fn;
       const flops = 4 * B * H * T * T * D * (fwdOnly ? 1 : 3);
       const tfVariant = 'tf.matMul+mul+tf.softmax+tf.matMul';
       if (fwdOnly) {
         return {
           name: 'attention fwd', unit: 'GFLOP/s', work: flops, variant, tfVariant,
-          ours: () => { noGrad(() => fn(q.t, k.t, v.t)); },
+          ours: () => { noGrad(() => attend(q.t, k.t, v.t)); },
           tf: tf && (() => { tfAttention(tf, q.u, k.u, v.u); }),
-          compare: tf && (() => both('o', () => noGrad(() => fn(q.t, k.t, v.t)), () => tfAttention(tf, q.u, k.u, v.u))),
+          compare: tf && (() => both('o', () => noGrad(() => attend(q.t, k.t, v.t)), () => tfAttention(tf, q.u, k.u, v.u))),
           dispose,
         };
       }
       const dy = input([B, H, T, D], seed + 3);
       const oursStep = () => {
-        const o = fn(q.t, k.t, v.t);
+        const o = attend(q.t, k.t, v.t);
         const g = gradients(o, dy.t);
         return [g.get(q.t)!, g.get(k.t)!, g.get(v.t)!];
       };
@@ -374,6 +392,9 @@ function describeShape(c: CaseSpec): string {
   }
 }
 
+/** The shape column: the shape, and the storage when it is not f32. */
+const describeCase = (c: CaseSpec) => describeShape(c) + (c.dtype ? ` ${c.dtype}` : '');
+
 /** Runs the cases on the running engine (and TF.js on the same adapter unless noTfjs). */
 export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow[]> {
   const peer = opts.noTfjs ? null : await tfjs();
@@ -389,7 +410,10 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow
         const { maxAbsDiff, maxAbs } = compareArrays(r.ours, r.theirs);
         // Both sides compute in f32 in different orders; 1e-3 of the output scale is far above their
         // rounding (≤ ~K·2⁻²⁴ relative for K ≤ 4096) and far below what a wrong kernel produces.
-        check = { compared: r.compared, maxAbsDiff, maxAbs, ok: maxAbsDiff <= 1e-3 * Math.max(maxAbs, 1e-6) };
+        // Our f16 operands were rounded (2⁻¹¹ relative each; errors of random sign over K terms
+        // stay near 2⁻¹¹ of the scale): 1e-2.
+        const rtol = c.dtype === 'f16' ? 1e-2 : 1e-3;
+        check = { compared: r.compared, maxAbsDiff, maxAbs, ok: maxAbsDiff <= rtol * Math.max(maxAbs, 1e-6) };
       }
       const so = await oursSampler(p.ours, opts);
       const st = p.tf && peer ? await tfSampler(peer, p.tf, opts) : null;
@@ -398,7 +422,7 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow
       const work = p.work;
       const per = (ms: number) => work / (ms * 1e-3) / 1e9;
       const row: BenchRow = {
-        name: p.name, shape: describeShape(c), unit: p.unit, work: p.work, variant: p.variant, tfVariant: p.tfVariant,
+        name: p.name, shape: describeCase(c), unit: p.unit, work: p.work, variant: p.variant, tfVariant: p.tfVariant,
         method: cm.method, oursMs: cm.a, tfjsMs: theirs ? cm.b : null,
         ours: per(cm.a), tfjs: theirs ? per(cm.b) : null,
         speedup: theirs ? cm.b / cm.a : null,

@@ -3,18 +3,24 @@
  * (kernels and their design in kernels/wgsl/attention.wgsl.ts).
  */
 import { Tensor } from '../tensor.ts';
-import { ShapeError, fmtShape } from '../errors.ts';
+import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
+import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
-  attentionGrid, rowsPerInvocation, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel,
+  attentionGrid, rowsPerInvocation, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, type AttentionStorage,
 } from '../kernels/wgsl/attention.wgsl.ts';
-import { buf, checkTensor, checkFloat } from './run.ts';
+import { buf, checkTensor, checkStorage } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 
 export interface AttentionOptions {
   /** Multiplies the logits q·kᵀ before the softmax (default 1/√D). */
   scale?: number;
+  /**
+   * Dtype of the result (default f32). 'f16' needs 'shader-f16' and is not differentiable, as for
+   * matmul; q, k and v may each be f16 or f32 whatever the result (arithmetic is f32 throughout).
+   */
+  outDtype?: StoreType;
 }
 
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
@@ -23,7 +29,8 @@ export const ATTENTION_MAX_D = 256;
 /**
  * softmax(q·kᵀ·scale)·v over the last two axes: q [..., Tq, D], k and v [..., Tk, D] with the same
  * leading (batch, head) axes, e.g. [B, H, T, D] or [B, T, D]; returns [..., Tq, D]. Memory is linear
- * in T: no Tq×Tk matrix is stored, forward or backward.
+ * in T: no Tq×Tk matrix is stored, forward or backward. q, k, v may be f16 (storage only: loaded as
+ * f32, see AttentionStorage); gradients are f32.
  * @example const o = attention(q, k, v); // q, k, v: [B, H, T, D]
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
@@ -31,9 +38,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   checkTensor(op, q, 'q');
   checkTensor(op, k, 'k');
   checkTensor(op, v, 'v');
-  checkFloat(op, q, 'q');
-  checkFloat(op, k, 'k');
-  checkFloat(op, v, 'v');
+  const st: AttentionStorage = { q: checkStorage(op, q, 'q'), k: checkStorage(op, k, 'k'), v: checkStorage(op, v, 'v'), o: opts.outDtype ?? 'f32' };
+  if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
+  if (st.o === 'f16') requireF16(op);
+  if (st.o === 'f16' && needsGrad(q, k, v)) throw new DTypeError(`${op}: an f16 result is not differentiable; use outDtype 'f32' when q, k or v requires a gradient`);
   const shapes = `q=${fmtShape(q.shape)} k=${fmtShape(k.shape)} v=${fmtShape(v.shape)}`;
   if (q.rank < 2) throw new ShapeError(`${op}: q, k and v must have rank ≥ 2 ([..., T, D]), got ${shapes}`);
   if (k.rank !== q.rank || v.rank !== q.rank) throw new ShapeError(`${op}: q, k and v must have the same rank, got ${shapes}`);
@@ -50,13 +58,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
 
-  const out = Tensor.empty(q.shape, 'f32', op);
+  const out = Tensor.empty(q.shape, st.o, op);
   const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
   const chunks = Math.ceil(d / 4);
   if (bh * tq > 0) {
     const qBlocks = Math.ceil(tq / rowsPerInvocation(d, 'fwd'));
     const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-    rt().dispatch(attentionForwardKernel(d), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh));
+    rt().dispatch(attentionForwardKernel(d, st), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh));
   }
   if (needsGrad(q, k, v)) {
     record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
@@ -68,13 +76,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       if (bh * tq > 0) {
         const qBlocks = Math.ceil(tq / rowsPerInvocation(d, 'dq'));
         const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDqKernel(d), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh));
+        rt().dispatch(attentionBackwardDqKernel(d, st), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh));
       }
       if (bh * tk > 0) {
         // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
         const kBlocks = Math.ceil(tk / rowsPerInvocation(d, 'dkv'));
         const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDkvKernel(d), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh));
+        rt().dispatch(attentionBackwardDkvKernel(d, st), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh));
       }
       return [dq, dk, dv];
     }, [q, k, v, out, lse]);

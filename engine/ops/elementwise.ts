@@ -69,8 +69,10 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
- * Converts to another dtype (f32 → int truncates toward zero, saturating). Only f32 → f32 (the
- * identity) carries a gradient: integer tensors cannot require one.
+ * Converts to another dtype (f32 → int truncates toward zero, saturating). Casts between f32 and
+ * f16 carry the gradient straight through (d cast(x)/dx = 1; gradients stay f32, f16 being storage
+ * only), so f32 parameters can feed f16 operands of matmul and attention; integer tensors cannot
+ * require one.
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor('cast', x);
@@ -87,6 +89,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const spec = unaryKernel(`cast`, `${dtype}(x)`, x.dtype, dtype);
   if (half) { const code = spec.code; spec.code = () => `enable f16;\n${code()}`; } // f32 → f16: the driver rounds to a neighbour
   if (x.size > 0) rt().dispatch(spec, new Params().u32(x.size).bytes(), [buf('cast', x), buf('cast', out)], grid1d(x.size));
+  const floats = (t: DType) => t === 'f32' || t === 'f16';
+  if (floats(x.dtype) && floats(dtype) && needsGrad(x)) record('cast', [x], out, (g) => [g.dtype === 'f32' ? g.view(g.shape) : cast(g, 'f32')]);
   return out;
 }
 

@@ -15,7 +15,7 @@ import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { requireF16 } from '../dtype.ts';
 import { matmulKernel, SHARED_TILE, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
-import { buf, checkTensor } from './run.ts';
+import { buf, checkTensor, checkStorage } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 import { reshape } from './movement.ts';
@@ -99,11 +99,7 @@ function productShape(a: Tensor, b: Tensor, tA: boolean, tB: boolean) {
   return { M, N, K: Ka, batch };
 }
 
-function storeType(what: string, t: Tensor): StoreType {
-  if (t.dtype === 'f32') return 'f32';
-  if (t.dtype === 'f16') { requireF16('matmul'); return 'f16'; }
-  throw new DTypeError(`matmul: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)} (f16 too, where the adapter has 'shader-f16'); cast it with .cast('f32')`);
-}
+const storeType = (what: string, t: Tensor): StoreType => checkStorage('matmul', t, what);
 
 /** The kernel for a shape on this adapter (`forced` from the options or YOLOS_MATMUL). */
 export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant): MatmulVariant {

@@ -1,7 +1,7 @@
 /** Shared plumbing for ops: operand checks, scalars, strided launches. */
 import { Tensor, type TensorLike } from '../tensor.ts';
 import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
-import type { DType } from '../dtype.ts';
+import { requireF16, type DType, type StoreType } from '../dtype.ts';
 import { broadcastStrides, collapseDims, MAX_RANK, type Shape } from '../shape.ts';
 import { rt, type KernelSpec } from '../runtime.ts';
 import { keep } from '../scope.ts';
@@ -20,11 +20,18 @@ export function checkTensor(op: string, t: unknown, what = 'input'): asserts t i
 }
 
 /**
- * f16 tensors (2-byte elements) are so far only read by cast and matmul; ops that move or combine
- * 4-byte words must refuse them instead of computing garbage.
+ * f16 tensors (2-byte elements) are so far only read by cast, matmul and attention; ops that move or
+ * combine 4-byte words must refuse them instead of computing garbage.
  */
 export function checkNotF16(op: string, t: Tensor, what = 'input'): void {
-  if (t.dtype === 'f16') throw new DTypeError(`${op}: f16 ${what} ${fmtShape(t.shape)} is not supported yet (f16 is storage for matmul); cast it with .cast('f32')`);
+  if (t.dtype === 'f16') throw new DTypeError(`${op}: f16 ${what} ${fmtShape(t.shape)} is not supported yet (f16 is storage for matmul and attention); cast it with .cast('f32')`);
+}
+
+/** The storage type of a float operand of an op that reads f32 or f16 (f16 needs 'shader-f16'). */
+export function checkStorage(op: string, t: Tensor, what = 'input'): StoreType {
+  if (t.dtype === 'f32') return 'f32';
+  if (t.dtype === 'f16') { requireF16(op); return 'f16'; }
+  throw new DTypeError(`${op}: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)} (f16 too, where the adapter has 'shader-f16'); cast it with .cast('f32')`);
 }
 
 export function checkFloat(op: string, t: Tensor, what = 'input'): void {

@@ -29,12 +29,13 @@
  * analytic gradients — the bounds are worst cases; errors of a wrong kernel are ≥ 1e3× larger.
  */
 import { describe, it, expect } from 'vitest';
-import { attention, tensor, gradients, engine, scope, ShapeError, DTypeError, zeros, type Tensor } from '../../engine/index.ts';
+import { init, attention, tensor, gradients, engine, scope, ShapeError, DTypeError, zeros, type Tensor } from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
-import { useEngine, randomPair, expectClose, EPS as u } from './util.ts';
+import { useEngine, randomPair, halfPair, expectClose, EPS as u } from './util.ts';
 
 useEngine();
+const HAS_F16 = (await init()).hasFeature('shader-f16');
 
 const isBrowser = typeof window !== 'undefined';
 const DEBUG = !isBrowser && Number(process.env.DEBUG ?? 0) > 0;
@@ -255,5 +256,66 @@ describe('attention errors', () => {
     const i = tensor(new Int32Array(8), [1, 1, 8]);
     expect(() => attention(i, z([1, 1, 8]), z([1, 1, 8]))).toThrow(DTypeError);
     expect(() => attention(i, z([1, 1, 8]), z([1, 1, 8]))).toThrow(/attention: expected q of dtype f32, got i32\[1,1,8\]/);
+  });
+});
+
+/**
+ * f16 storage (adapters with 'shader-f16'). The reference runs on the f16-rounded inputs (what the
+ * GPU holds); rows are widened to f32 on load, so every bound of the header holds unchanged. An f16
+ * result is converted once more when stored, to either f16 neighbour (WGSL leaves the rounding
+ * mode open): + 2⁻¹⁰·|o| (one f16 ulp, relative) and 2⁻²⁴ absolute (the f16 subnormal spacing).
+ */
+describe('attention with f16 storage', () => {
+  type Kind = 'h' | 'f';
+  const pair = (kind: Kind, shape: number[], seed: number) => (kind === 'h' ? halfPair(shape, seed) : randomPair(shape, seed));
+  // [q shape, k/v shape, storage of q, k, v, result]: vec4 rows (D % 4 = 0) and guarded scalars (55, 5).
+  const CASES: [number[], number[], string][] = [
+    [[2, 3, 17, 64], [2, 3, 17, 64], 'hhhf'], [[1, 2, 13, 55], [1, 2, 13, 55], 'hhhh'],
+    [[1, 2, 9, 8], [1, 2, 30, 8], 'hfhh'], [[3, 7, 5], [3, 4, 5], 'fhff'], [[1, 1, 1, 32], [1, 1, 1, 32], 'hhhh'],
+  ];
+  it.skipIf(!HAS_F16).each(CASES.map((c) => [c[2] + ' ' + JSON.stringify(c.slice(0, 2)), ...c] as const))('forward %s', async (_n, qs, ks, kinds) => {
+    const [Q, K, V] = [qs, ks, ks].map((s, n) => pair(kinds[n] as Kind, s, 51 + n));
+    const scale = 1 / Math.sqrt(qs[qs.length - 1]);
+    const want = R.attention(Q.r, K.r, V.r, scale);
+    const b = bounds(Q.r, K.r, V.r, scale);
+    const o = attention(Q.t, K.t, V.t, { outDtype: kinds[3] === 'h' ? 'f16' : 'f32' });
+    expect(o.dtype).toBe(kinds[3] === 'h' ? 'f16' : 'f32');
+    const bound = kinds[3] === 'h' ? b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)) : b.fwd;
+    within(await o.data(), want.data, bound, kinds[3] === 'h' ? 2 ** -24 : 0, `f16 ${kinds}`);
+  });
+
+  it.skipIf(!HAS_F16)('backward through f32 → f16 casts: f32 gradients within the f32 bounds', async () => {
+    for (const [shape, kinds] of [[[1, 2, 21, 64], 'hhh'], [[2, 1, 10, 55], 'hfh']] as [number[], string][]) {
+      // f32 leaves holding f16-exact values, cast to f16 where kinds says so (the cast passes g through).
+      const leaves = [0, 1, 2].map((n) => { const h = halfPair(shape, 61 + n); const t = tensor(Float32Array.from(h.r.data), shape, { requiresGrad: true }); h.t.dispose(); return { t, r: h.r }; });
+      const W = randomPair(shape, 64);
+      const scale = 1 / Math.sqrt(shape[shape.length - 1]);
+      const ins = leaves.map((l, n) => (kinds[n] === 'h' ? l.t.cast('f16') : l.t));
+      const o = attention(ins[0], ins[1], ins[2]);
+      const grads = gradients(o, W.t);
+      const ref = R.attentionBackward(leaves[0].r, leaves[1].r, leaves[2].r, W.r, scale);
+      const b = bounds(leaves[0].r, leaves[1].r, leaves[2].r, scale);
+      const abs = [ref.absDq, ref.absDk, ref.absDv];
+      for (const [n, name] of ['dq', 'dk', 'dv'].entries()) {
+        const g = grads.get(leaves[n].t)!;
+        expect(g.dtype).toBe('f32');
+        within(await g.data(), [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `${name} ${kinds} ${shape}`);
+      }
+      for (const t of [...grads.values(), o, ...ins, ...leaves.map((l) => l.t)]) t.dispose();
+    }
+  });
+
+  it.skipIf(!HAS_F16)('an f16 result is not differentiable; outDtype is checked', () => {
+    const q = randomPair([1, 4, 8], 71).t;
+    q.requiresGrad = true;
+    const h = q.cast('f16');
+    expect(() => attention(h, h, h, { outDtype: 'f16' })).toThrow(/attention: an f16 result is not differentiable/);
+    expect(() => attention(q, q, q, { outDtype: 'i32' as 'f16' })).toThrow(/attention: outDtype must be f32 or f16, got i32/);
+  });
+
+  it.skipIf(HAS_F16)('without shader-f16 (SwiftShader), f16 is refused with a DTypeError naming the adapter', () => {
+    const z = zeros([1, 4, 8]);
+    expect(() => attention(z, z, z, { outDtype: 'f16' })).toThrow(DTypeError);
+    expect(() => attention(z, z, z, { outDtype: 'f16' })).toThrow(/attention: dtype f16 needs the WebGPU feature 'shader-f16'/);
   });
 });

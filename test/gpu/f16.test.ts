@@ -4,7 +4,7 @@
  * adapters without 'shader-f16' (SwiftShader; lavapipe re-initialised with the feature disabled).
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { init, tensor, full, zeros, cast, DTypeError, type Engine } from '../../engine/index.ts';
+import { init, tensor, full, zeros, cast, matmul, DTypeError, type Engine } from '../../engine/index.ts';
 import { f16BitsToF32, f32ToF16Bits, f32BitsToF16Bits, f32ArrayToF16Bits, f16BitsToF32Array, roundToF16 } from '../../engine/dtype.ts';
 import { rng } from './util.ts';
 
@@ -161,6 +161,23 @@ describe('f16 tensors on the GPU', () => {
     const fv = await f.data();
     for (const x of fv) expect(x === f16BitsToF32(0x2e66) || x === f16BitsToF32(0x2e67)).toBe(true);
     expect(Array.from(await zeros([5], { dtype: 'f16' }).data())).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it.skipIf(!hasF16)('casts between f32 and f16 pass the gradient straight through, in f32 (mixed precision)', async () => {
+    const x = tensor([0.1, -2, 3.3, 1e-3, 7, -0.5], [2, 3], { requiresGrad: true });
+    const w = tensor([[1, 2], [3, 4], [5, 6]]);
+    const g = tensor([0.5, -1, 2, 4], [2, 2]);
+    // y = cast(cast(x, f16) · w16, f32 via matmul's f32 result): dL/dx = g · wᵀ, whatever the rounding of x.
+    const y = matmul(x.cast('f16'), w.cast('f16'));
+    expect(y.requiresGrad).toBe(true);
+    y.backward(g);
+    expect(x.grad!.dtype).toBe('f32');
+    expect(Array.from(await x.grad!.data())).toEqual([-1.5, -2.5, -3.5, 10, 22, 34]);
+    // and back: f32 → f16 → f32 is the identity for the gradient
+    const z = tensor([1, 2, 3], [3], { requiresGrad: true });
+    z.cast('f16').cast('f32').mul(tensor([4, 5, 6])).sum().backward();
+    expect(Array.from(await z.grad!.data())).toEqual([4, 5, 6]);
+    expect(() => tensor([1], [1], { dtype: 'f16', requiresGrad: true })).toThrow(/tensor: only f32 tensors can require gradients, got f16/);
   });
 
   it.skipIf(hasF16)('without shader-f16 (this adapter), f16 is refused naming the adapter', () => {

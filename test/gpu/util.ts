@@ -3,6 +3,7 @@ import { beforeAll, afterAll, expect } from 'vitest';
 import { init, tensor, type Tensor, type Engine } from '../../engine/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
 import { mulberry32 } from '../../engine/prng.ts';
+import { roundToF16 } from '../../engine/dtype.ts';
 
 let engine: Engine | null = null;
 
@@ -28,6 +29,14 @@ export function randomPair(shape: number[], seed: number, lo = -1, hi = 1): { t:
   const f = new Float32Array(n);
   for (let i = 0; i < n; i++) f[i] = lo + (hi - lo) * next();
   return { t: tensor(f, shape), r: { shape: [...shape], data: Float64Array.from(f) } };
+}
+
+/** Random values in [lo, hi) rounded to f16: the f16 tensor and its f64 reference (the same numbers). */
+export function halfPair(shape: number[], seed: number, lo = -1, hi = 1): { t: Tensor; r: RefTensor } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const next = rng(seed);
+  const v = roundToF16(Float32Array.from({ length: n }, () => lo + (hi - lo) * next()));
+  return { t: tensor(v, shape, { dtype: 'f16' }), r: { shape: [...shape], data: Float64Array.from(v) } };
 }
 
 export function intPair(shape: number[], seed: number, lo: number, hi: number): { t: Tensor; r: RefTensor } {

@@ -51,6 +51,22 @@
  * kernels for one D takes a few seconds on lavapipe (Mesa caches them on disk).
  */
 import type { KernelSpec } from '../../runtime.ts';
+import type { StoreType } from '../../dtype.ts';
+
+/**
+ * Storage of q, k, v and the forward's output o: f32 or f16 each (f16 needs 'shader-f16'). Rows are
+ * converted to f32 as they are loaded, so every product, sum, exp and the log-sum-exp are f32 as on
+ * the f32 path; only o is rounded to f16 once, when stored. Backward reads q, k, v as stored and o,
+ * dO, writes dQ, dK, dV and the row statistics in f32.
+ */
+export interface AttentionStorage { q: StoreType; k: StoreType; v: StoreType; o: StoreType }
+export const F32_STORAGE: AttentionStorage = { q: 'f32', k: 'f32', v: 'f32', o: 'f32' };
+
+/** Kernel-key suffix and WGSL prologue for a storage choice ('' and none when all f32). */
+function storage(s: AttentionStorage): { key: string; enable: string } {
+  const half = [s.q, s.k, s.v, s.o].includes('f16');
+  return half ? { key: `/${[s.q, s.k, s.v, s.o].map((t) => (t === 'f16' ? 'h' : 'f')).join('')}`, enable: 'enable f16;' } : { key: '', enable: '' };
+}
 
 /** Invocations per workgroup (along x: the row blocks of one head). */
 const ATTN_WG = 32;
@@ -73,7 +89,7 @@ export function attentionGrid(blocks: number, bh: number): [number, number, numb
 }
 
 /** Element type of a [.., D] binding: vec4 chunks when D is a multiple of 4. */
-const ROW = (d: number) => (d % 4 === 0 ? 'vec4f' : 'f32');
+const ROW = (d: number, t: StoreType = 'f32') => (d % 4 === 0 ? `vec4<${t}>` : t);
 
 /** Constants shared by the three kernels. */
 function prologue(d: number, r: number): string {
@@ -92,17 +108,29 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   if (gid.x >= ${blocks} || bh >= p.bh) { return; }
   let row0 = gid.x * R;`;
 
-/** vec4 chunk c of the row that starts at element `base` of `a`; lanes past D read as 0. */
-function load4(a: string, base: string, c: string, d: number): string {
-  if (d % 4 === 0) return `${a}[(${base} >> 2u) + ${c}]`;
+/** vec4f chunk c of the row that starts at element `base` of `a` (stored as t); lanes past D read as 0. */
+function load4(a: string, base: string, c: string, d: number, t: StoreType = 'f32'): string {
+  if (d % 4 === 0) return t === 'f16' ? `vec4f(${a}[(${base} >> 2u) + ${c}])` : `${a}[(${base} >> 2u) + ${c}]`;
   // Out-of-range indices are safe in WGSL (clamped by the implementation); select drops the value.
-  return `vec4f(${[0, 1, 2, 3].map((k) => `select(0.0, ${a}[${base} + ${c} * 4u + ${k}u], ${c} * 4u + ${k}u < D)`).join(', ')})`;
+  return `vec4f(${[0, 1, 2, 3].map((k) => `select(0.0, f32(${a}[${base} + ${c} * 4u + ${k}u]), ${c} * 4u + ${k}u < D)`).join(', ')})`;
 }
 
-/** Stores vec4 `val` as chunk c of the row at element `base` of `a`, skipping lanes past D. */
-function store4(a: string, base: string, c: string, val: string, d: number): string {
-  if (d % 4 === 0) return `${a}[(${base} >> 2u) + ${c}] = ${val};`;
-  return [0, 1, 2, 3].map((k) => `if (${c} * 4u + ${k}u < D) { ${a}[${base} + ${c} * 4u + ${k}u] = ${val}[${k}]; }`).join(' ');
+/** Stores vec4f `val` as chunk c of the row at element `base` of `a` (stored as t), skipping lanes past D. */
+function store4(a: string, base: string, c: string, val: string, d: number, t: StoreType = 'f32'): string {
+  if (d % 4 === 0) return `${a}[(${base} >> 2u) + ${c}] = ${t === 'f16' ? `vec4<f16>(${val})` : val};`;
+  return [0, 1, 2, 3].map((k) => `if (${c} * 4u + ${k}u < D) { ${a}[${base} + ${c} * 4u + ${k}u] = ${t}(${val}[${k}]); }`).join(' ');
+}
+
+/**
+ * Chunk c's loads and stores for the kernels' bindings: Q, K, V and O in the storage chosen, the
+ * rest (dO, dQ, dK, dV) f32.
+ */
+function rowAccess(d: number, st: AttentionStorage) {
+  const type = (a: string): StoreType => ({ Q: st.q, K: st.k, V: st.v, O: st.o })[a] ?? 'f32';
+  return {
+    ld: (a: string, base: string) => load4(a, base, 'c', d, type(a)),
+    sto: (a: string, base: string, val: string) => store4(a, base, 'c', val, d, type(a)),
+  };
 }
 
 /** Element offsets of rows n0..n0+3 of head bh in a [BH, len, D] tensor, clamped to len − 1, and which exist. */
@@ -120,19 +148,21 @@ const BLOCK_ROWS = (name: string, n0: string, len: string) => /* wgsl */ `
  * Forward. Params { bh, tq, tk, scale, qBlocks = ⌈tq/R⌉, dv = ⌈D/4⌉ }; inputs q, k, v; outputs
  * o [BH,Tq,D], lse [BH,Tq]. Grid: attentionGrid(qBlocks, bh).
  */
-export function attentionForwardKernel(d: number, r = rowsPerInvocation(d, 'fwd')): KernelSpec {
+export function attentionForwardKernel(d: number, st: AttentionStorage = F32_STORAGE, r = rowsPerInvocation(d, 'fwd')): KernelSpec {
+  const { key, enable } = storage(st);
+  const { ld, sto } = rowAccess(d, st);
   return {
-    key: `attention/fwd/d${d}/r${r}`,
+    key: `attention/fwd/d${d}/r${r}${key}`,
     inputs: 3,
     outputs: 2,
-    code: () => /* wgsl */ `
+    code: () => /* wgsl */ `${enable}
 ${prologue(d, r)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<${ROW(d)}>;
-@group(0) @binding(2) var<storage, read> K: array<${ROW(d)}>;
-@group(0) @binding(3) var<storage, read> V: array<${ROW(d)}>;
-@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d)}>;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
+@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
 @group(0) @binding(5) var<storage, read_write> LSE: array<f32>;
 ${ENTRY('p.qBlocks')}
   var q = array<vec4f, R * DV>();
@@ -141,15 +171,15 @@ ${ENTRY('p.qBlocks')}
   var l = array<f32, R>();
   for (var r = 0u; r < R; r++) {
     let qb = (bh * p.tq + min(row0 + r, p.tq - 1u)) * D;
-    for (var c = 0u; c < p.dv; c++) { q[r * DV + c] = ${load4('Q', 'qb', 'c', d)}; }
+    for (var c = 0u; c < p.dv; c++) { q[r * DV + c] = ${ld('Q', 'qb')}; }
     m[r] = NEG_BIG;
   }
   for (var j0 = 0u; j0 < p.tk; j0 += ${KB}u) {
     ${BLOCK_ROWS('kb', 'j0', 'p.tk')}
     var s = array<vec4f, R>();   // q·k of R rows × 4 keys
     for (var c = 0u; c < p.dv; c++) {
-      let k0 = ${load4('K', 'kb0', 'c', d)}; let k1 = ${load4('K', 'kb1', 'c', d)};
-      let k2 = ${load4('K', 'kb2', 'c', d)}; let k3 = ${load4('K', 'kb3', 'c', d)};
+      let k0 = ${ld('K', 'kb0')}; let k1 = ${ld('K', 'kb1')};
+      let k2 = ${ld('K', 'kb2')}; let k3 = ${ld('K', 'kb3')};
       for (var r = 0u; r < R; r++) {
         let qc = q[r * DV + c];
         s[r] += vec4f(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
@@ -166,8 +196,8 @@ ${ENTRY('p.qBlocks')}
       m[r] = mNew;
     }
     for (var c = 0u; c < p.dv; c++) {
-      let v0 = ${load4('V', 'kb0', 'c', d)}; let v1 = ${load4('V', 'kb1', 'c', d)};
-      let v2 = ${load4('V', 'kb2', 'c', d)}; let v3 = ${load4('V', 'kb3', 'c', d)};
+      let v0 = ${ld('V', 'kb0')}; let v1 = ${ld('V', 'kb1')};
+      let v2 = ${ld('V', 'kb2')}; let v3 = ${ld('V', 'kb3')};
       for (var r = 0u; r < R; r++) {
         let w = pr[r];
         acc[r * DV + c] = acc[r * DV + c] * alpha[r] + (w.x * v0 + w.y * v1) + (w.z * v2 + w.w * v3);
@@ -179,7 +209,7 @@ ${ENTRY('p.qBlocks')}
     let row = bh * p.tq + row0 + r;
     let ob = row * D;
     let inv = 1.0 / l[r];
-    for (var c = 0u; c < p.dv; c++) { let val = acc[r * DV + c] * inv; ${store4('O', 'ob', 'c', 'val', d)} }
+    for (var c = 0u; c < p.dv; c++) { let val = acc[r * DV + c] * inv; ${sto('O', 'ob', 'val')} }
     LSE[row] = m[r] + log(l[r]);
   }
 }`,
@@ -190,19 +220,21 @@ ${ENTRY('p.qBlocks')}
  * Backward, part 1: dQ and Dᵢ = dOᵢ·oᵢ. Params as forward; inputs q, k, v, o, lse, dO; outputs
  * dQ [BH,Tq,D], delta [BH,Tq]. Grid: attentionGrid(qBlocks, bh).
  */
-export function attentionBackwardDqKernel(d: number, r = rowsPerInvocation(d, 'dq')): KernelSpec {
+export function attentionBackwardDqKernel(d: number, st: AttentionStorage = F32_STORAGE, r = rowsPerInvocation(d, 'dq')): KernelSpec {
+  const { key, enable } = storage(st);
+  const { ld, sto } = rowAccess(d, st);
   return {
-    key: `attention/bwd-dq/d${d}/r${r}`,
+    key: `attention/bwd-dq/d${d}/r${r}${key}`,
     inputs: 6,
     outputs: 2,
-    code: () => /* wgsl */ `
+    code: () => /* wgsl */ `${enable}
 ${prologue(d, r)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<${ROW(d)}>;
-@group(0) @binding(2) var<storage, read> K: array<${ROW(d)}>;
-@group(0) @binding(3) var<storage, read> V: array<${ROW(d)}>;
-@group(0) @binding(4) var<storage, read> O: array<${ROW(d)}>;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
+@group(0) @binding(4) var<storage, read> O: array<${ROW(d, st.o)}>;
 @group(0) @binding(5) var<storage, read> LSE: array<f32>;
 @group(0) @binding(6) var<storage, read> GO: array<${ROW(d)}>;
 @group(0) @binding(7) var<storage, read_write> GQ: array<${ROW(d)}>;
@@ -218,9 +250,9 @@ ${ENTRY('p.qBlocks')}
     let b = row * D;
     var dl = 0.0;
     for (var c = 0u; c < p.dv; c++) {
-      q[r * DV + c] = ${load4('Q', 'b', 'c', d)};
-      g[r * DV + c] = ${load4('GO', 'b', 'c', d)};
-      dl += dot(g[r * DV + c], ${load4('O', 'b', 'c', d)});
+      q[r * DV + c] = ${ld('Q', 'b')};
+      g[r * DV + c] = ${ld('GO', 'b')};
+      dl += dot(g[r * DV + c], ${ld('O', 'b')});
     }
     lse[r] = LSE[row];
     delta[r] = dl;
@@ -230,10 +262,10 @@ ${ENTRY('p.qBlocks')}
     var s = array<vec4f, R>();
     var dp = array<vec4f, R>();   // dOᵢ·vⱼ
     for (var c = 0u; c < p.dv; c++) {
-      let k0 = ${load4('K', 'kb0', 'c', d)}; let k1 = ${load4('K', 'kb1', 'c', d)};
-      let k2 = ${load4('K', 'kb2', 'c', d)}; let k3 = ${load4('K', 'kb3', 'c', d)};
-      let v0 = ${load4('V', 'kb0', 'c', d)}; let v1 = ${load4('V', 'kb1', 'c', d)};
-      let v2 = ${load4('V', 'kb2', 'c', d)}; let v3 = ${load4('V', 'kb3', 'c', d)};
+      let k0 = ${ld('K', 'kb0')}; let k1 = ${ld('K', 'kb1')};
+      let k2 = ${ld('K', 'kb2')}; let k3 = ${ld('K', 'kb3')};
+      let v0 = ${ld('V', 'kb0')}; let v1 = ${ld('V', 'kb1')};
+      let v2 = ${ld('V', 'kb2')}; let v3 = ${ld('V', 'kb3')};
       for (var r = 0u; r < R; r++) {
         let qc = q[r * DV + c]; let gc = g[r * DV + c];
         s[r] += vec4f(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
@@ -246,8 +278,8 @@ ${ENTRY('p.qBlocks')}
       ds[r] = pr * (dp[r] - delta[r]);
     }
     for (var c = 0u; c < p.dv; c++) {
-      let k0 = ${load4('K', 'kb0', 'c', d)}; let k1 = ${load4('K', 'kb1', 'c', d)};
-      let k2 = ${load4('K', 'kb2', 'c', d)}; let k3 = ${load4('K', 'kb3', 'c', d)};
+      let k0 = ${ld('K', 'kb0')}; let k1 = ${ld('K', 'kb1')};
+      let k2 = ${ld('K', 'kb2')}; let k3 = ${ld('K', 'kb3')};
       for (var r = 0u; r < R; r++) {
         let w = ds[r];
         dq[r * DV + c] += (w.x * k0 + w.y * k1) + (w.z * k2 + w.w * k3);
@@ -258,7 +290,7 @@ ${ENTRY('p.qBlocks')}
     if (row0 + r >= p.tq) { break; }
     let row = bh * p.tq + row0 + r;
     let b = row * D;
-    for (var c = 0u; c < p.dv; c++) { let val = dq[r * DV + c] * p.scale; ${store4('GQ', 'b', 'c', 'val', d)} }
+    for (var c = 0u; c < p.dv; c++) { let val = dq[r * DV + c] * p.scale; ${sto('GQ', 'b', 'val')} }
     DELTA[row] = delta[r];
   }
 }`,
@@ -269,18 +301,20 @@ ${ENTRY('p.qBlocks')}
  * Backward, part 2: dK and dV. Params { bh, tq, tk, scale, kBlocks = ⌈tk/R⌉, dv }; inputs q, k, v,
  * lse, delta (from bwd-dq), dO; outputs dK, dV [BH,Tk,D]. Grid: attentionGrid(kBlocks, bh).
  */
-export function attentionBackwardDkvKernel(d: number, r = rowsPerInvocation(d, 'dkv')): KernelSpec {
+export function attentionBackwardDkvKernel(d: number, st: AttentionStorage = F32_STORAGE, r = rowsPerInvocation(d, 'dkv')): KernelSpec {
+  const { key, enable } = storage(st);
+  const { ld, sto } = rowAccess(d, st);
   return {
-    key: `attention/bwd-dkv/d${d}/r${r}`,
+    key: `attention/bwd-dkv/d${d}/r${r}${key}`,
     inputs: 6,
     outputs: 2,
-    code: () => /* wgsl */ `
+    code: () => /* wgsl */ `${enable}
 ${prologue(d, r)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, kBlocks: u32, dv: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<${ROW(d)}>;
-@group(0) @binding(2) var<storage, read> K: array<${ROW(d)}>;
-@group(0) @binding(3) var<storage, read> V: array<${ROW(d)}>;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
 @group(0) @binding(4) var<storage, read> LSE: array<f32>;
 @group(0) @binding(5) var<storage, read> DELTA: array<f32>;
 @group(0) @binding(6) var<storage, read> GO: array<${ROW(d)}>;
@@ -294,8 +328,8 @@ ${ENTRY('p.kBlocks')}
   for (var r = 0u; r < R; r++) {
     let b = (bh * p.tk + min(row0 + r, p.tk - 1u)) * D;
     for (var c = 0u; c < p.dv; c++) {
-      k[r * DV + c] = ${load4('K', 'b', 'c', d)};
-      v[r * DV + c] = ${load4('V', 'b', 'c', d)};
+      k[r * DV + c] = ${ld('K', 'b')};
+      v[r * DV + c] = ${ld('V', 'b')};
     }
   }
   for (var i0 = 0u; i0 < p.tq; i0 += ${KB}u) {
@@ -308,10 +342,10 @@ ${ENTRY('p.kBlocks')}
     var s = array<vec4f, R>();    // qᵢ·kⱼ for the 4 queries i of this block, per key row r
     var dp = array<vec4f, R>();   // dOᵢ·vⱼ
     for (var c = 0u; c < p.dv; c++) {
-      let q0 = ${load4('Q', 'qb0', 'c', d)}; let q1 = ${load4('Q', 'qb1', 'c', d)};
-      let q2 = ${load4('Q', 'qb2', 'c', d)}; let q3 = ${load4('Q', 'qb3', 'c', d)};
-      let g0 = ${load4('GO', 'qb0', 'c', d)}; let g1 = ${load4('GO', 'qb1', 'c', d)};
-      let g2 = ${load4('GO', 'qb2', 'c', d)}; let g3 = ${load4('GO', 'qb3', 'c', d)};
+      let q0 = ${ld('Q', 'qb0')}; let q1 = ${ld('Q', 'qb1')};
+      let q2 = ${ld('Q', 'qb2')}; let q3 = ${ld('Q', 'qb3')};
+      let g0 = ${ld('GO', 'qb0')}; let g1 = ${ld('GO', 'qb1')};
+      let g2 = ${ld('GO', 'qb2')}; let g3 = ${ld('GO', 'qb3')};
       for (var r = 0u; r < R; r++) {
         let kc = k[r * DV + c]; let vc = v[r * DV + c];
         s[r] += vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
@@ -325,10 +359,10 @@ ${ENTRY('p.kBlocks')}
       ds[r] = pr[r] * (dp[r] - delta);
     }
     for (var c = 0u; c < p.dv; c++) {
-      let q0 = ${load4('Q', 'qb0', 'c', d)}; let q1 = ${load4('Q', 'qb1', 'c', d)};
-      let q2 = ${load4('Q', 'qb2', 'c', d)}; let q3 = ${load4('Q', 'qb3', 'c', d)};
-      let g0 = ${load4('GO', 'qb0', 'c', d)}; let g1 = ${load4('GO', 'qb1', 'c', d)};
-      let g2 = ${load4('GO', 'qb2', 'c', d)}; let g3 = ${load4('GO', 'qb3', 'c', d)};
+      let q0 = ${ld('Q', 'qb0')}; let q1 = ${ld('Q', 'qb1')};
+      let q2 = ${ld('Q', 'qb2')}; let q3 = ${ld('Q', 'qb3')};
+      let g0 = ${ld('GO', 'qb0')}; let g1 = ${ld('GO', 'qb1')};
+      let g2 = ${ld('GO', 'qb2')}; let g3 = ${ld('GO', 'qb3')};
       for (var r = 0u; r < R; r++) {
         let w = pr[r]; let z = ds[r];
         dv[r * DV + c] += (w.x * g0 + w.y * g1) + (w.z * g2 + w.w * g3);
@@ -341,8 +375,8 @@ ${ENTRY('p.kBlocks')}
     let b = (bh * p.tk + row0 + r) * D;
     for (var c = 0u; c < p.dv; c++) {
       let a = dk[r * DV + c] * p.scale; let e = dv[r * DV + c];
-      ${store4('GK', 'b', 'c', 'a', d)}
-      ${store4('GV', 'b', 'c', 'e', d)}
+      ${sto('GK', 'b', 'a')}
+      ${sto('GV', 'b', 'e')}
     }
   }
 }`,

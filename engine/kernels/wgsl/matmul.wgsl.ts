@@ -51,7 +51,8 @@ import { MATH } from './elementwise.wgsl.ts';
 
 export type MatmulVariant = 'register' | 'shared';
 export type MatmulActivation = 'none' | 'gelu' | 'relu';
-export type StoreType = 'f32' | 'f16';
+import type { StoreType } from '../../dtype.ts';
+export type { StoreType };
 
 export interface MatmulKernelConfig {
   variant: MatmulVariant;
