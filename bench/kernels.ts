@@ -36,6 +36,8 @@ export interface CaseSpec {
    * TF.js's WebGPU backend has no f16, so its side stays f32: the ratio is what f16 storage buys.
    */
   dtype?: 'f16';
+  /** attention: force the engine's row blocking (default: by adapter), to compare both on one device. */
+  attentionVariant?: 'software' | 'gpu';
 }
 
 export interface BenchRow {
@@ -107,6 +109,7 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
     { kind: 'matmul', shape: [2048] },
     { kind: 'matmul', shape: [4096] },
     { kind: 'attention', shape: [8, 3, 1445, 64] },
+    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'software' },
     { kind: 'attention', shape: [1, 12, 4096, 64] },
     { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64] },
     { kind: 'layernorm', shape: [8 * 1445, 192] },
@@ -119,7 +122,7 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
 
 // ------------------------------------------------------------------ the operations, both sides
 
-type AttentionFn = (q: Tensor, k: Tensor, v: Tensor) => Tensor;
+type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, opts?: { variant?: 'software' | 'gpu' }) => Tensor;
 
 /** The engine's fused attention when engine/index.ts exports it, else null. */
 export function fusedAttention(): AttentionFn | null {
@@ -266,12 +269,13 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       const [B, H, T, D] = c.shape;
       const fwdOnly = c.kind === 'attention';
       const ours = oursAttention();
-      const variant = half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant;
+      const variant = (half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant) + (c.attentionVariant ? `, variant ${c.attentionVariant}` : '');
       // f16 forward: f16 inputs. f16 forward + backward: f32 leaves cast to f16 inside the step (f16
       // tensors cannot be leaves that require gradients; the three casts are part of the figure).
       const leafType = fwdOnly ? c.dtype : 'f32';
       const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType), k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType), v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
-      const attend = half && !fwdOnly ? (a: Tensor, b: Tensor, cc: Tensor) => ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16')) : ours.fn;
+      const opts = c.attentionVariant ? { variant: c.attentionVariant } : {};
+      const attend = (a: Tensor, b: Tensor, cc: Tensor) => (half && !fwdOnly ? ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16'), opts) : ours.fn(a, b, cc, opts));
       const flops = 4 * B * H * T * T * D * (fwdOnly ? 1 : 3);
       const tfVariant = 'tf.matMul+mul+tf.softmax+tf.matMul';
       if (fwdOnly) {
@@ -393,7 +397,7 @@ function describeShape(c: CaseSpec): string {
 }
 
 /** The shape column: the shape, and the storage when it is not f32. */
-const describeCase = (c: CaseSpec) => describeShape(c) + (c.dtype ? ` ${c.dtype}` : '');
+const describeCase = (c: CaseSpec) => describeShape(c) + (c.dtype ? ` ${c.dtype}` : '') + (c.attentionVariant ? ` (${c.attentionVariant})` : '');
 
 /** Runs the cases on the running engine (and TF.js on the same adapter unless noTfjs). */
 export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow[]> {

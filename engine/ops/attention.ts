@@ -3,12 +3,12 @@
  * (kernels and their design in kernels/wgsl/attention.wgsl.ts).
  */
 import { Tensor } from '../tensor.ts';
-import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
+import { DTypeError, EngineError, ShapeError, fmtShape } from '../errors.ts';
 import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
-  attentionGrid, rowsPerInvocation, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, type AttentionStorage,
+  attentionGrid, rowsPerInvocation, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, type AttentionStorage, type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
 import { buf, checkTensor, checkStorage } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
@@ -21,6 +21,24 @@ export interface AttentionOptions {
    * matmul; q, k and v may each be f16 or f32 whatever the result (arithmetic is f32 throughout).
    */
   outDtype?: StoreType;
+  /**
+   * Row blocking of the kernels: 'software' (many rows per invocation; CPU adapters) or 'gpu' (one
+   * row per invocation); 'auto' (default) picks by adapter, YOLOS_ATTENTION=software|gpu overrides.
+   */
+  variant?: 'auto' | AttentionVariant;
+}
+
+const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['software', 'gpu'];
+
+/** The row blocking for this adapter (`forced` from the options or YOLOS_ATTENTION). */
+export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant): AttentionVariant {
+  const env = typeof process !== 'undefined' ? process.env?.YOLOS_ATTENTION : undefined;
+  const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;
+  if (want) {
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`attention: unknown variant '${want}' (expected auto, ${ATTENTION_VARIANTS.join(' or ')})`);
+    return want as AttentionVariant;
+  }
+  return rt().adapter.isSoftware ? 'software' : 'gpu';
 }
 
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
@@ -58,13 +76,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
 
+  const variant = chooseAttentionVariant(opts.variant);
+  const rows = { fwd: rowsPerInvocation(d, 'fwd', variant), dq: rowsPerInvocation(d, 'dq', variant), dkv: rowsPerInvocation(d, 'dkv', variant) };
   const out = Tensor.empty(q.shape, st.o, op);
   const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
   const chunks = Math.ceil(d / 4);
   if (bh * tq > 0) {
-    const qBlocks = Math.ceil(tq / rowsPerInvocation(d, 'fwd'));
+    const qBlocks = Math.ceil(tq / rows.fwd);
     const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-    rt().dispatch(attentionForwardKernel(d, st), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh));
+    rt().dispatch(attentionForwardKernel(d, st, rows.fwd), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh));
   }
   if (needsGrad(q, k, v)) {
     record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
@@ -74,15 +94,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
       const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
       if (bh * tq > 0) {
-        const qBlocks = Math.ceil(tq / rowsPerInvocation(d, 'dq'));
+        const qBlocks = Math.ceil(tq / rows.dq);
         const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDqKernel(d, st), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh));
+        rt().dispatch(attentionBackwardDqKernel(d, st, rows.dq), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh));
       }
       if (bh * tk > 0) {
         // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
-        const kBlocks = Math.ceil(tk / rowsPerInvocation(d, 'dkv'));
+        const kBlocks = Math.ceil(tk / rows.dkv);
         const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDkvKernel(d, st), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh));
+        rt().dispatch(attentionBackwardDkvKernel(d, st, rows.dkv), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh));
       }
       return [dq, dk, dv];
     }, [q, k, v, out, lse]);

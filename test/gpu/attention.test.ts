@@ -29,7 +29,7 @@
  * analytic gradients — the bounds are worst cases; errors of a wrong kernel are ≥ 1e3× larger.
  */
 import { describe, it, expect } from 'vitest';
-import { init, attention, tensor, gradients, engine, scope, ShapeError, DTypeError, zeros, type Tensor } from '../../engine/index.ts';
+import { init, attention, chooseAttentionVariant, tensor, gradients, engine, scope, ShapeError, DTypeError, zeros, type Tensor } from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
 import { useEngine, randomPair, halfPair, expectClose, EPS as u } from './util.ts';
@@ -317,5 +317,44 @@ describe('attention with f16 storage', () => {
     const z = zeros([1, 4, 8]);
     expect(() => attention(z, z, z, { outDtype: 'f16' })).toThrow(DTypeError);
     expect(() => attention(z, z, z, { outDtype: 'f16' })).toThrow(/attention: dtype f16 needs the WebGPU feature 'shader-f16'/);
+  });
+});
+
+/**
+ * The 'gpu' row blocking (one row per invocation; chosen on hardware adapters) on this adapter: the
+ * same kernels with R = 1, so the same bounds. Awkward T and D, Tq ≠ Tk, f16 storage.
+ */
+describe("attention, 'gpu' variant", () => {
+  it('is what auto picks by adapter; an unknown variant is an error', () => {
+    expect(chooseAttentionVariant()).toBe(engine().adapter.isSoftware ? 'software' : 'gpu');
+    expect(chooseAttentionVariant('gpu')).toBe('gpu');
+    const z = zeros([1, 4, 8]);
+    expect(() => attention(z, z, z, { variant: 'tiles' as 'gpu' })).toThrow(/attention: unknown variant 'tiles' \(expected auto, software or gpu\)/);
+  });
+
+  const GPU_CASES: Case[] = isBrowser ? [sq([1, 2, 17, 55]), [[1, 1, 9, 8], [1, 1, 5, 8], 0.7]] : [sq([2, 2, 17, 55]), sq([1, 2, 64, 64]), sq([1, 1, 5, 200]), [[2, 1, 130, 16], [2, 1, 3, 16]], sq([3, 7, 1])];
+  it.each(GPU_CASES.map((c) => [JSON.stringify(c), ...c] as const))('forward and backward %s', async (_n, qs, ks, sc) => {
+    const Q = randomPair(qs, 81), K = randomPair(ks, 82), V = randomPair(ks, 83), W = randomPair(qs, 84);
+    const scale = sc ?? 1 / Math.sqrt(qs[qs.length - 1]);
+    const b = bounds(Q.r, K.r, V.r, scale);
+    for (const x of [Q.t, K.t, V.t]) x.requiresGrad = true;
+    const o = attention(Q.t, K.t, V.t, { scale, variant: 'gpu' });
+    within(await o.data(), R.attention(Q.r, K.r, V.r, scale).data, b.fwd, 0, 'gpu variant forward');
+    const grads = gradients(o, W.t);
+    const ref = R.attentionBackward(Q.r, K.r, V.r, W.r, scale);
+    const abs = [ref.absDq, ref.absDk, ref.absDv];
+    for (const [n, x] of [Q.t, K.t, V.t].entries()) {
+      within(await grads.get(x)!.data(), [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `gpu variant ${['dq', 'dk', 'dv'][n]}`);
+    }
+    for (const g of [...grads.values(), o]) g.dispose();
+  });
+
+  it.skipIf(!HAS_F16)('f16 storage', async () => {
+    const Q = halfPair([1, 2, 13, 32], 91), K = halfPair([1, 2, 13, 32], 92), V = halfPair([1, 2, 13, 32], 93);
+    const scale = 1 / Math.sqrt(32);
+    const want = R.attention(Q.r, K.r, V.r, scale);
+    const b = bounds(Q.r, K.r, V.r, scale);
+    const o = attention(Q.t, K.t, V.t, { variant: 'gpu', outDtype: 'f16' });
+    within(await o.data(), want.data, b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)), 2 ** -24, 'gpu variant f16');
   });
 });

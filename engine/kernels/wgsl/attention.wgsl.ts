@@ -74,10 +74,19 @@ const ATTN_WG = 32;
 const KB = 4;
 
 /**
- * Rows per invocation for head dimension d: query rows (fwd: 2·R·D private floats; dq: 3·R·D) or
- * key rows (dkv: 4·R·D). Measured at D = 64 (header): fwd R = 8, dq R = 4, dkv R = 4 (8: same).
+ * How rows are blocked: 'software' (CPU adapters: many rows per invocation, as measured in the header)
+ * or 'gpu' (one row per invocation: a GPU thread has ≤ 255 registers, and R = 8 at D = 64 would keep
+ * 1 024 floats per thread — spilled to local memory; one row keeps 2·D (fwd) to 4·D (dkv) floats, and
+ * the many more invocations are what a GPU needs to fill its cores). Not yet timed on a GPU.
  */
-export function rowsPerInvocation(d: number, kernel: 'fwd' | 'dq' | 'dkv'): number {
+export type AttentionVariant = 'software' | 'gpu';
+
+/**
+ * Rows per invocation for head dimension d: query rows (fwd: 2·R·D private floats; dq: 3·R·D) or
+ * key rows (dkv: 4·R·D). Software, measured at D = 64 (header): fwd R = 8, dq R = 4, dkv R = 4 (8: same).
+ */
+export function rowsPerInvocation(d: number, kernel: 'fwd' | 'dq' | 'dkv', variant: AttentionVariant = 'software'): number {
+  if (variant === 'gpu') return 1;
   const r = d <= 64 ? 8 : d <= 128 ? 4 : 2;
   return kernel === 'fwd' ? r : r / 2;
 }
