@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { init, tensor, scope, describeAdapterOf } from '../engine/index.ts';
-import { AdamW, clipGradNorm } from '../engine/optim/index.ts';
+import { AdamW, gradNorm } from '../engine/optim/index.ts';
 import { Yolos, presets, SetCriterion } from '../yolos/index.ts';
 import { makeSources, labelMap } from '../yolos/train/data.ts';
 import { parameterGroups } from '../yolos/train/groups.ts';
@@ -35,8 +35,8 @@ for (let step = 0; step < steps + 3; step++) {
   const l = await criterion.forward(out, targets); // waits for the forward, reads the costs back, solves, records the loss
   const t3 = performance.now();
   l.loss.backward();
-  const norm = clipGradNorm(model.parameters(), 0.1);
-  opt.step(); opt.zeroGrad();
+  const norm = gradNorm(model.parameters());
+  opt.step({ clip: { norm, maxNorm: 0.1 } }); opt.zeroGrad();
   await l.loss.item(); // waits for backward, clip and AdamW
   const t4 = performance.now();
   for (const t of [x, out.logits, out.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, norm]) t.dispose();

@@ -4,7 +4,7 @@
  * adapter with timestamp-query (lavapipe, SwiftShader, GPUs).   npx tsx tools/profile-step.ts [batch]
  */
 import { init, tensor, scope } from '../engine/index.ts';
-import { AdamW, clipGradNorm } from '../engine/optim/index.ts';
+import { AdamW, gradNorm } from '../engine/optim/index.ts';
 import { Yolos, presets } from '../yolos/index.ts';
 import { SetCriterion } from '../yolos/criterion.ts';
 import { makeSources, labelMap } from '../yolos/train/data.ts';
@@ -35,8 +35,8 @@ const step = async (profile: boolean) => {
   const out = scope(() => model.forward(x));
   const l = await crit.forward(out, targets);
   l.loss.backward();
-  const n = clipGradNorm(model.parameters(), 0.1);
-  opt.step(); opt.zeroGrad();
+  const n = gradNorm(model.parameters());
+  opt.step({ clip: { norm: n, maxNorm: 0.1 } }); opt.zeroGrad();
   await e.flush();
   for (const z of [x, out.logits, out.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, n]) z.dispose();
   e.passPerDispatch = false; e.passTimestamps = null; e.onDispatchRecorded = null;

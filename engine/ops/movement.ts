@@ -9,7 +9,7 @@ import { broadcastShapes, broadcastStrides, checkShape, collapseDims, MAX_RANK, 
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
-import { copyKernel, fillKernel } from '../kernels/wgsl/copy.wgsl.ts';
+import { copyKernel, fillKernel, COPY_RUN } from '../kernels/wgsl/copy.wgsl.ts';
 import { buf, checkTensor, checkNotF16 } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
@@ -21,8 +21,12 @@ export function copyRegion(op: string, src: Tensor, srcOff: number, srcStrides: 
   if (n === 0) return;
   const c = collapseDims(shape, [srcStrides, dstStrides]);
   if (c.shape.length > MAX_RANK) throw new ShapeError(`${op}: rank ${c.shape.length} exceeds ${MAX_RANK}`);
-  const p = new Params().u32(n, srcOff, dstOff).vec4Array(c.shape, 2).vec4Array(c.strides[0], 2).vec4Array(c.strides[1], 2);
-  rt().dispatch(copyKernel(c.shape.length), p.bytes(), [buf(op, src), buf(op, dst)], grid1d(n));
+  const rank = c.shape.length, last = c.shape[rank - 1];
+  // CPU adapters: runs along the innermost axis when it is long enough to amortise the division.
+  const run = rt().adapter.isSoftware && last >= COPY_RUN / 2;
+  const invocations = run ? (n / last) * Math.ceil(last / COPY_RUN) : n;
+  const p = new Params().u32(invocations, srcOff, dstOff).vec4Array(c.shape, 2).vec4Array(c.strides[0], 2).vec4Array(c.strides[1], 2);
+  rt().dispatch(copyKernel(rank, run), p.bytes(), [buf(op, src), buf(op, dst)], grid1d(invocations));
 }
 
 /** A new tensor of `shape` with every element `value`. */

@@ -8,7 +8,8 @@
  * opt.step(); opt.zeroGrad();
  */
 import type { Tensor } from '../tensor.ts';
-import { EngineError } from '../errors.ts';
+import { EngineError, fmtShape } from '../errors.ts';
+import { checkMaxNorm } from './clip.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
@@ -40,7 +41,18 @@ export class AdamW extends Optimizer<AdamWHyper> {
     if (!Array.isArray(g.betas) || !(g.betas[0] >= 0 && g.betas[0] < 1 && g.betas[1] >= 0 && g.betas[1] < 1)) bad(`betas ${JSON.stringify(g.betas)} (each in [0, 1))`);
   }
 
-  step(): void {
+  /**
+   * One update of every parameter that has a gradient. With `clip`, each gradient is scaled by
+   * clip_grad_norm_'s coefficient min(1, maxNorm / (norm + 1e-6)) as it is read (norm from
+   * `gradNorm(params)`, still on the GPU): the same parameters, bit for bit, as clipGradNorm then
+   * step(), without rewriting the gradients (`.grad` keeps the unclipped values).
+   */
+  step(opts: { clip?: { norm: Tensor; maxNorm: number } } = {}): void {
+    const clip = opts.clip;
+    if (clip) {
+      checkMaxNorm('AdamW.step', clip.maxNorm);
+      if (clip.norm.size !== 1 || clip.norm.dtype !== 'f32') throw new EngineError(`AdamW.step: clip.norm must be a one-element f32 tensor (from gradNorm), got ${clip.norm.dtype}${fmtShape(clip.norm.shape)}`);
+    }
     for (const g of this.paramGroups) {
       const [b1, b2] = g.betas;
       for (const p of g.params) {
@@ -51,8 +63,9 @@ export class AdamW extends Optimizer<AdamWHyper> {
         if (p.size === 0) continue;
         // Step-dependent scalars in f64, rounded once (see the kernel's header).
         const bc1 = 1 - b1 ** s.step, bc2 = 1 - b2 ** s.step;
-        const params = new Params().u32(p.size).f32(1 - g.lr * g.weightDecay, b1, 1 - b1, b2, 1 - b2, g.lr / bc1, 1 / Math.sqrt(bc2), g.eps).bytes();
-        rt().dispatch(adamwKernel(), params, [buf('AdamW', grad), buf('AdamW', p), buf('AdamW', s.buffers.m), buf('AdamW', s.buffers.v)], grid1d(p.size));
+        const params = new Params().u32(p.size).f32(1 - g.lr * g.weightDecay, b1, 1 - b1, b2, 1 - b2, g.lr / bc1, 1 / Math.sqrt(bc2), g.eps, clip?.maxNorm ?? 0).bytes();
+        const ins = clip ? [grad, clip.norm] : [grad];
+        rt().dispatch(adamwKernel(!!clip), params, [...ins, p, s.buffers.m, s.buffers.v].map((t) => buf('AdamW', t)), grid1d(p.size));
         p.version++;
       }
     }

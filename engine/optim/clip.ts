@@ -13,36 +13,29 @@ import type { Storage } from '../storage.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
-import { CLIP_CHUNK, sumsqKernel, normKernel, scaleKernel } from '../kernels/wgsl/clip.wgsl.ts';
+import { CLIP_CHUNK, SUMSQ_GRADS, sumsqKernel, normKernel, scaleKernel } from '../kernels/wgsl/clip.wgsl.ts';
 import { buf } from '../ops/run.ts';
 import { full } from '../ops/creation.ts';
 
 /**
+ * The global L2 norm √(Σ g²) over the gradients of `params` (those that have one), as a rank-0 f32
+ * tensor on the GPU (the caller owns it); gradients are not changed. 0 when there are none.
+ */
+export function gradNorm(params: Iterable<Tensor>): Tensor {
+  return normOf(gradientsOf(params, 'gradNorm'));
+}
+
+/**
  * Scales the gradients of `params` (those that have one) so that their global L2 norm is at most
  * `maxNorm`, in place; returns the norm before clipping as a rank-0 f32 tensor (the caller owns it).
+ * (AdamW.step({ clip: { norm: gradNorm(ps), maxNorm } }) applies the same coefficient inside the
+ * update instead, bit for bit, without writing the gradients: one launch less per parameter.)
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor {
-  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new EngineError(`clipGradNorm: maxNorm must be a finite number ≥ 0, got ${maxNorm}`);
-  const grads: Tensor[] = [];
-  for (const p of params) {
-    const g = p.grad;
-    if (!g || g.disposed) continue;
-    if (g.dtype !== 'f32') throw new ShapeError(`clipGradNorm: gradient of dtype ${g.dtype}${fmtShape(g.shape)}; expected f32`);
-    if (g.size > 0) grads.push(g);
-  }
-  if (grads.length === 0) return full([], 0);
+  checkMaxNorm('clipGradNorm', maxNorm);
+  const grads = gradientsOf(params, 'clipGradNorm');
+  const norm = normOf(grads);
   const r = rt();
-  const slots = grads.map((g) => Math.ceil(g.size / CLIP_CHUNK));
-  const total = slots.reduce((a, b) => a + b, 0);
-  const partials = Tensor.empty([total], 'f32', 'clipGradNorm');
-  let slot = 0;
-  grads.forEach((g, i) => {
-    r.dispatch(sumsqKernel(), new Params().u32(g.size, slot, CLIP_CHUNK).bytes(), [buf('clipGradNorm', g), buf('clipGradNorm', partials)], gridRows(slots[i]));
-    slot += slots[i];
-  });
-  const norm = Tensor.empty([], 'f32', 'clipGradNorm');
-  r.dispatch(normKernel(), new Params().u32(total).bytes(), [buf('clipGradNorm', partials), buf('clipGradNorm', norm)], [1]);
-  partials.dispose();
   // Gradients that share storage (autograd may hand one tensor to two parameters) are scaled once.
   const scaled = new Set<Storage>();
   for (const g of grads) {
@@ -52,5 +45,43 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
     r.dispatch(scaleKernel(), new Params().u32(g.size).f32(maxNorm).bytes(), [buf('clipGradNorm', norm), buf('clipGradNorm', g)], grid1d(g.size));
     g.version++;
   }
+  return norm;
+}
+
+export function checkMaxNorm(op: string, maxNorm: number): void {
+  if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) throw new EngineError(`${op}: maxNorm must be a finite number ≥ 0, got ${maxNorm}`);
+}
+
+/** The non-empty f32 gradients of `params`. */
+function gradientsOf(params: Iterable<Tensor>, op: string): Tensor[] {
+  const grads: Tensor[] = [];
+  for (const p of params) {
+    const g = p.grad;
+    if (!g || g.disposed) continue;
+    if (g.dtype !== 'f32') throw new ShapeError(`${op}: gradient of dtype ${g.dtype}${fmtShape(g.shape)}; expected f32`);
+    if (g.size > 0) grads.push(g);
+  }
+  return grads;
+}
+
+/** √(Σ g²) over `grads`: partial sums of squares (SUMSQ_GRADS gradients a launch) into disjoint slots, then one final reduce. */
+function normOf(grads: Tensor[]): Tensor {
+  if (grads.length === 0) return full([], 0);
+  const r = rt();
+  const slots = grads.map((g) => Math.ceil(g.size / CLIP_CHUNK));
+  const total = slots.reduce((a, b) => a + b, 0);
+  const partials = Tensor.empty([total], 'f32', 'clipGradNorm');
+  for (let slot = 0, i = 0; i < grads.length; i += SUMSQ_GRADS) {
+    const group = grads.slice(i, i + SUMSQ_GRADS);
+    const ends: number[] = [];
+    let end = 0;
+    for (let b = 0; b < group.length; b++) ends.push((end += slots[i + b]));
+    const p = new Params().u32(slot, CLIP_CHUNK).vec4Array(group.map((g) => g.size), 2).vec4Array(ends, 2);
+    r.dispatch(sumsqKernel(group.length), p.bytes(), [...group, partials].map((t) => buf('clipGradNorm', t)), gridRows(end));
+    slot += end;
+  }
+  const norm = Tensor.empty([], 'f32', 'clipGradNorm');
+  r.dispatch(normKernel(), new Params().u32(total).bytes(), [buf('clipGradNorm', partials), buf('clipGradNorm', norm)], [1]);
+  partials.dispose();
   return norm;
 }

@@ -9,5 +9,5 @@
 export { Optimizer, type ParamGroup, type ParamGroupSpec, type ParamState, type OptimizerStateDict } from './optimizer.ts';
 export { AdamW, type AdamWHyper } from './adamw.ts';
 export { SGD, type SGDHyper } from './sgd.ts';
-export { clipGradNorm } from './clip.ts';
+export { clipGradNorm, gradNorm } from './clip.ts';
 export { linearWarmup, cosine, stepDecay, warmupCosine } from './schedules.ts';

@@ -185,6 +185,15 @@ describe('clipGradNorm', () => {
     for (const t of [norm, noGrad]) t.dispose();
   });
 
+  it('sums many gradients (several launches of SUMSQ_GRADS, multi-chunk ones among them)', async () => {
+    const shapes = [[1], [40_000], [3], [5, 7], [17_000], [2], [1], [33_000], [4, 4], [9], [1], [2, 3, 5], [20_000], [6]];
+    const ps = shapes.map((sh, i) => { const p = zeros(sh, { requiresGrad: true }); setGrad(p, gradValues(p.size, i, 3)); return p; });
+    const want = Math.sqrt(ps.reduce((s, p, i) => s + gradValues(p.size, i, 3).reduce((a, v) => a + v * v, 0), 0));
+    const norm = optim.gradNorm(ps);
+    expectClose(await norm.data(), [want], { rtol: 4e-6 }, 'norm of 14 gradients');
+    for (const t of [...ps, norm]) t.dispose();
+  });
+
   it('leaves gradients bit-identical when the norm is below maxNorm', async () => {
     const ps = make();
     const norm = optim.clipGradNorm(ps.map((x) => x.p), 1e6);
@@ -205,6 +214,50 @@ describe('clipGradNorm', () => {
     const none = optim.clipGradNorm([zeros([2], { requiresGrad: true })], 1);
     expect(await none.item()).toBe(0);
     for (const t of [a, b, g, norm, none]) t.dispose();
+  });
+});
+
+describe('AdamW.step({ clip }) with gradNorm', () => {
+  it('gives the parameters of clipGradNorm then step(), bit for bit, and leaves .grad unclipped', async () => {
+    for (const maxNorm of [0.5, 1e6]) { // clipping, and a norm below maxNorm
+      const run = async (fused: boolean) => {
+        const ps = [param([40, 500], 1), param([17], 2), param([3, 3], 3)].map((x) => x.p);
+        const opt = new optim.AdamW(ps, { lr: 1e-2, weightDecay: 0.05 });
+        const grads: number[][] = [];
+        for (let k = 0; k < 3; k++) {
+          ps.forEach((p, i) => setGrad(p, gradValues(p.size, i, k)));
+          if (fused) {
+            const norm = optim.gradNorm(ps);
+            opt.step({ clip: { norm, maxNorm } });
+            norm.dispose();
+            grads.push(Array.from(await ps[1].grad!.data()));
+          } else {
+            optim.clipGradNorm(ps, maxNorm).dispose();
+            opt.step();
+          }
+        }
+        const out = await Promise.all(ps.map(async (p) => Array.from(await p.data())));
+        for (const p of ps) p.dispose();
+        return { out, grads };
+      };
+      const fused = await run(true), plain = await run(false);
+      expect(fused.out).toEqual(plain.out);
+      expect(fused.grads[2]).toEqual(Array.from(gradValues(17, 1, 2))); // .grad untouched
+    }
+  });
+
+  it('gradNorm equals the norm clipGradNorm reports; bad clip arguments are errors', async () => {
+    const ps = [param([5, 7], 4), param([3], 5)].map((x) => x.p);
+    ps.forEach((p, i) => setGrad(p, gradValues(p.size, i, 1)));
+    const n1 = optim.gradNorm(ps);
+    const v1 = await n1.item();
+    const n2 = optim.clipGradNorm(ps, 1e9);
+    expect(v1).toBe(await n2.item());
+    const opt = new optim.AdamW(ps);
+    expect(() => opt.step({ clip: { norm: n1, maxNorm: -1 } })).toThrow(/AdamW.step: maxNorm must be a finite number ≥ 0, got -1/);
+    const two = zeros([2]);
+    expect(() => opt.step({ clip: { norm: two, maxNorm: 1 } })).toThrow(/AdamW.step: clip.norm must be a one-element f32 tensor \(from gradNorm\), got f32\[2\]/);
+    for (const t of [...ps, n1, n2, two]) t.dispose();
   });
 });
 

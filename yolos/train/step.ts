@@ -4,7 +4,7 @@
  * scalars read back for logging. Every tensor it makes is freed before it returns.
  */
 import { tensor, scope } from '../../engine/index.ts';
-import { clipGradNorm, type AdamW } from '../../engine/optim/index.ts';
+import { gradNorm as globalGradNorm, type AdamW } from '../../engine/optim/index.ts';
 import type { Yolos } from '../model.ts';
 import type { SetCriterion } from '../criterion.ts';
 
@@ -33,8 +33,8 @@ export async function trainStep(
   const outputs = scope(() => model.forward(x)); // forward
   const l = await criterion.forward(outputs, targets); // set loss (sync: the matcher's cost matrix)
   l.loss.backward(); // backward
-  const norm = clipGradNorm(model.parameters(), clip); // clip (on the GPU)
-  optimizer.step(); // AdamW
+  const norm = globalGradNorm(model.parameters()); // the global norm, on the GPU
+  optimizer.step({ clip: { norm, maxNorm: clip } }); // AdamW on the clipped gradients (clip fused in)
   optimizer.zeroGrad();
   // log: the scalars (the GPU has finished the step when they arrive)
   const [loss, lossCe, lossBbox, lossGiou, gradNorm] = await Promise.all([l.loss.item(), l.lossCe.item(), l.lossBbox.item(), l.lossGiou.item(), norm.item()]);

@@ -1,9 +1,9 @@
 /**
  * Global gradient-norm clipping without a host round trip, in three kernels:
  *
- * 1. `sumsq`, once per gradient: workgroup k of that gradient's launch squares and sums its chunk of
- *    CHUNK elements (a cascaded strided sum per thread, then a shared-memory tree) into
- *    partials[slot + k]. Every gradient owns a disjoint range of slots of one buffer.
+ * 1. `sumsq`, once per SUMSQ_GRADS gradients: each workgroup squares and sums one chunk of CHUNK
+ *    elements of one gradient (a cascaded strided sum per thread, then a shared-memory tree) into
+ *    its own slot of one partials buffer.
  * 2. `norm`, once: one workgroup sums all partials and writes √Σ to a one-element buffer.
  * 3. `scale`, once per gradient: g ← g · min(1, maxNorm / (norm + 1e-6)), reading the norm from that
  *    buffer (PyTorch's clip_grad_norm_ coefficient).
@@ -26,26 +26,43 @@ const TREE = /* wgsl */ `
     workgroupBarrier();
   }`;
 
-export function sumsqKernel(): KernelSpec {
+/** Gradients one sum-of-squares launch reads (each a binding; with the partials, ≤ 8 storage buffers). */
+export const SUMSQ_GRADS = 6;
+
+/**
+ * Sum of squares of `count` gradients in one launch: workgroups [0, end₀) take g0's chunks,
+ * [end₀, end₁) g1's, …; workgroup k writes partials[slot + k]. Which gradient depends only on the
+ * workgroup id, so the switch is uniform and the barriers of the tree below are legal.
+ */
+export function sumsqKernel(count = 1): KernelSpec {
+  const grads = Array.from({ length: count }, (_, b) => b);
+  const at = (a: string, b: number) => `p.${a}[${b >> 2}][${b & 3}]`;
   return {
-    key: 'clip/sumsq',
-    inputs: 1,
+    key: `clip/sumsq/x${count}`,
+    inputs: count,
     outputs: 1,
     code: () => /* wgsl */ `
 ${ROW_INDEX}
-struct Params { n: u32, slot: u32, chunk: u32 }
+struct Params { slot: u32, chunk: u32, n: array<vec4u, 2>, end: array<vec4u, 2> }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+${grads.map((b) => `@group(0) @binding(${b + 1}) var<storage, read> g${b}: array<f32>;`).join('\n')}
+@group(0) @binding(${count + 1}) var<storage, read_write> partials: array<f32>;
 var<workgroup> sv: array<f32, 256>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let k = rowIndex(wid, nwg);
-  let base = k * p.chunk;
-  let len = min(p.chunk, p.n - min(base, p.n));
-  ${cascadeSum('acc', 'g[base + j] * g[base + j]', 'lid', '256u', 'len')}
+  var acc = 0.0;
+  switch (${grads.map((b) => `select(0u, 1u, k >= ${at('end', b)})`).join(' + ')}) {
+${grads.map((b) => `    case ${b}u: {
+      let base = (k - ${b === 0 ? '0u' : at('end', b - 1)}) * p.chunk;
+      let len = min(p.chunk, ${at('n', b)} - min(base, ${at('n', b)}));
+      ${cascadeSum('a', `g${b}[base + j] * g${b}[base + j]`, 'lid', '256u', 'len')}
+      acc = a;
+    }`).join('\n')}
+    default: {}
+  }
   ${TREE}
-  if (lid == 0u && base < p.n) { partials[p.slot + k] = sv[0]; }
+  if (lid == 0u && k < ${at('end', count - 1)}) { partials[p.slot + k] = sv[0]; }
 }`,
   };
 }
