@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): Args {
       case '--shape': { const v = value(); if (v === undefined) throw new UsageError('--shape needs a value, e.g. --shape 2,3,5'); a.shapes.push(parseShape(v)); break; }
       case '--wgsl': a.wgsl = value(); if (!a.wgsl) throw new UsageError('--wgsl needs a file'); break;
       case '--repeat': a.repeat = num('--repeat', value()); if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new UsageError('--repeat must be a positive integer'); break;
-      case '--dtype': { const d = value(); if (d !== 'f32' && d !== 'i32' && d !== 'u32') throw new UsageError(`unknown dtype '${d}' (expected f32 or i32)`); a.dtype = d; break; }
+      case '--dtype': { const d = value(); if (d !== 'f32' && d !== 'i32' && d !== 'u32' && d !== 'f16') throw new UsageError(`unknown dtype '${d}' (expected f32, i32 or f16)`); a.dtype = d; break; }
       case '--seed': a.seed = num('--seed', value()); break;
       case '--axis': a.opts.axis = num('--axis', value()); break;
       case '--atol': a.atol = num('--atol', value()); break;
@@ -83,7 +83,7 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const HELP = `npm run kernel -- <op> --shape 2,3,5 [--shape ...] [--wgsl file.wgsl] [--repeat 10] [--dtype f32|i32]
+const HELP = `npm run kernel -- <op> --shape 2,3,5 [--shape ...] [--wgsl file.wgsl] [--repeat 10] [--dtype f32|i32|f16]
        [--axis N] [--transpose-a] [--transpose-b] [--seed N] [--atol X --rtol Y] [--dump]
 npm run kernel -- --list [op]
 Runs <op> on seeded random inputs, compares with the CPU reference (max abs and rel error; rel = |err| /

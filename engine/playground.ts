@@ -17,6 +17,7 @@ import * as R from './reference/index.ts';
 import { unary, binary } from './ops/elementwise.ts';
 import { UNARY, BINARY, type UnaryOp, type BinaryOp } from './ops/elementwise.table.ts';
 import { mulberry32 } from './prng.ts';
+import { roundToF16 } from './dtype.ts';
 
 export type RefOut = R.RefTensor & { absProd?: Float64Array };
 
@@ -94,7 +95,7 @@ const softmaxOp = (log: boolean): PlaygroundOp => ({
 /** The ops of the playground, by name. */
 export const PLAYGROUND_OPS: Record<string, PlaygroundOp> = {
   matmul: {
-    family: 'matmul', kernel: 'matmul', shapes: [2, 2], defaultShapes: [[64, 96], [96, 80]], dtypes: ['f32'], options: ['transpose'],
+    family: 'matmul', kernel: 'matmul', shapes: [2, 2], defaultShapes: [[64, 96], [96, 80]], dtypes: ['f32', 'f16'], options: ['transpose'],
     run: ([a, b], o) => a.matmul(b, { transposeA: !!o.transposeA, transposeB: !!o.transposeB }),
     ref: ([a, b], o) => R.matmul(a, b, !!o.transposeA, !!o.transposeB),
     tol: (r, [a], o) => {
@@ -121,7 +122,7 @@ export const PLAYGROUND_OPS: Record<string, PlaygroundOp> = {
 const attentionFn = (E as Record<string, unknown>).attention as ((q: Tensor, k: Tensor, v: Tensor) => Tensor) | undefined;
 if (typeof attentionFn === 'function') {
   PLAYGROUND_OPS.attention = {
-    family: 'attention', kernel: 'attention/fwd', shapes: [1, 3], defaultShapes: [[2, 3, 50, 64]], dtypes: ['f32'], options: [],
+    family: 'attention', kernel: 'attention/fwd', shapes: [1, 3], defaultShapes: [[2, 3, 50, 64]], dtypes: ['f32', 'f16'], options: [],
     run: ([q, k, v]) => attentionFn(q, k ?? q, v ?? k ?? q),
     ref: ([q, k0, v0]) => {
       // softmax(q·kᵀ/√D)·v composed from reference primitives (an oracle independent of the kernel)
@@ -138,19 +139,23 @@ if (typeof attentionFn === 'function') {
 
 export interface HostInput { data: Float32Array | Int32Array; shape: number[] }
 
-/** Seeded inputs for `op` on `shapes` (layer norm also gets its weight and bias). */
+/**
+ * Seeded inputs for `op` on `shapes` (layer norm also gets its weight and bias). f16: the f32 values
+ * rounded to f16, so the reference runs on exactly what the GPU holds (f16 storage, f32 arithmetic:
+ * the f32 tolerances hold).
+ */
 export function playgroundInputs(op: PlaygroundOp, shapes: number[][], dtype: DType, seed: number): HostInput[] {
   const rnd = mulberry32(seed);
   const gen = (shape: number[], domain: string): HostInput => {
     const n = shape.reduce((x, y) => x * y, 1);
-    if (dtype !== 'f32') return { data: Int32Array.from({ length: n }, () => Math.floor(rnd() * 41) - 20), shape };
+    if (dtype === 'i32' || dtype === 'u32') return { data: Int32Array.from({ length: n }, () => Math.floor(rnd() * 41) - 20), shape };
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       if (domain === 'positive') data[i] = 0.1 + 2.9 * rnd();
       else if (domain === 'nonzero') data[i] = (rnd() < 0.5 ? -1 : 1) * (0.5 + 1.5 * rnd());
       else { const u = Math.max(rnd(), 1e-12), v = rnd(); data[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); }
     }
-    return { data, shape };
+    return { data: dtype === 'f16' ? roundToF16(data) : data, shape };
   };
   const ins = shapes.map((s, i) => gen(s, op.domain?.[i] ?? 'normal'));
   if (op.family === 'layernorm') {
@@ -344,7 +349,7 @@ export async function openKernel(req: RunRequest): Promise<KernelSession> {
     throw new PlaygroundError(`${req.op} takes ${op.shapes[0] === op.shapes[1] ? op.shapes[0] : `${op.shapes[0]} to ${op.shapes[1]}`} shape(s), got ${shapes.length}`);
   }
   const inputs = playgroundInputs(op, shapes, dtype, req.seed ?? 1);
-  const xs = inputs.map((i) => tensor(i.data, i.shape));
+  const xs = inputs.map((i) => tensor(i.data, i.shape, dtype === 'f16' ? { dtype: 'f16' } : {}));
   const o = req.options ?? {};
   const rt = engine();
   const run = () => noGrad(() => op.run(xs, o));

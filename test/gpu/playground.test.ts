@@ -27,6 +27,19 @@ describe('kernel playground', () => {
     expect(engine().kernelOverride).toBeNull();
   });
 
+  it('f16 storage for matmul and attention (where the adapter has shader-f16): f16 kernels pass on f16-rounded inputs', async () => {
+    if (!engine().hasFeature('shader-f16')) {
+      await expect(runKernel({ op: 'matmul', shapes: [[5, 13], [13, 9]], dtype: 'f16', repeats: 0 })).rejects.toThrow(/shader-f16/);
+      return;
+    }
+    for (const [op, shapes] of [['matmul', [[5, 13], [13, 9]]], ['attention', [[1, 2, 19, 12]]]] as [string, number[][]][]) {
+      const r = await runKernel({ op, shapes, dtype: 'f16', repeats: 0 });
+      expect(r.check.pass, JSON.stringify(r.check)).toBe(true);
+      expect(r.main!.spec.key, op).toMatch(op === 'matmul' ? /f16f16>f32/ : /\/hhhf$/);
+    }
+    await expect(runKernel({ op: 'softmax', shapes: [[3, 7]], dtype: 'f16', repeats: 0 })).rejects.toThrow(/softmax does not run on f16 here/);
+  });
+
   it('an edited kernel replaces the main one: a wrong edit is caught, a right one passes and is timed', async () => {
     const { main } = await kernelsOf({ op: 'gelu', shapes: [[300]] });
     const code = main!.spec.code();
