@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { init, describeAdapterOf } from '../engine/index.ts';
-import { adapterSlug, tfjs } from './harness.ts';
+import { adapterSlug, resultsDir, tfjs } from './harness.ts';
 import { gpuCases, runKernelBench, markdownTable, variantNotes, oursAttention, type CaseSpec } from './kernels.ts';
 
 const argv = process.argv.slice(2);
@@ -64,7 +64,7 @@ const rows = await runKernelBench({
 });
 
 console.log(`\n${markdownTable(rows)}\n\n${variantNotes(rows)}`);
-const out = process.env.OUT || join(process.cwd(), 'bench', 'results');
+const out = resultsDir();
 mkdirSync(out, { recursive: true });
 const file = join(out, `kernels-${adapterSlug(e)}${small ? '-small' : ''}${only ? `-only-${only}` : ''}.json`);
 writeFileSync(file, `${JSON.stringify({

@@ -15,6 +15,7 @@
  *    `queue.onSubmittedWorkDone()`). It includes the host's cost of recording and submitting.
  * A row's figure uses the timestamp clock when both sides have it, else the wall clock, and says which.
  */
+import { join } from 'node:path';
 import { engine, scope, type Engine } from '../engine/index.ts';
 import { mulberry32 } from '../engine/prng.ts';
 export { mulberry32 };
@@ -349,6 +350,11 @@ export function commonMethod(a: Timing, b: Timing): { method: Method; a: number;
 }
 
 /** A file-name slug for an adapter description: "llvmpipe: Mesa 25.0.7 …" → "llvmpipe-mesa-25-0-7". */
+/** Where results go: $OUT when set (a GPU device run brings that folder back), else bench/results. */
+export function resultsDir(): string {
+  return process.env.OUT || join(process.cwd(), 'bench', 'results');
+}
+
 export function adapterSlug(e: Engine): string {
   const a = e.adapter;
   const text = `${a.source === 'hardware' || a.source === 'browser' ? '' : `${a.source} `}${a.description || a.architecture || a.vendor || 'adapter'}`;

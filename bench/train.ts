@@ -7,13 +7,14 @@
  */
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { init, tensor, scope, describeAdapterOf } from '../engine/index.ts';
 import { AdamW, gradNorm } from '../engine/optim/index.ts';
 import { Yolos, presets, SetCriterion } from '../yolos/index.ts';
 import { makeSources, labelMap } from '../yolos/train/data.ts';
 import { parameterGroups } from '../yolos/train/groups.ts';
-import { median } from './harness.ts';
+import { median, resultsDir } from './harness.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' } } });
 const steps = Number(values.steps ?? 20), B = Number(values.batch ?? 16);
@@ -54,8 +55,8 @@ console.log(`nano-16 training step, batch ${B}, ${result.adapter}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
 console.log(`| ms/step | images/s | data (CPU) | forward recording | forward GPU + cost readback + matching + loss | backward + clip + AdamW (GPU) |\n|---|---|---|---|---|---|`);
 console.log(`| ${total.toFixed(1)} | ${result.imagesPerSec.toFixed(1)} | ${pct(result.share.data)} | ${pct(result.share.forwardRecord)} | ${pct(result.share.forwardGpuMatchingReadbackLoss)} | ${pct(result.share.backwardClipAdamW)} |`);
-await mkdir('bench/results', { recursive: true });
+await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-await writeFile(`bench/results/train-${slug}.json`, `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(join(resultsDir(), `train-${slug}.json`), `${JSON.stringify(result, null, 2)}\n`);
 model.dispose(); opt.dispose();
 engine.dispose();

@@ -6,9 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { init, randn, scope, describeAdapterOf } from '../engine/index.ts';
 import { Yolos, presets, type PresetName } from '../yolos/index.ts';
-import { median } from './harness.ts';
+import { median, resultsDir } from './harness.ts';
 
 const { values } = parseArgs({ options: { gpu: { type: 'boolean' }, repeats: { type: 'string' } } });
 const engine = await init();
@@ -39,7 +40,7 @@ for (const [name, H, W] of cases) {
 }
 console.log(`YOLOS forward, ${describeAdapterOf(engine)}\n| model | input | batch | ms | images/s | peak activations MiB |\n|---|---|---|---|---|---|`);
 for (const r of rows) console.log(`| ${r.model} | ${r.size} | ${r.batch} | ${r.msPerForward.toFixed(1)} | ${r.imagesPerSec.toFixed(1)} | ${r.peakActivationMiB.toFixed(2)} |`);
-await mkdir('bench/results', { recursive: true });
+await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-await writeFile(`bench/results/yolos-${slug}.json`, `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), rows }, null, 2)}\n`);
+await writeFile(join(resultsDir(), `yolos-${slug}.json`), `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), rows }, null, 2)}\n`);
 engine.dispose();

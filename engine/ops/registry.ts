@@ -58,7 +58,7 @@ export const OPS = {
   gt: { differentiable: false, why: PIECEWISE },
   ge: { differentiable: false, why: PIECEWISE },
   where: { differentiable: true }, // to a and b; cond is a mask
-  cast: { differentiable: true }, // f32 → f32 only (the identity); integer results cannot require gradients
+  cast: { differentiable: true }, // f32 → f32 (the identity) and f32 ↔ f16 (straight through, f32 gradients); integer results cannot require gradients
   // Reductions (engine/ops/reduce.ts)
   sum: { differentiable: true },
   mean: { differentiable: true },
@@ -116,6 +116,6 @@ export const DIFFERENTIABLE_OPS = (Object.keys(OPS) as OpName[]).filter((k) => O
 
 /** Functions exported by engine/index.ts that are not ops (no tensor result): the API around them. */
 export const NOT_OPS = [
-  'init', 'engine', 'describeAdapterOf', 'scope', 'keep', 'setSeed', 'fmtShape', 'setValidation', 'validationEnabled',
+  'init', 'engine', 'chooseAttentionVariant', 'describeAdapterOf', 'scope', 'keep', 'setSeed', 'fmtShape', 'setValidation', 'validationEnabled',
   'noGrad', 'isGradEnabled', 'backward', 'grad', 'valueAndGrad', 'gradients',
 ] as const;
