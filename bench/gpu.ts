@@ -32,6 +32,7 @@ const SMALL: CaseSpec[] = [
   { kind: 'matmul', shape: [512] },
   { kind: 'attention', shape: [1, 3, 164, 64] },
   { kind: 'attention', shape: [1, 3, 164, 64], attentionVariant: 'gpu' },
+  { kind: 'attention', shape: [1, 3, 164, 64], attentionVariant: 'composed' },
   { kind: 'attention-fwd-bwd', shape: [1, 3, 164, 64] },
   { kind: 'layernorm', shape: [328, 192] },
   { kind: 'gelu', shape: [328, 768] },

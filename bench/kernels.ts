@@ -36,8 +36,11 @@ export interface CaseSpec {
    * TF.js's WebGPU backend has no f16, so its side stays f32: the ratio is what f16 storage buys.
    */
   dtype?: 'f16';
-  /** attention: force the engine's row blocking (default: by adapter), to compare both on one device. */
-  attentionVariant?: 'software' | 'gpu';
+  /**
+   * attention: force the engine's row blocking (default: by adapter), or 'composed' (our matmul →
+   * scale → softmax → matmul, T² memory), to compare them on one device.
+   */
+  attentionVariant?: 'software' | 'gpu' | 'composed';
 }
 
 export interface BenchRow {
@@ -110,6 +113,8 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
     { kind: 'matmul', shape: [4096] },
     { kind: 'attention', shape: [8, 3, 1445, 64] },
     { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'software' },
+    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
+    { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
     { kind: 'attention', shape: [1, 12, 4096, 64] },
     { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64] },
     { kind: 'layernorm', shape: [8 * 1445, 192] },
@@ -268,13 +273,14 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
     case 'attention-fwd-bwd': {
       const [B, H, T, D] = c.shape;
       const fwdOnly = c.kind === 'attention';
-      const ours = oursAttention();
-      const variant = (half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant) + (c.attentionVariant ? `, variant ${c.attentionVariant}` : '');
+      const composed = c.attentionVariant === 'composed';
+      const ours = composed ? { fn: composedAttention, variant: 'matmul+scale+softmax+matmul' } : oursAttention();
+      const variant = (half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant) + (c.attentionVariant && !composed ? `, variant ${c.attentionVariant}` : '');
       // f16 forward: f16 inputs. f16 forward + backward: f32 leaves cast to f16 inside the step (f16
       // tensors cannot be leaves that require gradients; the three casts are part of the figure).
       const leafType = fwdOnly ? c.dtype : 'f32';
       const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType), k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType), v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
-      const opts = c.attentionVariant ? { variant: c.attentionVariant } : {};
+      const opts = c.attentionVariant && !composed ? { variant: c.attentionVariant as 'software' | 'gpu' } : {};
       const attend = (a: Tensor, b: Tensor, cc: Tensor) => (half && !fwdOnly ? ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16'), opts) : ours.fn(a, b, cc, opts));
       const flops = 4 * B * H * T * T * D * (fwdOnly ? 1 : 3);
       const tfVariant = 'tf.matMul+mul+tf.softmax+tf.matMul';
