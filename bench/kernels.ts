@@ -37,10 +37,10 @@ export interface CaseSpec {
    */
   dtype?: 'f16';
   /**
-   * attention: force the engine's row blocking (default: by adapter), or 'composed' (our matmul →
+   * attention: force the engine's kernel layout (default: by adapter), or 'composed' (our matmul →
    * scale → softmax → matmul, T² memory), to compare them on one device.
    */
-  attentionVariant?: 'software' | 'gpu' | 'composed';
+  attentionVariant?: 'blocked' | 'row' | 'tiled' | 'composed';
 }
 
 export interface BenchRow {
@@ -112,8 +112,10 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
     { kind: 'matmul', shape: [2048] },
     { kind: 'matmul', shape: [4096] },
     { kind: 'attention', shape: [8, 3, 1445, 64] },
-    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'software' },
+    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
+    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'blocked' },
     { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
+    { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
     { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
     { kind: 'attention', shape: [1, 12, 4096, 64] },
     { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64] },
@@ -127,7 +129,7 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
 
 // ------------------------------------------------------------------ the operations, both sides
 
-type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, opts?: { variant?: 'software' | 'gpu' }) => Tensor;
+type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, opts?: { variant?: 'blocked' | 'row' | 'tiled' }) => Tensor;
 
 /** The engine's fused attention when engine/index.ts exports it, else null. */
 export function fusedAttention(): AttentionFn | null {
@@ -280,7 +282,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       // tensors cannot be leaves that require gradients; the three casts are part of the figure).
       const leafType = fwdOnly ? c.dtype : 'f32';
       const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType), k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType), v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
-      const opts = c.attentionVariant && !composed ? { variant: c.attentionVariant as 'software' | 'gpu' } : {};
+      const opts = c.attentionVariant && !composed ? { variant: c.attentionVariant as 'blocked' | 'row' | 'tiled' } : {};
       const attend = (a: Tensor, b: Tensor, cc: Tensor) => (half && !fwdOnly ? ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16'), opts) : ours.fn(a, b, cc, opts));
       const flops = 4 * B * H * T * T * D * (fwdOnly ? 1 : 3);
       const tfVariant = 'tf.matMul+mul+tf.softmax+tf.matMul';

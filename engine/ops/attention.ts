@@ -8,7 +8,7 @@ import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
-  attentionGrid, rowsPerInvocation, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, type AttentionStorage, type AttentionVariant,
+  attentionGrid, attentionPlan, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionStorage, type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
 import { buf, checkTensor, checkStorage } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
@@ -22,23 +22,22 @@ export interface AttentionOptions {
    */
   outDtype?: StoreType;
   /**
-   * Row blocking of the kernels: 'software' (many rows per invocation; CPU adapters) or 'gpu' (one
-   * row per invocation); 'auto' (default) picks by adapter, YOLOS_ATTENTION=software|gpu overrides.
+   * Kernel layout (results are the same bit for bit): 'blocked' (several rows per invocation; CPU
+   * adapters), 'row' (one row per invocation), 'tiled' (one row per invocation, tiles of the other
+   * sequence in workgroup memory; GPUs). 'auto' (default) picks by adapter; YOLOS_ATTENTION overrides.
    */
   variant?: 'auto' | AttentionVariant;
 }
-
-const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['software', 'gpu'];
 
 /** The row blocking for this adapter (`forced` from the options or YOLOS_ATTENTION). */
 export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant): AttentionVariant {
   const env = typeof process !== 'undefined' ? process.env?.YOLOS_ATTENTION : undefined;
   const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;
   if (want) {
-    if (!(ATTENTION_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`attention: unknown variant '${want}' (expected auto, ${ATTENTION_VARIANTS.join(' or ')})`);
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`attention: unknown variant '${want}' (expected auto, ${ATTENTION_VARIANTS.join(', ')})`);
     return want as AttentionVariant;
   }
-  return rt().adapter.isSoftware ? 'software' : 'gpu';
+  return rt().adapter.isSoftware ? 'blocked' : 'tiled';
 }
 
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
@@ -77,14 +76,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
 
   const variant = chooseAttentionVariant(opts.variant);
-  const rows = { fwd: rowsPerInvocation(d, 'fwd', variant), dq: rowsPerInvocation(d, 'dq', variant), dkv: rowsPerInvocation(d, 'dkv', variant) };
+  const wgBytes = rt().limits.maxComputeWorkgroupStorageSize;
+  const plans = { fwd: attentionPlan(d, 'fwd', variant, wgBytes), dq: attentionPlan(d, 'dq', variant, wgBytes), dkv: attentionPlan(d, 'dkv', variant, wgBytes) };
   const out = Tensor.empty(q.shape, st.o, op);
   const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
   const chunks = Math.ceil(d / 4);
   if (bh * tq > 0) {
-    const qBlocks = Math.ceil(tq / rows.fwd);
+    const qBlocks = Math.ceil(tq / plans.fwd.r);
     const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-    rt().dispatch(attentionForwardKernel(d, st, rows.fwd), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh));
+    rt().dispatch(attentionForwardKernel(d, st, plans.fwd), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh, plans.fwd));
   }
   if (needsGrad(q, k, v)) {
     record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
@@ -94,15 +94,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
       const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
       if (bh * tq > 0) {
-        const qBlocks = Math.ceil(tq / rows.dq);
+        const qBlocks = Math.ceil(tq / plans.dq.r);
         const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDqKernel(d, st, rows.dq), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh));
+        rt().dispatch(attentionBackwardDqKernel(d, st, plans.dq), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh, plans.dq));
       }
       if (bh * tk > 0) {
         // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
-        const kBlocks = Math.ceil(tk / rows.dkv);
+        const kBlocks = Math.ceil(tk / plans.dkv.r);
         const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDkvKernel(d, st, rows.dkv), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh));
+        rt().dispatch(attentionBackwardDkvKernel(d, st, plans.dkv), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh, plans.dkv));
       }
       return [dq, dk, dv];
     }, [q, k, v, out, lse]);

@@ -321,32 +321,45 @@ describe('attention with f16 storage', () => {
 });
 
 /**
- * The 'gpu' row blocking (one row per invocation; chosen on hardware adapters) on this adapter: the
- * same kernels with R = 1, so the same bounds. Awkward T and D, Tq ≠ Tk, f16 storage.
+ * The GPU layouts on this adapter: 'row' (one row per invocation) and 'tiled' (64 rows per workgroup,
+ * the other sequence staged through workgroup memory; auto's choice on hardware adapters). The same
+ * arithmetic in the same order as 'blocked', so the same bounds — and here the same bits. Awkward T
+ * and D (tiles of 4 to 64 rows, the last one partial), Tq ≠ Tk, f16 storage.
  */
-describe("attention, 'gpu' variant", () => {
-  it('is what auto picks by adapter; an unknown variant is an error', () => {
-    expect(chooseAttentionVariant()).toBe(engine().adapter.isSoftware ? 'software' : 'gpu');
-    expect(chooseAttentionVariant('gpu')).toBe('gpu');
+describe('attention, row and tiled layouts', () => {
+  it('auto picks by adapter; an unknown variant is an error', () => {
+    expect(chooseAttentionVariant()).toBe(engine().adapter.isSoftware ? 'blocked' : 'tiled');
+    expect(chooseAttentionVariant('tiled')).toBe('tiled');
     const z = zeros([1, 4, 8]);
-    expect(() => attention(z, z, z, { variant: 'tiles' as 'gpu' })).toThrow(/attention: unknown variant 'tiles' \(expected auto, software or gpu\)/);
+    expect(() => attention(z, z, z, { variant: 'gpu' as 'tiled' })).toThrow(/attention: unknown variant 'gpu' \(expected auto, blocked, row, tiled\)/);
   });
 
-  const GPU_CASES: Case[] = isBrowser ? [sq([1, 2, 17, 55]), [[1, 1, 9, 8], [1, 1, 5, 8], 0.7]] : [sq([2, 2, 17, 55]), sq([1, 2, 64, 64]), sq([1, 1, 5, 200]), [[2, 1, 130, 16], [2, 1, 3, 16]], sq([3, 7, 1])];
-  it.each(GPU_CASES.map((c) => [JSON.stringify(c), ...c] as const))('forward and backward %s', async (_n, qs, ks, sc) => {
+  const CASES: Case[] = isBrowser
+    ? [sq([1, 2, 17, 55]), [[1, 1, 9, 8], [1, 1, 5, 8], 0.7]]
+    : [sq([2, 2, 17, 55]), sq([1, 2, 70, 64]), sq([1, 1, 5, 200]), [[2, 1, 130, 16], [2, 1, 3, 16]], [[1, 1, 3, 32], [1, 1, 150, 32]], sq([3, 7, 1]), sq([1, 1, 67, 128])];
+  it.each(CASES.map((c) => [JSON.stringify(c), ...c] as const))('forward and backward %s: within the bounds, and the same bits as blocked', async (_n, qs, ks, sc) => {
     const Q = randomPair(qs, 81), K = randomPair(ks, 82), V = randomPair(ks, 83), W = randomPair(qs, 84);
     const scale = sc ?? 1 / Math.sqrt(qs[qs.length - 1]);
     const b = bounds(Q.r, K.r, V.r, scale);
-    for (const x of [Q.t, K.t, V.t]) x.requiresGrad = true;
-    const o = attention(Q.t, K.t, V.t, { scale, variant: 'gpu' });
-    within(await o.data(), R.attention(Q.r, K.r, V.r, scale).data, b.fwd, 0, 'gpu variant forward');
-    const grads = gradients(o, W.t);
     const ref = R.attentionBackward(Q.r, K.r, V.r, W.r, scale);
     const abs = [ref.absDq, ref.absDk, ref.absDv];
-    for (const [n, x] of [Q.t, K.t, V.t].entries()) {
-      within(await grads.get(x)!.data(), [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `gpu variant ${['dq', 'dk', 'dv'][n]}`);
+    for (const x of [Q.t, K.t, V.t]) x.requiresGrad = true;
+    const outputs: Record<string, Float32Array[]> = {};
+    for (const variant of ['blocked', 'row', 'tiled'] as const) {
+      const o = attention(Q.t, K.t, V.t, { scale, variant });
+      const got = [(await o.data()) as Float32Array];
+      within(got[0], R.attention(Q.r, K.r, V.r, scale).data, b.fwd, 0, `${variant} forward`);
+      const grads = gradients(o, W.t);
+      for (const [n, x] of [Q.t, K.t, V.t].entries()) {
+        got.push((await grads.get(x)!.data()) as Float32Array);
+        within(got[n + 1], [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `${variant} ${['dq', 'dk', 'dv'][n]}`);
+      }
+      for (const g of [...grads.values(), o]) g.dispose();
+      outputs[variant] = got;
     }
-    for (const g of [...grads.values(), o]) g.dispose();
+    for (const variant of ['row', 'tiled']) {
+      outputs[variant].forEach((a, n) => expect(Array.from(a), `${variant} vs blocked, output ${n}`).toEqual(Array.from(outputs.blocked[n])));
+    }
   });
 
   it.skipIf(!HAS_F16)('f16 storage', async () => {
@@ -354,7 +367,9 @@ describe("attention, 'gpu' variant", () => {
     const scale = 1 / Math.sqrt(32);
     const want = R.attention(Q.r, K.r, V.r, scale);
     const b = bounds(Q.r, K.r, V.r, scale);
-    const o = attention(Q.t, K.t, V.t, { variant: 'gpu', outDtype: 'f16' });
-    within(await o.data(), want.data, b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)), 2 ** -24, 'gpu variant f16');
+    for (const variant of ['row', 'tiled'] as const) {
+      const o = attention(Q.t, K.t, V.t, { variant, outDtype: 'f16' });
+      within(await o.data(), want.data, b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)), 2 ** -24, `${variant} f16`);
+    }
   });
 });

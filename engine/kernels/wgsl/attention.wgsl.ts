@@ -24,6 +24,14 @@
  * as guarded scalars). Rows past the end of a sequence are clamped for loading and masked (P = 0) or
  * not stored. No workgroup memory, no workgroupBarrier() (SwiftShader runs barrier kernels ~10× slower).
  *
+ * Variants (AttentionVariant): 'blocked' — R rows per invocation, no workgroup memory, the one
+ * measured below for CPU adapters; 'row' — the same kernels with R = 1; 'tiled' — R = 1, 64 rows per
+ * workgroup, and the other sequence's rows (k, v; or q, dO, L, D) staged through workgroup memory one
+ * tile at a time, so a tile is read from global memory once per workgroup instead of once per
+ * invocation: FlashAttention's tiling for GPUs (a GPU thread has ≤ 255 registers: R = 8 at D = 64
+ * would keep 1 024 floats per thread, spilled; one row keeps 2·D (fwd) to 4·D (dkv)). The arithmetic,
+ * and so the results, are the same in all three, bit for bit: every sum runs in the same order.
+ *
  * Versions tried, forward at [2,3,164,64] on lavapipe (Mesa 25.0.7, 2-core EPYC VM shared with other
  * jobs, so each figure is a ratio to the composition matmul → scale → softmax → matmul timed in the
  * same process, interleaved, min of 7-9 runs of 10 launches; validated against the reference first):
@@ -68,53 +76,67 @@ function storage(s: AttentionStorage): { key: string; enable: string } {
   return half ? { key: `/${[s.q, s.k, s.v, s.o].map((t) => (t === 'f16' ? 'h' : 'f')).join('')}`, enable: 'enable f16;' } : { key: '', enable: '' };
 }
 
-/** Invocations per workgroup (along x: the row blocks of one head). */
-const ATTN_WG = 32;
 /** Keys (forward, dQ) or queries (dK/dV) per step of the inner loop: one vec4 of logits. */
 const KB = 4;
 
 /**
- * How rows are blocked: 'software' (CPU adapters: many rows per invocation, as measured in the header)
- * or 'gpu' (one row per invocation: a GPU thread has ≤ 255 registers, and R = 8 at D = 64 would keep
- * 1 024 floats per thread — spilled to local memory; one row keeps 2·D (fwd) to 4·D (dkv) floats, and
- * the many more invocations are what a GPU needs to fill its cores). Not yet timed on a GPU.
+ * 'blocked': R rows per invocation, barrier-free (CPU adapters); 'row': one row per invocation,
+ * barrier-free; 'tiled': one row per invocation, tiles of the other sequence in workgroup memory
+ * (GPUs). See the header. The two GPU variants are not yet timed on a GPU (bench/gpu.ts compares them).
  */
-export type AttentionVariant = 'software' | 'gpu';
+export type AttentionVariant = 'blocked' | 'row' | 'tiled';
+export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['blocked', 'row', 'tiled'];
+
+/** How one kernel is laid out: rows per invocation, invocations per workgroup, tile rows (0: untiled). */
+export interface AttentionPlan { r: number; wg: number; tile: number }
 
 /**
- * Rows per invocation for head dimension d: query rows (fwd: 2·R·D private floats; dq: 3·R·D) or
- * key rows (dkv: 4·R·D). Software, measured at D = 64 (header): fwd R = 8, dq R = 4, dkv R = 4 (8: same).
+ * The layout of kernel `kernel` for head dimension d. Blocked, measured at D = 64 on lavapipe
+ * (header): fwd R = 8, dq R = 4, dkv R = 4 (8: same). Tiled: as many rows per tile (a multiple of 4,
+ * 4…64) as fit `wgBytes` of workgroup memory (16 KiB is WebGPU's guaranteed minimum).
  */
-export function rowsPerInvocation(d: number, kernel: 'fwd' | 'dq' | 'dkv', variant: AttentionVariant = 'software'): number {
-  if (variant === 'gpu') return 1;
+export function attentionPlan(d: number, kernel: 'fwd' | 'dq' | 'dkv', variant: AttentionVariant = 'blocked', wgBytes = 16384): AttentionPlan {
+  if (variant === 'row') return { r: 1, wg: 32, tile: 0 };
+  if (variant === 'tiled') {
+    // per tile row: two vec4 arrays of ⌈D/4⌉ chunks (k, v; or q, dO), plus L and D for dK/dV
+    const perRow = 2 * Math.ceil(d / 4) * 16 + (kernel === 'dkv' ? 8 : 0);
+    return { r: 1, wg: 64, tile: Math.max(KB, Math.min(64, Math.floor(wgBytes / perRow / KB) * KB)) };
+  }
   const r = d <= 64 ? 8 : d <= 128 ? 4 : 2;
-  return kernel === 'fwd' ? r : r / 2;
+  return { r: kernel === 'fwd' ? r : r / 2, wg: 32, tile: 0 };
 }
 
-/** Workgroups for `blocks` row blocks in each of `bh` heads. */
-export function attentionGrid(blocks: number, bh: number): [number, number, number] {
+/** Workgroups for `blocks` row blocks (of R rows) in each of `bh` heads. */
+export function attentionGrid(blocks: number, bh: number, plan: AttentionPlan): [number, number, number] {
   const y = Math.min(bh, 65535);
-  return [Math.ceil(blocks / ATTN_WG), y, Math.ceil(bh / y)];
+  return [Math.ceil(blocks / plan.wg), y, Math.ceil(bh / y)];
 }
 
 /** Element type of a [.., D] binding: vec4 chunks when D is a multiple of 4. */
 const ROW = (d: number, t: StoreType = 'f32') => (d % 4 === 0 ? `vec4<${t}>` : t);
 
 /** Constants shared by the three kernels. */
-function prologue(d: number, r: number): string {
+function prologue(d: number, plan: AttentionPlan): string {
   return /* wgsl */ `
 const D: u32 = ${d}u;
 const DV: u32 = ${Math.ceil(d / 4)}u;
-const R: u32 = ${r}u;
+const R: u32 = ${plan.r}u;
 const NEG_BIG: f32 = -3.0e38;`;
 }
 
-/** Entry point: head bh from the workgroup, first row row0 of this invocation's R rows. */
-const ENTRY = (blocks: string) => /* wgsl */ `
-@compute @workgroup_size(${ATTN_WG})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+/** Kernel-key suffix of a plan ('' for untiled: the row count is already in the key). */
+const planKey = (plan: AttentionPlan) => (plan.tile ? `/t${plan.tile}w${plan.wg}` : '');
+
+/**
+ * Entry point: head bh from the workgroup, first row row0 of this invocation's R rows. Tiled kernels
+ * keep invocations past the last row block alive (clamped loads, no stores): every invocation must
+ * reach the workgroup barriers. The head test is uniform over the workgroup.
+ */
+const ENTRY = (blocks: string, plan: AttentionPlan) => /* wgsl */ `
+@compute @workgroup_size(${plan.wg})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u${plan.tile ? ', @builtin(local_invocation_index) lid: u32' : ''}) {
   let bh = wid.y + wid.z * nwg.y;
-  if (gid.x >= ${blocks} || bh >= p.bh) { return; }
+  if (${plan.tile ? '' : `gid.x >= ${blocks} || `}bh >= p.bh) { return; }
   let row0 = gid.x * R;`;
 
 /** vec4f chunk c of the row that starts at element `base` of `a` (stored as t); lanes past D read as 0. */
@@ -142,30 +164,64 @@ function rowAccess(d: number, st: AttentionStorage) {
   };
 }
 
-/** Element offsets of rows n0..n0+3 of head bh in a [BH, len, D] tensor, clamped to len − 1, and which exist. */
-const BLOCK_ROWS = (name: string, n0: string, len: string) => /* wgsl */ `
-    let ${name}Ok = vec4<bool>(${n0} < ${len}, ${n0} + 1u < ${len}, ${n0} + 2u < ${len}, ${n0} + 3u < ${len});
-    let ${name}0 = (bh * ${len} + min(${n0}, ${len} - 1u)) * D;
-    let ${name}1 = (bh * ${len} + min(${n0} + 1u, ${len} - 1u)) * D;
-    let ${name}2 = (bh * ${len} + min(${n0} + 2u, ${len} - 1u)) * D;
-    let ${name}3 = (bh * ${len} + min(${n0} + 3u, ${len} - 1u)) * D;`;
+/**
+ * The walk over the other sequence (keys for fwd and dQ, queries for dK/dV) in blocks of 4 rows
+ * n0…n0+3: `open` starts the loop body with `<name>Ok` (which rows exist), `row(X, i)` is chunk c of
+ * block row i of binding X, `scalar(X, i)` element i of a per-row binding (L, D), `close` ends it.
+ * Untiled: rows straight from global memory (clamped to the last row; masked by Ok). Tiled: each
+ * tile of `plan.tile` rows is first copied to workgroup memory by the whole workgroup.
+ */
+function otherRows(plan: AttentionPlan, name: string, n0: string, len: string, arrays: string[], scalars: string[], ld: (a: string, base: string) => string) {
+  const ok = `
+    let ${name}Ok = vec4<bool>(${n0} < ${len}, ${n0} + 1u < ${len}, ${n0} + 2u < ${len}, ${n0} + 3u < ${len});`;
+  if (!plan.tile) {
+    return {
+      decls: '',
+      open: `for (var ${n0} = 0u; ${n0} < ${len}; ${n0} += ${KB}u) {${ok}
+${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (bh * ${len} + min(${n0}${i ? ` + ${i}u` : ''}, ${len} - 1u)) * D;`).join('\n')}`,
+      row: (x: string, i: number) => ld(x, `${name}${i}`),
+      scalar: (x: string, i: number) => `${x}[bh * ${len} + min(${n0}${i ? ` + ${i}u` : ''}, ${len} - 1u)]`,
+      close: '}',
+    };
+  }
+  const T = plan.tile;
+  return {
+    decls: [...arrays.map((x) => `var<workgroup> ${x}s: array<vec4f, ${T} * DV>;`), ...scalars.map((x) => `var<workgroup> ${x}s: array<f32, ${T}>;`)].join('\n'),
+    open: `for (var t0 = 0u; t0 < ${len}; t0 += ${T}u) {
+    workgroupBarrier(); // the previous tile's readers are done
+    for (var e = lid; e < ${T}u * DV; e += ${plan.wg}u) {
+      let c = e % DV;
+      let b = (bh * ${len} + min(t0 + e / DV, ${len} - 1u)) * D;
+${arrays.map((x) => `      ${x}s[e] = ${ld(x, 'b')};`).join('\n')}
+    }
+${scalars.length ? `    for (var e = lid; e < ${T}u; e += ${plan.wg}u) {
+${scalars.map((x) => `      ${x}s[e] = ${x}[bh * ${len} + min(t0 + e, ${len} - 1u)];`).join('\n')}
+    }\n` : ''}    workgroupBarrier();
+    for (var ${n0} = t0; ${n0} < min(t0 + ${T}u, ${len}); ${n0} += ${KB}u) {${ok}
+${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (${n0} - t0 + ${i}u) * DV;`).join('\n')}`,
+    row: (x: string, i: number) => `${x}s[${name}${i} + c]`,
+    scalar: (x: string, i: number) => `${x}s[${n0} - t0 + ${i}u]`,
+    close: '} }',
+  };
+}
 
 // In every kernel, D-chunk loops run to the uniform p.dv (= DV) rather than the constant, so the
 // driver does not unroll them (see v1 above). Private arrays are flat: element [r·DV + c].
 
 /**
  * Forward. Params { bh, tq, tk, scale, qBlocks = ⌈tq/R⌉, dv = ⌈D/4⌉ }; inputs q, k, v; outputs
- * o [BH,Tq,D], lse [BH,Tq]. Grid: attentionGrid(qBlocks, bh).
+ * o [BH,Tq,D], lse [BH,Tq]. Grid: attentionGrid(qBlocks, bh, plan).
  */
-export function attentionForwardKernel(d: number, st: AttentionStorage = F32_STORAGE, r = rowsPerInvocation(d, 'fwd')): KernelSpec {
+export function attentionForwardKernel(d: number, st: AttentionStorage = F32_STORAGE, plan = attentionPlan(d, 'fwd')): KernelSpec {
   const { key, enable } = storage(st);
   const { ld, sto } = rowAccess(d, st);
+  const kv = otherRows(plan, 'kb', 'j0', 'p.tk', ['K', 'V'], [], ld);
   return {
-    key: `attention/fwd/d${d}/r${r}${key}`,
+    key: `attention/fwd/d${d}/r${plan.r}${planKey(plan)}${key}`,
     inputs: 3,
     outputs: 2,
     code: () => /* wgsl */ `${enable}
-${prologue(d, r)}
+${prologue(d, plan)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
@@ -173,7 +229,8 @@ struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
 @group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
 @group(0) @binding(5) var<storage, read_write> LSE: array<f32>;
-${ENTRY('p.qBlocks')}
+${kv.decls}
+${ENTRY('p.qBlocks', plan)}
   var q = array<vec4f, R * DV>();
   var acc = array<vec4f, R * DV>();   // Σⱼ exp(sᵢⱼ − mᵢ)·vⱼ
   var m = array<f32, R>();
@@ -183,12 +240,11 @@ ${ENTRY('p.qBlocks')}
     for (var c = 0u; c < p.dv; c++) { q[r * DV + c] = ${ld('Q', 'qb')}; }
     m[r] = NEG_BIG;
   }
-  for (var j0 = 0u; j0 < p.tk; j0 += ${KB}u) {
-    ${BLOCK_ROWS('kb', 'j0', 'p.tk')}
+  ${kv.open}
     var s = array<vec4f, R>();   // q·k of R rows × 4 keys
     for (var c = 0u; c < p.dv; c++) {
-      let k0 = ${ld('K', 'kb0')}; let k1 = ${ld('K', 'kb1')};
-      let k2 = ${ld('K', 'kb2')}; let k3 = ${ld('K', 'kb3')};
+      let k0 = ${kv.row('K', 0)}; let k1 = ${kv.row('K', 1)};
+      let k2 = ${kv.row('K', 2)}; let k3 = ${kv.row('K', 3)};
       for (var r = 0u; r < R; r++) {
         let qc = q[r * DV + c];
         s[r] += vec4f(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
@@ -205,14 +261,14 @@ ${ENTRY('p.qBlocks')}
       m[r] = mNew;
     }
     for (var c = 0u; c < p.dv; c++) {
-      let v0 = ${ld('V', 'kb0')}; let v1 = ${ld('V', 'kb1')};
-      let v2 = ${ld('V', 'kb2')}; let v3 = ${ld('V', 'kb3')};
+      let v0 = ${kv.row('V', 0)}; let v1 = ${kv.row('V', 1)};
+      let v2 = ${kv.row('V', 2)}; let v3 = ${kv.row('V', 3)};
       for (var r = 0u; r < R; r++) {
         let w = pr[r];
         acc[r * DV + c] = acc[r * DV + c] * alpha[r] + (w.x * v0 + w.y * v1) + (w.z * v2 + w.w * v3);
       }
     }
-  }
+  ${kv.close}
   for (var r = 0u; r < R; r++) {
     if (row0 + r >= p.tq) { break; }
     let row = bh * p.tq + row0 + r;
@@ -227,17 +283,18 @@ ${ENTRY('p.qBlocks')}
 
 /**
  * Backward, part 1: dQ and Dᵢ = dOᵢ·oᵢ. Params as forward; inputs q, k, v, o, lse, dO; outputs
- * dQ [BH,Tq,D], delta [BH,Tq]. Grid: attentionGrid(qBlocks, bh).
+ * dQ [BH,Tq,D], delta [BH,Tq]. Grid: attentionGrid(qBlocks, bh, plan).
  */
-export function attentionBackwardDqKernel(d: number, st: AttentionStorage = F32_STORAGE, r = rowsPerInvocation(d, 'dq')): KernelSpec {
+export function attentionBackwardDqKernel(d: number, st: AttentionStorage = F32_STORAGE, plan = attentionPlan(d, 'dq')): KernelSpec {
   const { key, enable } = storage(st);
   const { ld, sto } = rowAccess(d, st);
+  const kv = otherRows(plan, 'kb', 'j0', 'p.tk', ['K', 'V'], [], ld);
   return {
-    key: `attention/bwd-dq/d${d}/r${r}${key}`,
+    key: `attention/bwd-dq/d${d}/r${plan.r}${planKey(plan)}${key}`,
     inputs: 6,
     outputs: 2,
     code: () => /* wgsl */ `${enable}
-${prologue(d, r)}
+${prologue(d, plan)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
@@ -248,7 +305,8 @@ struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(6) var<storage, read> GO: array<${ROW(d)}>;
 @group(0) @binding(7) var<storage, read_write> GQ: array<${ROW(d)}>;
 @group(0) @binding(8) var<storage, read_write> DELTA: array<f32>;
-${ENTRY('p.qBlocks')}
+${kv.decls}
+${ENTRY('p.qBlocks', plan)}
   var q = array<vec4f, R * DV>();
   var g = array<vec4f, R * DV>();    // dOᵢ
   var dq = array<vec4f, R * DV>();   // Σⱼ dSᵢⱼ kⱼ
@@ -266,15 +324,14 @@ ${ENTRY('p.qBlocks')}
     lse[r] = LSE[row];
     delta[r] = dl;
   }
-  for (var j0 = 0u; j0 < p.tk; j0 += ${KB}u) {
-    ${BLOCK_ROWS('kb', 'j0', 'p.tk')}
+  ${kv.open}
     var s = array<vec4f, R>();
     var dp = array<vec4f, R>();   // dOᵢ·vⱼ
     for (var c = 0u; c < p.dv; c++) {
-      let k0 = ${ld('K', 'kb0')}; let k1 = ${ld('K', 'kb1')};
-      let k2 = ${ld('K', 'kb2')}; let k3 = ${ld('K', 'kb3')};
-      let v0 = ${ld('V', 'kb0')}; let v1 = ${ld('V', 'kb1')};
-      let v2 = ${ld('V', 'kb2')}; let v3 = ${ld('V', 'kb3')};
+      let k0 = ${kv.row('K', 0)}; let k1 = ${kv.row('K', 1)};
+      let k2 = ${kv.row('K', 2)}; let k3 = ${kv.row('K', 3)};
+      let v0 = ${kv.row('V', 0)}; let v1 = ${kv.row('V', 1)};
+      let v2 = ${kv.row('V', 2)}; let v3 = ${kv.row('V', 3)};
       for (var r = 0u; r < R; r++) {
         let qc = q[r * DV + c]; let gc = g[r * DV + c];
         s[r] += vec4f(dot(qc, k0), dot(qc, k1), dot(qc, k2), dot(qc, k3));
@@ -287,14 +344,14 @@ ${ENTRY('p.qBlocks')}
       ds[r] = pr * (dp[r] - delta[r]);
     }
     for (var c = 0u; c < p.dv; c++) {
-      let k0 = ${ld('K', 'kb0')}; let k1 = ${ld('K', 'kb1')};
-      let k2 = ${ld('K', 'kb2')}; let k3 = ${ld('K', 'kb3')};
+      let k0 = ${kv.row('K', 0)}; let k1 = ${kv.row('K', 1)};
+      let k2 = ${kv.row('K', 2)}; let k3 = ${kv.row('K', 3)};
       for (var r = 0u; r < R; r++) {
         let w = ds[r];
         dq[r * DV + c] += (w.x * k0 + w.y * k1) + (w.z * k2 + w.w * k3);
       }
     }
-  }
+  ${kv.close}
   for (var r = 0u; r < R; r++) {
     if (row0 + r >= p.tq) { break; }
     let row = bh * p.tq + row0 + r;
@@ -308,17 +365,18 @@ ${ENTRY('p.qBlocks')}
 
 /**
  * Backward, part 2: dK and dV. Params { bh, tq, tk, scale, kBlocks = ⌈tk/R⌉, dv }; inputs q, k, v,
- * lse, delta (from bwd-dq), dO; outputs dK, dV [BH,Tk,D]. Grid: attentionGrid(kBlocks, bh).
+ * lse, delta (from bwd-dq), dO; outputs dK, dV [BH,Tk,D]. Grid: attentionGrid(kBlocks, bh, plan).
  */
-export function attentionBackwardDkvKernel(d: number, st: AttentionStorage = F32_STORAGE, r = rowsPerInvocation(d, 'dkv')): KernelSpec {
+export function attentionBackwardDkvKernel(d: number, st: AttentionStorage = F32_STORAGE, plan = attentionPlan(d, 'dkv')): KernelSpec {
   const { key, enable } = storage(st);
   const { ld, sto } = rowAccess(d, st);
+  const qs = otherRows(plan, 'qb', 'i0', 'p.tq', ['Q', 'GO'], ['LSE', 'DELTA'], ld);
   return {
-    key: `attention/bwd-dkv/d${d}/r${r}${key}`,
+    key: `attention/bwd-dkv/d${d}/r${plan.r}${planKey(plan)}${key}`,
     inputs: 6,
     outputs: 2,
     code: () => /* wgsl */ `${enable}
-${prologue(d, r)}
+${prologue(d, plan)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, kBlocks: u32, dv: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
@@ -329,7 +387,8 @@ struct Params { bh: u32, tq: u32, tk: u32, scale: f32, kBlocks: u32, dv: u32 }
 @group(0) @binding(6) var<storage, read> GO: array<${ROW(d)}>;
 @group(0) @binding(7) var<storage, read_write> GK: array<${ROW(d)}>;
 @group(0) @binding(8) var<storage, read_write> GV: array<${ROW(d)}>;
-${ENTRY('p.kBlocks')}
+${qs.decls}
+${ENTRY('p.kBlocks', plan)}
   var k = array<vec4f, R * DV>();
   var v = array<vec4f, R * DV>();
   var dk = array<vec4f, R * DV>();   // Σᵢ dSᵢⱼ qᵢ
@@ -341,20 +400,16 @@ ${ENTRY('p.kBlocks')}
       v[r * DV + c] = ${ld('V', 'b')};
     }
   }
-  for (var i0 = 0u; i0 < p.tq; i0 += ${KB}u) {
-    ${BLOCK_ROWS('qb', 'i0', 'p.tq')}
-    let lb = bh * p.tq;
-    let lse = vec4f(LSE[lb + min(i0, p.tq - 1u)], LSE[lb + min(i0 + 1u, p.tq - 1u)],
-                    LSE[lb + min(i0 + 2u, p.tq - 1u)], LSE[lb + min(i0 + 3u, p.tq - 1u)]);
-    let delta = vec4f(DELTA[lb + min(i0, p.tq - 1u)], DELTA[lb + min(i0 + 1u, p.tq - 1u)],
-                      DELTA[lb + min(i0 + 2u, p.tq - 1u)], DELTA[lb + min(i0 + 3u, p.tq - 1u)]);
+  ${qs.open}
+    let lse = vec4f(${[0, 1, 2, 3].map((i) => qs.scalar('LSE', i)).join(', ')});
+    let delta = vec4f(${[0, 1, 2, 3].map((i) => qs.scalar('DELTA', i)).join(', ')});
     var s = array<vec4f, R>();    // qᵢ·kⱼ for the 4 queries i of this block, per key row r
     var dp = array<vec4f, R>();   // dOᵢ·vⱼ
     for (var c = 0u; c < p.dv; c++) {
-      let q0 = ${ld('Q', 'qb0')}; let q1 = ${ld('Q', 'qb1')};
-      let q2 = ${ld('Q', 'qb2')}; let q3 = ${ld('Q', 'qb3')};
-      let g0 = ${ld('GO', 'qb0')}; let g1 = ${ld('GO', 'qb1')};
-      let g2 = ${ld('GO', 'qb2')}; let g3 = ${ld('GO', 'qb3')};
+      let q0 = ${qs.row('Q', 0)}; let q1 = ${qs.row('Q', 1)};
+      let q2 = ${qs.row('Q', 2)}; let q3 = ${qs.row('Q', 3)};
+      let g0 = ${qs.row('GO', 0)}; let g1 = ${qs.row('GO', 1)};
+      let g2 = ${qs.row('GO', 2)}; let g3 = ${qs.row('GO', 3)};
       for (var r = 0u; r < R; r++) {
         let kc = k[r * DV + c]; let vc = v[r * DV + c];
         s[r] += vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
@@ -368,17 +423,17 @@ ${ENTRY('p.kBlocks')}
       ds[r] = pr[r] * (dp[r] - delta);
     }
     for (var c = 0u; c < p.dv; c++) {
-      let q0 = ${ld('Q', 'qb0')}; let q1 = ${ld('Q', 'qb1')};
-      let q2 = ${ld('Q', 'qb2')}; let q3 = ${ld('Q', 'qb3')};
-      let g0 = ${ld('GO', 'qb0')}; let g1 = ${ld('GO', 'qb1')};
-      let g2 = ${ld('GO', 'qb2')}; let g3 = ${ld('GO', 'qb3')};
+      let q0 = ${qs.row('Q', 0)}; let q1 = ${qs.row('Q', 1)};
+      let q2 = ${qs.row('Q', 2)}; let q3 = ${qs.row('Q', 3)};
+      let g0 = ${qs.row('GO', 0)}; let g1 = ${qs.row('GO', 1)};
+      let g2 = ${qs.row('GO', 2)}; let g3 = ${qs.row('GO', 3)};
       for (var r = 0u; r < R; r++) {
         let w = pr[r]; let z = ds[r];
         dv[r * DV + c] += (w.x * g0 + w.y * g1) + (w.z * g2 + w.w * g3);
         dk[r * DV + c] += (z.x * q0 + z.y * q1) + (z.z * q2 + z.w * q3);
       }
     }
-  }
+  ${qs.close}
   for (var r = 0u; r < R; r++) {
     if (row0 + r >= p.tk) { break; }
     let b = (bh * p.tk + row0 + r) * D;
