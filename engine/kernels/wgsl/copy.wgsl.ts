@@ -16,6 +16,15 @@ export const COPY_RUN = 16;
  * divisions) per run instead of per element. For CPU adapters, where u32 division is not vectorised
  * and dominates a copy; GPUs keep one element per invocation (coalesced accesses).
  */
+/** Both copy kernels' bindings (p.n: invocations) and entry point, up to the body. */
+const COPY_ENTRY = /* wgsl */ `${FLAT_INDEX}
+struct Params { n: u32, off_s: u32, off_d: u32, shape: array<vec4u, 2>, st_s: array<vec4u, 2>, st_d: array<vec4u, 2> }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {`;
+
 export function copyKernel(rank: number, run = false): KernelSpec {
   if (run) return copyRunKernel(rank);
   return {
@@ -23,13 +32,7 @@ export function copyKernel(rank: number, run = false): KernelSpec {
     inputs: 1,
     outputs: 1,
     code: () => /* wgsl */ `
-${FLAT_INDEX}
-struct Params { n: u32, off_s: u32, off_d: u32, shape: array<vec4u, 2>, st_s: array<vec4u, 2>, st_d: array<vec4u, 2> }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+${COPY_ENTRY}
   let i = flatIndex(gid, nwg);
   if (i >= p.n) { return; }
     ${stridedOffsets(rank, ['s', 'd'])}
@@ -45,13 +48,7 @@ function copyRunKernel(rank: number): KernelSpec {
     inputs: 1,
     outputs: 1,
     code: () => /* wgsl */ `
-${FLAT_INDEX}
-struct Params { n: u32, off_s: u32, off_d: u32, shape: array<vec4u, 2>, st_s: array<vec4u, 2>, st_d: array<vec4u, 2> }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+${COPY_ENTRY}
   let inv = flatIndex(gid, nwg);
   if (inv >= p.n) { return; }
   let len = p.shape${last};
