@@ -30,6 +30,7 @@ if (unknown.length) {
 const SMALL: CaseSpec[] = [
   { kind: 'matmul', shape: [256] },
   { kind: 'matmul', shape: [512] },
+  { kind: 'matmul', shape: [512], matmulVariant: 'shared128' },
   { kind: 'attention', shape: [1, 3, 164, 64] },
   { kind: 'attention', shape: [1, 3, 164, 64], attentionVariant: 'row' },
   { kind: 'attention', shape: [1, 3, 164, 64], attentionVariant: 'tiled' },

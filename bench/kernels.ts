@@ -22,6 +22,7 @@
 import * as E from '../engine/index.ts';
 import { tensor, noGrad, gradients, type Tensor, type MatmulOptions } from '../engine/index.ts';
 import { randomNormal, timeOurs, oursSampler, tfSampler, timeInterleaved, tfjs, commonMethod, type Timing, type Method, type TfPeer, type TimeOptions, type TF } from './harness.ts';
+import { chooseVariant } from '../engine/ops/matmul.ts';
 
 type TfTensor = ReturnType<TF['tensor']>;
 
@@ -41,6 +42,8 @@ export interface CaseSpec {
    * scale → softmax → matmul, T² memory), to compare them on one device.
    */
   attentionVariant?: 'blocked' | 'row' | 'tiled' | 'composed';
+  /** matmul: force a kernel (default: by adapter and shape), to compare them on one device. */
+  matmulVariant?: 'register4x4' | 'register8x4' | 'shared' | 'shared128';
 }
 
 export interface BenchRow {
@@ -111,6 +114,8 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
     { kind: 'matmul', shape: [1024] },
     { kind: 'matmul', shape: [2048] },
     { kind: 'matmul', shape: [4096] },
+    { kind: 'matmul', shape: [4096], matmulVariant: 'shared' },
+    { kind: 'matmul', shape: [1024], matmulVariant: 'shared128' },
     { kind: 'attention', shape: [8, 3, 1445, 64] },
     { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
     { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'blocked' },
@@ -263,11 +268,13 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
     case 'matmul': {
       const [n] = c.shape;
       const a = input([n, n], seed, 1, false, c.dtype), b = input([n, n], seed + 1, 1, false, c.dtype);
+      const mo = c.matmulVariant ? { variant: c.matmulVariant } : {};
+      const kernel = chooseVariant(n, n, c.matmulVariant);
       return {
-        name: 'matmul', unit: 'GFLOP/s', work: 2 * n ** 3, variant: half ? 'matmul, f16 operands' : 'matmul', tfVariant: 'tf.matMul',
-        ours: () => { a.t.matmul(b.t); },
+        name: 'matmul', unit: 'GFLOP/s', work: 2 * n ** 3, variant: `matmul (${kernel}${half ? ', f16 operands' : ''})`, tfVariant: 'tf.matMul',
+        ours: () => { a.t.matmul(b.t, mo); },
         tf: tf && (() => { tf.matMul(a.u, b.u); }),
-        compare: tf && (() => both('C', () => a.t.matmul(b.t), () => tf.matMul(a.u, b.u))),
+        compare: tf && (() => both('C', () => a.t.matmul(b.t, mo), () => tf.matMul(a.u, b.u))),
         dispose,
       };
     }
@@ -405,7 +412,7 @@ function describeShape(c: CaseSpec): string {
 }
 
 /** The shape column: the shape, and the storage when it is not f32. */
-const describeCase = (c: CaseSpec) => describeShape(c) + (c.dtype ? ` ${c.dtype}` : '') + (c.attentionVariant ? ` (${c.attentionVariant})` : '');
+const describeCase = (c: CaseSpec) => describeShape(c) + (c.dtype ? ` ${c.dtype}` : '') + (c.attentionVariant ? ` (${c.attentionVariant})` : '') + (c.matmulVariant ? ` (${c.matmulVariant})` : '');
 
 /** Runs the cases on the running engine (and TF.js on the same adapter unless noTfjs). */
 export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow[]> {

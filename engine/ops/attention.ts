@@ -29,7 +29,7 @@ export interface AttentionOptions {
   variant?: 'auto' | AttentionVariant;
 }
 
-/** The row blocking for this adapter (`forced` from the options or YOLOS_ATTENTION). */
+/** The kernel layout for this adapter (`forced` from the options or YOLOS_ATTENTION). */
 export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant): AttentionVariant {
   const env = typeof process !== 'undefined' ? process.env?.YOLOS_ATTENTION : undefined;
   const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;

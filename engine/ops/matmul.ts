@@ -14,15 +14,18 @@ import { broadcastShapes, broadcastStrides, collapseDims, sameShape, sizeOf } fr
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { requireF16 } from '../dtype.ts';
-import { matmulKernel, SHARED_TILE, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
+import { matmulKernel, sharedTile, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
 import { buf, checkTensor, checkStorage } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 import { reshape } from './movement.ts';
 
-/** The kernels one can force: register tiles (rows×cols of C per invocation) or the shared-memory one. */
-export type MatmulVariant = 'register4x4' | 'register8x4' | 'shared';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['register4x4', 'register8x4', 'shared'];
+/**
+ * The kernels one can force: register tiles (rows×cols of C per invocation) or the shared-memory ones
+ * ('shared': 64×64 per workgroup, 'shared128': 128×128).
+ */
+export type MatmulVariant = 'register4x4' | 'register8x4' | 'shared' | 'shared128';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['register4x4', 'register8x4', 'shared', 'shared128'];
 
 /** Per-invocation tile and workgroup of each register variant (workgroup: x along N, y along M). */
 const REGISTER_TILES = {
@@ -102,14 +105,17 @@ function productShape(a: Tensor, b: Tensor, tA: boolean, tB: boolean) {
 const storeType = (what: string, t: Tensor): StoreType => checkStorage('matmul', t, what);
 
 /** The kernel for a shape on this adapter (`forced` from the options or YOLOS_MATMUL). */
-export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant): MatmulVariant {
+export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant, batches = 1): MatmulVariant {
   const env = typeof process !== 'undefined' ? process.env?.YOLOS_MATMUL : undefined;
   const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;
   if (want) {
     if (!(MATMUL_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`matmul: unknown variant '${want}' (expected auto or ${MATMUL_VARIANTS.join(', ')})`);
     return want as MatmulVariant;
   }
-  if (!rt().adapter.isSoftware) return 'shared';
+  // GPUs: 128×128 tiles (twice the FMAs per workgroup-memory read) once there are enough of them to
+  // occupy a large GPU (≥ 128 workgroups; an H100 has 132 SMs), else 64×64. Not yet timed on a GPU:
+  // bench/gpu.ts times both at each size.
+  if (!rt().adapter.isSoftware) return Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= 128 ? 'shared128' : 'shared';
   // Software rasterisers: barrier-free; an 8-row tile only where M has the rows to fill it.
   return M >= 64 && N >= 16 ? 'register8x4' : 'register4x4';
 }
@@ -148,13 +154,14 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
     const pad = (v: number[], fill: number) => [...new Array(4 - v.length).fill(fill), ...v];
     const p = new Params().u32(M, N, K, nb, tA ? 1 : K, tA ? M : 1, tB ? 1 : N, tB ? K : 1)
       .vec4Array(pad(c.shape, 1)).vec4Array(pad(c.strides[0], 0)).vec4Array(pad(c.strides[1], 0));
-    const variant = chooseVariant(M, N, opts.variant);
+    const variant = chooseVariant(M, N, opts.variant, nb);
     const common = { tA, tB, typeA, typeB, typeC, bias: bias ? storeType('bias', bias) : null, residual: residual ? storeType('residual', residual) : null, act, savePre };
     let cfg: MatmulKernelConfig;
     let groups: [number, number, number];
-    if (variant === 'shared') {
-      cfg = { ...common, variant: 'shared', tm: 4, tn: 4, wx: 16, wy: 16, vecA: false, vecB: false, vecC: false };
-      groups = [Math.ceil(N / SHARED_TILE), Math.ceil(M / SHARED_TILE), nb];
+    if (variant === 'shared' || variant === 'shared128') {
+      const t = variant === 'shared' ? 4 : 8;
+      cfg = { ...common, variant: 'shared', tm: t, tn: t, wx: 16, wy: 16, vecA: false, vecB: false, vecC: false };
+      groups = [Math.ceil(N / sharedTile(t)), Math.ceil(M / sharedTile(t)), nb];
     } else {
       const t = REGISTER_TILES[variant];
       cfg = { ...common, variant: 'register', ...t, vecA: tA ? M % 4 === 0 : K % 4 === 0, vecB: tB ? K % 4 === 0 : N % 4 === 0, vecC: N % 4 === 0 };

@@ -59,6 +59,12 @@ describe.each(VARIANTS)('matmul (%s)', (variant) => {
     await expectTensor(A.t.matmul(B.t, { variant }), want, { bound: want.absProd.map((s) => gamma(300) * s) });
   });
 
+  it('several tiles both ways (≥ 2 of 128), batched, both operands transposed', async () => {
+    const A = randomPair([2, 33, 150], 5), B = randomPair([2, 270, 33], 6); // Aᵀ: M = 150, K = 33; Bᵀ: N = 270
+    const want = R.matmul(A.r, B.r, true, true);
+    await expectTensor(matmul(A.t, B.t, { transposeA: true, transposeB: true, variant }), want, { bound: want.absProd.map((s) => gamma(33) * s + 1e-30) });
+  });
+
   it('K = 0 gives zeros', async () => {
     const A = randomPair([3, 0], 1), B = randomPair([0, 2], 2);
     expect(Array.from(await A.t.matmul(B.t, { variant }).data())).toEqual([0, 0, 0, 0, 0, 0]);
@@ -174,9 +180,10 @@ describe('matmul epilogue: shapes, 1-D operands, errors', () => {
     expect(() => matmul(a, b, { transposeB: true, variant: 'fast' as never })).toThrow(/unknown variant 'fast'/);
   });
 
-  it('software adapters get a barrier-free kernel, hardware the shared-memory one', () => {
-    const v = chooseVariant(512, 512);
-    expect(v).toMatch(getEngine().adapter.isSoftware ? /^register/ : /^shared$/);
+  it('software adapters get a barrier-free kernel, hardware a shared-memory one (128-wide tiles for large products)', () => {
+    const sw = getEngine().adapter.isSoftware;
+    expect(chooseVariant(512, 512)).toMatch(sw ? /^register/ : /^shared$/);
+    expect(chooseVariant(4096, 4096)).toMatch(sw ? /^register/ : /^shared128$/);
   });
 });
 

@@ -13,11 +13,14 @@
  *   when N % 4 = 0. Tails: loads clamp their index into the matrix (rows/columns past the edge
  *   compute values that are never stored, so an Inf there cannot leak through a 0·Inf mask); stores
  *   are guarded; the epilogue runs once per output in a loop over the accumulators.
- * - `shared` (64×64 tile per workgroup of 16×16, 4×4 outputs each, K in slices of 16 staged in
- *   workgroup memory between two barriers): the classic GPU kernel; every global element is read
- *   once per tile instead of once per invocation. Loads are coalesced for either layout (consecutive
- *   invocations read consecutive addresses) and zero-filled past the edges; the padded stride (65)
- *   keeps the transposing stores free of bank conflicts.
+ * - `shared` (workgroups of 16×16 invocations, each 4×4 outputs — a 64×64 tile, K in slices of 16 —
+ *   or 8×8 — a 128×128 tile, K in slices of 8 — staged in workgroup memory between two barriers):
+ *   the classic GPU kernel; every global element is read once per tile instead of once per
+ *   invocation. Loads are coalesced for either layout (consecutive invocations read consecutive
+ *   addresses) and zero-filled past the edges. An invocation's rows and columns are groups of 4
+ *   consecutive ones, so it reads them from workgroup memory as vec4s: per step of K, 2 (4×4) or 4
+ *   (8×8) vec4 loads for 16 or 64 FMAs. A GPU's workgroup memory delivers about one word per FMA
+ *   lane every 4 FMAs, so 4×4 tops out near half the FMA peak; 8×8 does not.
  *
  * Measured (2 vCPUs shared with other jobs: load average ≈ 10, so wall times are inflated ~3× and
  * noisy; the process CPU time is the steadier figure). Wall-clock median of 7 runs (5 on SwiftShader)
@@ -40,7 +43,9 @@
  * (3–6× slower); scalar loads instead of vec4 (+25 % CPU); an epilogue unrolled per output (a GELU
  * kernel took 20 s to compile on lavapipe; now one loop over the accumulators, ≤ 3 s). On a hardware
  * GPU `shared` is the textbook choice (each element read from memory once per 64-wide tile, not once
- * per invocation); no hardware GPU was available to measure it here.
+ * per invocation); no hardware GPU was available to measure it here. Later, with the vec4 layout of
+ * workgroup memory and a quieter machine (lavapipe, 512³, mean of 5 after a warm-up): register8x4
+ * 11.3 GFLOP/s, shared (64×64) 3.9, shared128 7.2.
  *
  * Accuracy: every variant accumulates each output as a serial f32 sum over K (FMA or not), so
  * |C − C_exact| ≤ γ_K · Σ_k |A_ik·B_kj| with γ_K ≈ K·2⁻²⁴ — the tolerance the tests use. f16 operands
@@ -80,12 +85,13 @@ export interface MatmulKernelConfig {
   savePre: boolean;
 }
 
-/** Workgroup tile of the shared variant. */
-export const SHARED_TILE = 64;
-const BK = 16;
+/** Rows (and columns) of C per workgroup of the shared variant: 16 invocations × tm. */
+export const sharedTile = (tm: number) => 16 * tm;
+/** Slice of K staged per step: 16 for 64×64 tiles, 8 for 128×128 (8 KiB of workgroup memory each). */
+const sharedDepth = (c: MatmulKernelConfig) => (c.tm === 8 ? 8 : 16);
 
 export function matmulKey(c: MatmulKernelConfig): string {
-  const shape = c.variant === 'register' ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}` : 'shared64';
+  const shape = c.variant === 'register' ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}` : `shared${sharedTile(c.tm)}`;
   return `matmul/${shape}/${c.tA ? 't' : 'n'}${c.tB ? 't' : 'n'}/v${+c.vecA}${+c.vecB}${+c.vecC}/${c.typeA}${c.typeB}>${c.typeC}` +
     `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}`;
 }
@@ -255,51 +261,58 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 // shared variant
 
 function sharedKernel(c: MatmulKernelConfig): string {
-  const T = SHARED_TILE, LD = T + 1;
+  const { tm, tn } = c; // 4×4 (64×64 tiles) or 8×8 (128×128 tiles) outputs per invocation
+  const TM = tm * 16, TN = tn * 16, BK = sharedDepth(c), GM = tm / 4, GN = tn / 4;
   const ldA = (idx: string) => `f32(A[${idx}])`;
   const ldB = (idx: string) => `f32(B[${idx}])`;
   // Element e of a tile → (tile row/col, k): consecutive invocations read consecutive addresses.
-  const mapA = c.tA ? `let kk = e / ${T}u; let mm = e % ${T}u;` : `let mm = e / ${BK}u; let kk = e % ${BK}u;`;
-  const mapB = c.tB ? `let nn = e / ${BK}u; let kk = e % ${BK}u;` : `let kk = e / ${T}u; let nn = e % ${T}u;`;
-  const loadsPer = (T * BK) / 256;
+  const mapA = c.tA ? `let kk = e / ${TM}u; let mm = e % ${TM}u;` : `let mm = e / ${BK}u; let kk = e % ${BK}u;`;
+  const mapB = c.tB ? `let nn = e / ${BK}u; let kk = e % ${BK}u;` : `let kk = e / ${TN}u; let nn = e % ${TN}u;`;
+  const accs: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < GN; q++) accs.push(`acc${r}_${q}`);
+  const fma: string[] = [];
+  for (let g = 0; g < GM; g++) for (let i = 0; i < 4; i++) for (let q = 0; q < GN; q++) fma.push(`acc${4 * g + i}_${q} += a${g}.${XYZW[i]} * b${q};`);
   return /* wgsl */ `${header(c)}
 ${PARAMS}
 ${bindings({ ...c, vecA: false, vecB: false }, false)}
-var<workgroup> As: array<f32, ${BK * LD}>; // As[k * ${LD} + m]: the tile's A, K-major
-var<workgroup> Bs: array<f32, ${BK * LD}>; // Bs[k * ${LD} + n]
+var<workgroup> As: array<vec4f, ${(BK * TM) / 4}>; // As[k·${TM / 4} + m/4][m%4]: the tile's A, K-major
+var<workgroup> Bs: array<vec4f, ${(BK * TN) / 4}>; // Bs[k·${TN / 4} + n/4][n%4]
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tileRow = wid.y * ${T}u;
-  let tileCol = wid.x * ${T}u;
+  let tileRow = wid.y * ${TM}u;
+  let tileCol = wid.x * ${TN}u;
   let lx = lid3.x; let ly = lid3.y;
   ${BATCH_OFFSETS('wid.z')}
-  var acc0 = vec4f(0.0); var acc1 = vec4f(0.0); var acc2 = vec4f(0.0); var acc3 = vec4f(0.0);
+  ${accs.map((x) => `var ${x} = vec4f(0.0);`).join(' ')}
   for (var k0 = 0u; k0 < p.K; k0 += ${BK}u) {
-    for (var i = 0u; i < ${loadsPer}u; i++) {
-      let e = lid + i * 256u;
-      { ${mapA}
-        let m = tileRow + mm; let k = k0 + kk;
-        let v = ${ldA('offA + min(m, p.M - 1u) * p.sam + min(k, p.K - 1u) * p.sak')};
-        As[kk * ${LD}u + mm] = select(0.0, v, m < p.M && k < p.K); }
-      { ${mapB}
-        let n = tileCol + nn; let k = k0 + kk;
-        let v = ${ldB('offB + min(n, p.N - 1u) * p.sbn + min(k, p.K - 1u) * p.sbk')};
-        Bs[kk * ${LD}u + nn] = select(0.0, v, n < p.N && k < p.K); }
+    for (var i = 0u; i < ${(TM * BK) / 256}u; i++) {
+      let e = lid + i * 256u; ${mapA}
+      let m = tileRow + mm; let k = k0 + kk;
+      let v = ${ldA('offA + min(m, p.M - 1u) * p.sam + min(k, p.K - 1u) * p.sak')};
+      As[kk * ${TM / 4}u + mm / 4u][mm % 4u] = select(0.0, v, m < p.M && k < p.K);
+    }
+    for (var i = 0u; i < ${(TN * BK) / 256}u; i++) {
+      let e = lid + i * 256u; ${mapB}
+      let n = tileCol + nn; let k = k0 + kk;
+      let v = ${ldB('offB + min(n, p.N - 1u) * p.sbn + min(k, p.K - 1u) * p.sbk')};
+      Bs[kk * ${TN / 4}u + nn / 4u][nn % 4u] = select(0.0, v, n < p.N && k < p.K);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk++) {
-      let a = vec4f(As[kk * ${LD}u + ly], As[kk * ${LD}u + ly + 16u], As[kk * ${LD}u + ly + 32u], As[kk * ${LD}u + ly + 48u]);
-      let b = vec4f(Bs[kk * ${LD}u + lx], Bs[kk * ${LD}u + lx + 16u], Bs[kk * ${LD}u + lx + 32u], Bs[kk * ${LD}u + lx + 48u]);
-      acc0 += a.x * b; acc1 += a.y * b; acc2 += a.z * b; acc3 += a.w * b;
+      ${Array.from({ length: GM }, (_, g) => `let a${g} = As[kk * ${TM / 4}u + ly + ${16 * g}u];`).join(' ')}
+      ${Array.from({ length: GN }, (_, q) => `let b${q} = Bs[kk * ${TN / 4}u + lx + ${16 * q}u];`).join(' ')}
+      ${fma.join('\n      ')}
     }
     workgroupBarrier();
   }
   let outBase = wid.z * p.M * p.N;
-  let accs = array<vec4f, 4>(acc0, acc1, acc2, acc3);
-  for (var i = 0u; i < 16u; i++) { // output (ly + 16·(i / 4), lx + 16·(i % 4)) of the tile
-    let row = tileRow + ly + (i / 4u) * 16u;
-    let col = tileCol + lx + (i % 4u) * 16u;
-    if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i / 4u][i % 4u]; ${epilogue(c, false)} }
+  let accs = array<vec4f, ${accs.length}>(${accs.join(', ')});
+  // accs[r·${GN} + q][j]: row 4·(ly + 16·(r / 4)) + r % 4, column 4·(lx + 16·q) + j of the tile
+  for (var i = 0u; i < ${tm * tn}u; i++) {
+    let r = i / ${tn}u; let q = (i % ${tn}u) / 4u; let j = i % 4u;
+    let row = tileRow + 4u * (ly + 16u * (r / 4u)) + r % 4u;
+    let col = tileCol + 4u * (lx + 16u * q) + j;
+    if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[r * ${GN}u + q][j]; ${epilogue(c, false)} }
   }
 }`;
 }
