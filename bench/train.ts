@@ -1,9 +1,12 @@
 /**
- * nano-16 training step at batch 16 on this adapter: median wall time per step after warm-up, images/s,
- * and where the time goes — CPU batch generation, recording the forward, the set loss (which waits
- * for the forward's GPU work, reads the cost matrices back once and solves the assignments), and
- * backward + clip + AdamW up to the loss readback. Target on lavapipe (training issue): ≤ 180 ms/step (PyTorch CPU: 41–45 ms).
- *   npx tsx bench/train.ts [--steps 20] [--batch 16]      (writes bench/results/train-<adapter>.json)
+ * A YOLOS training step on this adapter: median wall time per step after warm-up, images/s, and where
+ * the time goes — CPU batch generation, recording the forward, the set loss (which waits for the
+ * forward's GPU work, reads the cost matrices back once and solves the assignments), and backward +
+ * clip + AdamW up to the loss readback. Default: nano-16 on the shapes data at batch 16 (target on
+ * lavapipe, training issue: ≤ 180 ms/step; PyTorch CPU: 41–45 ms). `--model tiny --size 512x672
+ * --batch 8` (GPU machines): random images with 5 random boxes each over the preset's 91 classes.
+ *   npx tsx bench/train.ts [--steps 20] [--batch 16] [--model nano16] [--size HxW]
+ *   (writes train-<adapter>[-<model>].json into $OUT or bench/results/)
  */
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -11,24 +14,47 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { init, tensor, scope, describeAdapterOf } from '../engine/index.ts';
 import { AdamW, gradNorm } from '../engine/optim/index.ts';
-import { Yolos, presets, SetCriterion } from '../yolos/index.ts';
+import { Yolos, presets, SetCriterion, type PresetName } from '../yolos/index.ts';
+import { mulberry32 } from '../engine/prng.ts';
 import { makeSources, labelMap } from '../yolos/train/data.ts';
 import { parameterGroups } from '../yolos/train/groups.ts';
 import { median, resultsDir } from './harness.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' }, model: { type: 'string' }, size: { type: 'string' } } });
 const steps = Number(values.steps ?? 20), B = Number(values.batch ?? 16);
+const name = (values.model ?? 'nano16') as PresetName;
+if (!(name in presets)) throw new Error(`bench/train: unknown --model ${name} (expected ${Object.keys(presets).join(', ')})`);
+const config = presets[name];
+const [H, W] = values.size ? values.size.split('x').map(Number) : config.image_size;
 const engine = await init();
-const { train: src } = await makeSources({ data: 'shapes', seed: 0, model: 'nano16', augment: false });
-const labels = labelMap(src.categories, 3);
-const model = Yolos.create(presets.nano16, { init: 'fanin' });
+const model = Yolos.create(config, { init: 'fanin' });
 const opt = new AdamW(parameterGroups(model, 1e-4), { lr: 5e-4 });
-const criterion = new SetCriterion({ numClasses: 3 });
+const criterion = new SetCriterion({ numClasses: config.num_labels });
+/** A batch: the shapes data for nano16 (what it trains on), random images and boxes otherwise. */
+const nextBatch = await (async () => {
+  if (name === 'nano16' && !values.size) {
+    const { train: src } = await makeSources({ data: 'shapes', seed: 0, model: 'nano16', augment: false });
+    const labels = labelMap(src.categories, config.num_labels);
+    return async (step: number) => {
+      const batch = await src.batch(step, B);
+      return { pixels: batch.pixels, shape: batch.shape, targets: batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes })) };
+    };
+  }
+  const rnd = mulberry32(0);
+  return async () => ({
+    pixels: Float32Array.from({ length: B * 3 * H * W }, () => 2 * rnd() - 1),
+    shape: [B, 3, H, W] as [number, number, number, number],
+    targets: Array.from({ length: B }, () => ({
+      labels: Int32Array.from({ length: 5 }, () => Math.floor(rnd() * config.num_labels)),
+      boxes: Float32Array.from({ length: 20 }, (_, i) => (i % 4 < 2 ? 0.2 + 0.6 * rnd() : 0.05 + 0.3 * rnd())),
+    })),
+  });
+})();
 const rows: Record<string, number>[] = [];
 for (let step = 0; step < steps + 3; step++) {
   const t0 = performance.now();
-  const batch = await src.batch(step, B);
-  const targets = batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes }));
+  const batch = await nextBatch(step);
+  const targets = batch.targets;
   const t1 = performance.now();
   const x = tensor(batch.pixels, batch.shape);
   const out = scope(() => model.forward(x));
@@ -46,17 +72,17 @@ for (let step = 0; step < steps + 3; step++) {
 const med = (k: string) => median(rows.map((r) => r[k]));
 const total = med('total');
 const result = {
-  adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], batch: B, steps,
+  adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], model: name, size: [H, W], batch: B, steps,
   msPerStep: total, imagesPerSec: (1000 * B) / total,
   share: { data: med('data') / total, forwardRecord: med('forwardRecord') / total, forwardGpuMatchingReadbackLoss: med('matchAndLoss') / total, backwardClipAdamW: med('backwardStep') / total },
   medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, med(k)])),
 };
-console.log(`nano-16 training step, batch ${B}, ${result.adapter}`);
+console.log(`${name} training step at ${H}×${W}, batch ${B}, ${result.adapter}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
 console.log(`| ms/step | images/s | data (CPU) | forward recording | forward GPU + cost readback + matching + loss | backward + clip + AdamW (GPU) |\n|---|---|---|---|---|---|`);
 console.log(`| ${total.toFixed(1)} | ${result.imagesPerSec.toFixed(1)} | ${pct(result.share.data)} | ${pct(result.share.forwardRecord)} | ${pct(result.share.forwardGpuMatchingReadbackLoss)} | ${pct(result.share.backwardClipAdamW)} |`);
 await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-await writeFile(join(resultsDir(), `train-${slug}.json`), `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(join(resultsDir(), `train-${slug}${name === 'nano16' && !values.size ? '' : `-${name}-${H}x${W}`}.json`), `${JSON.stringify(result, null, 2)}\n`);
 model.dispose(); opt.dispose();
 engine.dispose();
