@@ -1,9 +1,9 @@
 /**
- * `npm run train:shapes` — the nano-16 recipe to the end (8 000 steps, batch 16, seed 0), then the
+ * `npm run train:shapes` — the nano-16 recipe to the end (12 000 steps, batch 16, seed 0), then the
  * committed artefacts: models/shapes-nano16.safetensors, models/config.json,
  * models/shapes-nano16.metrics.jsonl and models/training.json (command, seed, steps, time, adapter and
  * the validation scores the README quotes). Interrupt freely: `npm run train:shapes -- --resume` continues.
- *   options: --steps N (8000), --seed N (0), --out DIR (runs/shapes-nano16), --resume, --minutes M
+ *   options: --steps N (12000), --seed N (0), --out DIR (runs/shapes-nano16), --resume, --minutes M
  */
 import { parseArgs } from 'node:util';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { formatCocoStats } from '../yolos/eval/coco-eval.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, minutes: { type: 'string' } } });
 const out = values.out ?? 'runs/shapes-nano16';
-const steps = Number(values.steps ?? 8000), seed = Number(values.seed ?? 0);
+const steps = Number(values.steps ?? 12000), seed = Number(values.seed ?? 0);
 const r = await train({
   data: 'shapes', model: 'nano16', steps, seed, batch: 16, lr: 5e-4, weightDecay: 1e-4, clip: 0.1, warmup: 200, init: 'fanin',
   out, resume: values.resume ? true : undefined, minutes: values.minutes ? Number(values.minutes) : undefined,
