@@ -3,14 +3,14 @@
  * (kernels and their design in kernels/wgsl/attention.wgsl.ts).
  */
 import { Tensor } from '../tensor.ts';
-import { DTypeError, EngineError, ShapeError, fmtShape } from '../errors.ts';
+import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
 import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
   attentionGrid, attentionPlan, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionStorage, type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
-import { buf, checkTensor, checkStorage } from './run.ts';
+import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 
 export interface AttentionOptions {
@@ -31,13 +31,7 @@ export interface AttentionOptions {
 
 /** The kernel layout for this adapter (`forced` from the options or YOLOS_ATTENTION). */
 export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant): AttentionVariant {
-  const env = typeof process !== 'undefined' ? process.env?.YOLOS_ATTENTION : undefined;
-  const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;
-  if (want) {
-    if (!(ATTENTION_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`attention: unknown variant '${want}' (expected auto, ${ATTENTION_VARIANTS.join(', ')})`);
-    return want as AttentionVariant;
-  }
-  return rt().adapter.isSoftware ? 'blocked' : 'tiled';
+  return forcedVariant('attention', 'YOLOS_ATTENTION', forced, ATTENTION_VARIANTS) ?? (rt().adapter.isSoftware ? 'blocked' : 'tiled');
 }
 
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */

@@ -9,13 +9,13 @@
  * kernel. `YOLOS_MATMUL=register4x4|register8x4|shared` (Node) or `{ variant }` forces one.
  */
 import { Tensor } from '../tensor.ts';
-import { DTypeError, EngineError, ShapeError, fmtShape } from '../errors.ts';
+import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
 import { broadcastShapes, broadcastStrides, collapseDims, sameShape, sizeOf } from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { requireF16 } from '../dtype.ts';
 import { matmulKernel, sharedTile, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
-import { buf, checkTensor, checkStorage } from './run.ts';
+import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 import { reshape } from './movement.ts';
@@ -106,12 +106,8 @@ const storeType = (what: string, t: Tensor): StoreType => checkStorage('matmul',
 
 /** The kernel for a shape on this adapter (`forced` from the options or YOLOS_MATMUL). */
 export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant, batches = 1): MatmulVariant {
-  const env = typeof process !== 'undefined' ? process.env?.YOLOS_MATMUL : undefined;
-  const want = forced && forced !== 'auto' ? forced : env && env !== 'auto' ? env : undefined;
-  if (want) {
-    if (!(MATMUL_VARIANTS as readonly string[]).includes(want)) throw new EngineError(`matmul: unknown variant '${want}' (expected auto or ${MATMUL_VARIANTS.join(', ')})`);
-    return want as MatmulVariant;
-  }
+  const want = forcedVariant('matmul', 'YOLOS_MATMUL', forced, MATMUL_VARIANTS);
+  if (want) return want;
   // GPUs: 128×128 tiles (twice the FMAs per workgroup-memory read) once there are enough of them to
   // occupy a large GPU (≥ 128 workgroups; an H100 has 132 SMs), else 64×64. Not yet timed on a GPU:
   // bench/gpu.ts times both at each size.

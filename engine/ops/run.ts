@@ -1,6 +1,6 @@
 /** Shared plumbing for ops: operand checks, scalars, strided launches. */
 import { Tensor, type TensorLike } from '../tensor.ts';
-import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
+import { DTypeError, EngineError, ShapeError, fmtShape } from '../errors.ts';
 import { requireF16, type DType, type StoreType } from '../dtype.ts';
 import { broadcastStrides, collapseDims, MAX_RANK, type Shape } from '../shape.ts';
 import { rt, type KernelSpec } from '../runtime.ts';
@@ -25,6 +25,18 @@ export function checkTensor(op: string, t: unknown, what = 'input'): asserts t i
  */
 export function checkNotF16(op: string, t: Tensor, what = 'input'): void {
   if (t.dtype === 'f16') throw new DTypeError(`${op}: f16 ${what} ${fmtShape(t.shape)} is not supported yet (f16 is storage for matmul and attention); cast it with .cast('f32')`);
+}
+
+/**
+ * A kernel variant forced by `forced` (an op option; 'auto' forces nothing) or else by the
+ * environment variable `env` (Node); undefined when neither forces one. Unknown names are an error.
+ */
+export function forcedVariant<V extends string>(op: string, env: string, forced: 'auto' | V | undefined, allowed: readonly V[]): V | undefined {
+  const fromEnv = typeof process !== 'undefined' ? process.env?.[env] : undefined;
+  const want = forced && forced !== 'auto' ? forced : fromEnv && fromEnv !== 'auto' ? fromEnv : undefined;
+  if (want === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(want)) throw new EngineError(`${op}: unknown variant '${want}' (expected auto, ${allowed.join(', ')})`);
+  return want as V;
 }
 
 /** The storage type of a float operand of an op that reads f32 or f16 (f16 needs 'shader-f16'). */
