@@ -82,9 +82,10 @@ export interface KernelBenchOptions extends TimeOptions {
   onError?: (c: CaseSpec, error: Error) => void;
 }
 
-/** f16-storage twins of the matmul and attention cases (for adapters with 'shader-f16'). */
-const withF16 = (cases: CaseSpec[], f16: boolean | undefined): CaseSpec[] =>
-  f16 ? [...cases, ...cases.filter((c) => c.kind === 'matmul' || c.kind.startsWith('attention')).map((c) => ({ ...c, dtype: 'f16' as const }))] : cases;
+/** f16-storage twins of the matmul and attention cases with the default kernels (adapters with 'shader-f16'). */
+const withF16 = (cases: CaseSpec[], f16: boolean | undefined): CaseSpec[] => f16
+  ? [...cases, ...cases.filter((c) => (c.kind === 'matmul' || c.kind.startsWith('attention')) && !c.matmulVariant && !c.attentionVariant).map((c) => ({ ...c, dtype: 'f16' as const }))]
+  : cases;
 
 /**
  * The cases of `npm run bench` on a software adapter; `large` adds the GPU-sized matmul, `f16` the

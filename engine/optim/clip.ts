@@ -1,9 +1,10 @@
 /**
  * clipGradNorm: PyTorch's clip_grad_norm_ (L2) without reading anything back. The global norm
  * √(Σ over all gradients of Σg²) is reduced on the GPU into one buffer (kernels/wgsl/clip.wgsl.ts:
- * per-gradient partial sums of squares into disjoint slots of one buffer, one final reduce), and
- * every gradient is scaled in place by min(1, maxNorm / (norm + 1e-6)) by a kernel that reads that
- * buffer. 2·(gradients) + 1 dispatches, no sync point.
+ * partial sums of squares of up to SUMSQ_GRADS gradients per launch into disjoint slots of one
+ * buffer, one final reduce: `gradNorm`), and every gradient is scaled in place by
+ * min(1, maxNorm / (norm + 1e-6)) by a kernel that reads that buffer. ⌈gradients/6⌉ + 1 + gradients
+ * dispatches, no sync point.
  * @example
  * const norm = clipGradNorm(model.parameters(), 1.0); // a scalar Tensor; read it only when logging
  */
