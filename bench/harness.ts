@@ -349,12 +349,12 @@ export function commonMethod(a: Timing, b: Timing): { method: Method; a: number;
   return { method: 'wall-clock', a: a.wallMs, b: b.wallMs };
 }
 
-/** A file-name slug for an adapter description: "llvmpipe: Mesa 25.0.7 …" → "llvmpipe-mesa-25-0-7". */
 /** Where results go: $OUT when set (a GPU device run brings that folder back), else bench/results. */
 export function resultsDir(): string {
   return process.env.OUT || join(process.cwd(), 'bench', 'results');
 }
 
+/** A file-name slug for an adapter description: "llvmpipe: Mesa 25.0.7 …" → "llvmpipe-mesa-25-0-7". */
 export function adapterSlug(e: Engine): string {
   const a = e.adapter;
   const text = `${a.source === 'hardware' || a.source === 'browser' ? '' : `${a.source} `}${a.description || a.architecture || a.vendor || 'adapter'}`;

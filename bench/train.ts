@@ -26,13 +26,14 @@ const name = (values.model ?? 'nano16') as PresetName;
 if (!(name in presets)) throw new Error(`bench/train: unknown --model ${name} (expected ${Object.keys(presets).join(', ')})`);
 const config = presets[name];
 const [H, W] = values.size ? values.size.split('x').map(Number) : config.image_size;
+/** nano-16 at its own size trains on the shapes data; anything else on random images and boxes. */
+const shapesData = name === 'nano16' && !values.size;
 const engine = await init();
 const model = Yolos.create(config, { init: 'fanin' });
 const opt = new AdamW(parameterGroups(model, 1e-4), { lr: 5e-4 });
 const criterion = new SetCriterion({ numClasses: config.num_labels });
-/** A batch: the shapes data for nano16 (what it trains on), random images and boxes otherwise. */
 const nextBatch = await (async () => {
-  if (name === 'nano16' && !values.size) {
+  if (shapesData) {
     const { train: src } = await makeSources({ data: 'shapes', seed: 0, model: 'nano16', augment: false });
     const labels = labelMap(src.categories, config.num_labels);
     return async (step: number) => {
@@ -54,12 +55,11 @@ const rows: Record<string, number>[] = [];
 for (let step = 0; step < steps + 3; step++) {
   const t0 = performance.now();
   const batch = await nextBatch(step);
-  const targets = batch.targets;
   const t1 = performance.now();
   const x = tensor(batch.pixels, batch.shape);
   const out = scope(() => model.forward(x));
   const t2 = performance.now();
-  const l = await criterion.forward(out, targets); // waits for the forward, reads the costs back, solves, records the loss
+  const l = await criterion.forward(out, batch.targets); // waits for the forward, reads the costs back, solves, records the loss
   const t3 = performance.now();
   l.loss.backward();
   const norm = gradNorm(model.parameters());
@@ -83,6 +83,6 @@ console.log(`| ms/step | images/s | data (CPU) | forward recording | forward GPU
 console.log(`| ${total.toFixed(1)} | ${result.imagesPerSec.toFixed(1)} | ${pct(result.share.data)} | ${pct(result.share.forwardRecord)} | ${pct(result.share.forwardGpuMatchingReadbackLoss)} | ${pct(result.share.backwardClipAdamW)} |`);
 await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-await writeFile(join(resultsDir(), `train-${slug}${name === 'nano16' && !values.size ? '' : `-${name}-${H}x${W}`}.json`), `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(join(resultsDir(), `train-${slug}${shapesData ? '' : `-${name}-${H}x${W}`}.json`), `${JSON.stringify(result, null, 2)}\n`);
 model.dispose(); opt.dispose();
 engine.dispose();

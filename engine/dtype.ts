@@ -121,10 +121,10 @@ export function roundToF16(values: ArrayLike<number>): Float32Array {
   return f16BitsToF32Array(f32ArrayToF16Bits(values));
 }
 
-/** Throws a DTypeError naming the adapter when the running engine cannot store f16 ('shader-f16' missing or disabled). */
 /** Float storage that kernels read and write with f32 arithmetic (matmul, attention). */
 export type StoreType = 'f32' | 'f16';
 
+/** Throws a DTypeError naming the adapter when the running engine cannot store f16 ('shader-f16' missing or disabled). */
 export function requireF16(op: string): void {
   const r = rt();
   if (!r.hasFeature('shader-f16')) {

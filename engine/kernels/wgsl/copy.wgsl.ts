@@ -10,12 +10,6 @@ import type { KernelSpec } from '../../runtime.ts';
 /** Elements of the innermost axis that one invocation of the run variant copies. */
 export const COPY_RUN = 16;
 
-/**
- * With `run`, an invocation copies up to COPY_RUN consecutive elements of the innermost axis, and
- * p.n counts invocations (rows × ⌈last / COPY_RUN⌉): one index decomposition (rank − 1 integer
- * divisions) per run instead of per element. For CPU adapters, where u32 division is not vectorised
- * and dominates a copy; GPUs keep one element per invocation (coalesced accesses).
- */
 /** Both copy kernels' bindings (p.n: invocations) and entry point, up to the body. */
 const COPY_ENTRY = /* wgsl */ `${FLAT_INDEX}
 struct Params { n: u32, off_s: u32, off_d: u32, shape: array<vec4u, 2>, st_s: array<vec4u, 2>, st_d: array<vec4u, 2> }
@@ -25,6 +19,12 @@ struct Params { n: u32, off_s: u32, off_d: u32, shape: array<vec4u, 2>, st_s: ar
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {`;
 
+/**
+ * With `run`, an invocation copies up to COPY_RUN consecutive elements of the innermost axis, and
+ * p.n counts invocations (rows × ⌈last / COPY_RUN⌉): one index decomposition (rank − 1 integer
+ * divisions) per run instead of per element. For CPU adapters, where u32 division is not vectorised
+ * and dominates a copy; GPUs keep one element per invocation (coalesced accesses).
+ */
 export function copyKernel(rank: number, run = false): KernelSpec {
   if (run) return copyRunKernel(rank);
   return {

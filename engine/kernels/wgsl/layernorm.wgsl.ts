@@ -37,6 +37,13 @@ const backwardBindings = (affine: boolean) => /* wgsl */ `struct Params { rows: 
 ${affine ? '@group(0) @binding(5) var<storage, read> w: array<f32>;' : ''}
 @group(0) @binding(${affine ? 6 : 5}) var<storage, read_write> dx: array<f32>;`;
 
+/** The end of both workgroup forward kernels: y from μ and rstd, which invocation 0 saves. */
+const normaliseRow = (affine: boolean) => /* wgsl */ `  for (var j = lid; j < p.d; j += 256u) {
+    let xh = (xs[base + j] - mu) * rstd;
+    ys[base + j] = ${affine ? 'xh * w[j] + b[j]' : 'xh'};
+  }
+  if (lid == 0u) { means[row] = mu; rstds[row] = rstd; }`;
+
 export function layerNormKernel(affine: boolean, sg = false): KernelSpec {
   if (sg) return layerNormSubgroupKernel(affine);
   return {
@@ -79,11 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   let mu = sm[0];
   let rstd = 1.0 / sqrt(s2[0] / f32(p.d) + p.eps);
-  for (var j = lid; j < p.d; j += 256u) {
-    let xh = (xs[base + j] - mu) * rstd;
-    ys[base + j] = ${affine ? 'xh * w[j] + b[j]' : 'xh'};
-  }
-  if (lid == 0u) { means[row] = mu; rstds[row] = rstd; }
+${normaliseRow(affine)}
 }`,
   };
 }
@@ -109,11 +112,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var q = 0.0;
   for (var j = lid; j < p.d; j += 256u) { let c = xs[base + j] - mu; q += c * c; }
   let rstd = 1.0 / sqrt(wg_sum(q, sgid, sgs, sid, nsg) / f32(p.d) + p.eps);
-  for (var j = lid; j < p.d; j += 256u) {
-    let xh = (xs[base + j] - mu) * rstd;
-    ys[base + j] = ${affine ? 'xh * w[j] + b[j]' : 'xh'};
-  }
-  if (lid == 0u) { means[row] = mu; rstds[row] = rstd; }
+${normaliseRow(affine)}
 }`,
   };
 }
