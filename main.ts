@@ -11,13 +11,15 @@ import { parseArgs } from 'node:util';
 import { mkdir, writeFile, readFile, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, describeAdapterOf } from './engine/index.ts';
+import { init, describeAdapterOf } from './engine/node.ts';
 import { Yolos, parseConfig, formatCocoStats, drawDetections, type Detection } from './yolos/index.ts';
 import { encodePng } from './yolos/image-io.ts';
-import { train } from './yolos/train/train.ts';
-import { makeSources, labelMap, SHAPES_VAL } from './yolos/train/data.ts';
+import { train, abortOnSignals } from './yolos/train/train.ts';
+import { labelMap, SHAPES_VAL } from './yolos/train/data.ts';
+import { makeSources } from './yolos/train/data-node.ts';
 import { evaluate } from './yolos/train/evaluate.ts';
 import { shapesDataset } from './yolos/data/shapes.ts';
+import { writeShapesCoco } from './yolos/data/shapes-node.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } } });
 const out = values.out ?? 'out';
@@ -37,12 +39,14 @@ await mkdir(out, { recursive: true });
 
 // 1. Data: the training stream is made on demand; the validation stream (200 images) is also written in COCO format.
 const valSet = shapesDataset({ ...SHAPES_VAL });
-await valSet.writeCoco(join(out, 'shapes-val'), 'val');
+await writeShapesCoco(valSet, join(out, 'shapes-val'), 'val');
 console.log(`data: shapes — training stream (seed ${seed}, generated on demand), validation ${valSet.length} images → ${join(out, 'shapes-val')}`);
 
 // 2. Train nano-16 from scratch for the budget.
 console.log(`training nano16 from scratch for ${steps ? `${steps} steps` : `${minutes} minute(s)`}…`);
-const run = await train({ data: 'shapes', model: 'nano16', minutes, steps, seed, out: join(out, 'scratch'), progress: process.stderr.isTTY ? 'bar' : 'lines', logEvery: 10, checkpointEvery: 1000 });
+const stop = abortOnSignals(); // Ctrl-C/SIGTERM/SIGHUP end training early (with a checkpoint); evaluation still runs
+const run = await train({ data: 'shapes', model: 'nano16', minutes, steps, seed, out: join(out, 'scratch'), progress: process.stderr.isTTY ? 'bar' : 'lines', logEvery: 10, checkpointEvery: 1000, signal: stop.signal });
+stop.dispose();
 await copyFile(join(out, 'scratch', 'loss.svg'), join(out, 'loss.svg'));
 
 // 3. Evaluate the scratch model and the committed one on the validation stream.
@@ -57,7 +61,7 @@ const metrics: Record<string, unknown> = {
 let pretrained: Yolos | null = null;
 if (existsSync(PRETRAINED)) {
   const config = parseConfig(await readFile('models/config.json', 'utf8'));
-  pretrained = Yolos.fromSafetensors(new Uint8Array(await readFile(PRETRAINED)), config);
+  pretrained = Yolos.fromSafetensors(await readFile(PRETRAINED), config, { name: PRETRAINED });
   const info = JSON.parse(await readFile('models/training.json', 'utf8').catch(() => '{}'));
   const t0 = performance.now();
   const preEval = await evaluate(pretrained.eval(), val, labels);

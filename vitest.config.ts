@@ -12,7 +12,8 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**'],
+          setupFiles: ['test/setup/node-adapter.ts'],
+          exclude: ['test/e2e/**', 'test/package/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // dawn.node is one device per process: keep GPU test files in one worker, one at a time.
@@ -25,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           // The kernel tests (same files as node); pure-CPU suites run in node only.
-          include: ['test/gpu/**/*.test.ts'],
+          include: ['test/gpu/**/*.test.ts', 'test/images/**/*.browser.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -52,6 +53,20 @@ export default defineConfig({
           fileParallelism: false,
           // after the other projects (their own Chromium and dawn.node would compete for the CPUs)
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'package',
+          // `npm pack` installed into fresh consumer projects (Node script, strict TypeScript, Vite app, CLI).
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 400_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
-import { init, describeAdapterOf } from '../engine/index.ts';
+import { init, describeAdapterOf } from '../engine/node.ts';
 import { adapterSlug, resultsDir, tfjs } from './harness.ts';
 import { gpuCases, runKernelBench, markdownTable, variantNotes, oursAttention, type CaseSpec } from './kernels.ts';
 

@@ -16,7 +16,7 @@
  * A row's figure uses the timestamp clock when both sides have it, else the wall clock, and says which.
  */
 import { join } from 'node:path';
-import { engine, scope, type Engine } from '../engine/index.ts';
+import { engine, scope, type Engine } from '../engine/node.ts';
 import { mulberry32 } from '../engine/prng.ts';
 export { mulberry32 };
 

@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, loadavg, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { init, describeAdapterOf } from '../engine/index.ts';
+import { init, describeAdapterOf } from '../engine/node.ts';
 import { adapterSlug, tfjs } from './harness.ts';
 import { defaultCases, runKernelBench, markdownTable, variantNotes, oursAttention } from './kernels.ts';
 import { runHungarianBench } from './hungarian.ts';

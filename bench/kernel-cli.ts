@@ -20,8 +20,8 @@
  * reason on stderr.
  */
 import { readFileSync } from 'node:fs';
-import * as E from '../engine/index.ts';
-import { init, engine, type DType } from '../engine/index.ts';
+import * as E from '../engine/node.ts';
+import { init, engine, type DType } from '../engine/node.ts';
 import { PLAYGROUND_OPS as OPS, PlaygroundError, openKernel, describeKernel, type KernelOptions, type KernelSession } from '../engine/playground.ts';
 import { timeOurs } from './harness.ts';
 

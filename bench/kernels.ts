@@ -19,8 +19,8 @@
  * no fused attention, layer norm or GELU: it runs their compositions (tf.moments + arithmetic; the
  * exact erf GELU 0.5·x·(1 + erf(x/√2)); tf.softmax).
  */
-import * as E from '../engine/index.ts';
-import { tensor, noGrad, gradients, type Tensor, type MatmulOptions } from '../engine/index.ts';
+import * as E from '../engine/node.ts';
+import { tensor, noGrad, gradients, type Tensor, type MatmulOptions } from '../engine/node.ts';
 import { randomNormal, timeOurs, oursSampler, tfSampler, timeInterleaved, tfjs, commonMethod, type Timing, type Method, type TfPeer, type TimeOptions, type TF } from './harness.ts';
 import { chooseVariant } from '../engine/ops/matmul.ts';
 

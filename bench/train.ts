@@ -12,11 +12,12 @@ import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { init, tensor, scope, describeAdapterOf } from '../engine/index.ts';
+import { init, tensor, scope, describeAdapterOf } from '../engine/node.ts';
 import { AdamW, gradNorm } from '../engine/optim/index.ts';
 import { Yolos, presets, SetCriterion, type PresetName } from '../yolos/index.ts';
 import { mulberry32 } from '../engine/prng.ts';
-import { makeSources, labelMap } from '../yolos/train/data.ts';
+import { labelMap } from '../yolos/train/data.ts';
+import { makeSources } from '../yolos/train/data-node.ts';
 import { parameterGroups } from '../yolos/train/groups.ts';
 import { median, resultsDir } from './harness.ts';
 

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { init, randn, scope, describeAdapterOf } from '../engine/index.ts';
+import { init, randn, scope, describeAdapterOf } from '../engine/node.ts';
 import { Yolos, presets, type PresetName } from '../yolos/index.ts';
 import { median, resultsDir } from './harness.ts';
 

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /** Base class of every error the engine throws on purpose. */
 export class EngineError extends Error {
   constructor(message: string) {

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The engine: WebGPU device, tensors, hand-written WGSL kernels, autograd, nn and optim.
  * @example

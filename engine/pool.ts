@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * A size-class caching pool of GPU storage buffers. Sizes are rounded up to m·2^k with m in 8..15
  * (at most 12.5 % slack), so buffers are reused across shapes of similar size. Released buffers are

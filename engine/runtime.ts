@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The runtime: one GPUDevice, its buffer pool, the pipeline cache and command batching.
  *

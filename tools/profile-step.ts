@@ -3,11 +3,12 @@
  * timestamp queries around each dispatch (each in its own compute pass while profiling). Needs an
  * adapter with timestamp-query (lavapipe, SwiftShader, GPUs).   npx tsx tools/profile-step.ts [batch]
  */
-import { init, tensor, scope } from '../engine/index.ts';
+import { init, tensor, scope } from '../engine/node.ts';
 import { AdamW, gradNorm } from '../engine/optim/index.ts';
 import { Yolos, presets } from '../yolos/index.ts';
 import { SetCriterion } from '../yolos/criterion.ts';
-import { makeSources, labelMap } from '../yolos/train/data.ts';
+import { labelMap } from '../yolos/train/data.ts';
+import { makeSources } from '../yolos/train/data-node.ts';
 
 const e = await init({ maxDispatchesPerSubmit: 2048 });
 if (!e.hasFeature('timestamp-query')) throw new Error('profile-step: the adapter has no timestamp-query');

@@ -8,22 +8,24 @@
 import { parseArgs } from 'node:util';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeAdapterOf, engine } from '../engine/index.ts';
-import { train } from '../yolos/train/train.ts';
+import { describeAdapterOf, engine } from '../engine/node.ts';
+import { train, abortOnSignals } from '../yolos/train/train.ts';
 import { evaluate } from '../yolos/train/evaluate.ts';
 import { formatCocoStats } from '../yolos/eval/coco-eval.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, minutes: { type: 'string' } } });
 const out = values.out ?? 'runs/shapes-nano16';
 const steps = Number(values.steps ?? 12000), seed = Number(values.seed ?? 0);
+const stop = abortOnSignals(); // Ctrl-C, SIGTERM, SIGHUP: finish the step, write the checkpoint
 const r = await train({
   data: 'shapes', model: 'nano16', steps, seed, batch: 16, lr: 5e-4, weightDecay: 1e-4, clip: 0.1, warmup: 200, init: 'fanin',
   out, resume: values.resume ? true : undefined, minutes: values.minutes ? Number(values.minutes) : undefined,
-  checkpointEvery: 250, logEvery: 10, progress: process.stderr.isTTY ? 'bar' : 'lines',
+  checkpointEvery: 250, logEvery: 10, progress: process.stderr.isTTY ? 'bar' : 'lines', signal: stop.signal,
 });
+stop.dispose();
 if (r.steps < steps) {
   console.log(`stopped at step ${r.steps}/${steps}; continue with: npm run train:shapes -- --resume${values.out ? ` --out ${out}` : ''}`);
-  process.exit(0);
+  process.exit(stop.exitCode()); // 0 for --minutes, 128 + N after signal N
 }
 const { result } = await evaluate(r.model.eval(), r.val, r.labels);
 console.log(formatCocoStats(result));

@@ -7,6 +7,9 @@ import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+/** Node-only code paths the library reaches by dynamic import and never takes in a browser (Dawn's
+ * dawn.node, files on disk and their PNG/JPEG codecs): left out of the page and worker bundles. */
+const NODE_ONLY = ['webgpu', 'pngjs', 'jpeg-js', /^node:/];
 
 export default defineConfig({
   root,
@@ -21,9 +24,9 @@ export default defineConfig({
     chunkSizeWarningLimit: 2000,
     rollupOptions: {
       input: { index: `${root}index.html`, playground: `${root}playground.html` },
-      // Node-only code paths the library reaches by dynamic import and never takes in a browser
-      // (Dawn's dawn.node, files on disk and their PNG/JPEG codecs): left out of the bundle.
-      external: ['webgpu', 'pngjs', 'jpeg-js', /^node:/],
+      external: NODE_ONLY,
     },
   },
+  // the Train tab's worker (web/src/train-worker.ts) is an ES module worker with the library in it
+  worker: { format: 'es', rollupOptions: { external: NODE_ONLY } },
 });

@@ -2,7 +2,7 @@
 import { scope } from '../engine/index.ts';
 import type { Yolos } from './model.ts';
 import type { YolosConfig } from './config.ts';
-import { preprocess, type RgbImage, type ResizeOptions } from './preprocess.ts';
+import { checkRgbImage, preprocess, type RgbImage, type ResizeOptions } from './preprocess.ts';
 import { postprocess, type Detection } from './postprocess.ts';
 
 /** The processor settings a config was trained with: Hub tiny 512/1333, other Hub models 800/1333, small grids their own size. */
@@ -17,6 +17,8 @@ export function defaultResize(c: YolosConfig): ResizeOptions {
  * @example const [dets] = await detect(model, [{ width, height, data: rgba }], { threshold: 0.9 });
  */
 export async function detect(model: Yolos, images: RgbImage[], opts: { threshold?: number; resize?: ResizeOptions } = {}): Promise<Detection[][]> {
+  if (!Array.isArray(images)) throw new Error(`detect: expected an array of images, got ${typeof images}`);
+  images.forEach((img, i) => checkRgbImage(img, `detect: image ${i}`)); // all of them before the first forward
   const resize = opts.resize ?? defaultResize(model.config);
   const out: Detection[][] = [];
   for (const img of images) {

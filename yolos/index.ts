@@ -1,7 +1,7 @@
 /** YOLOS on the engine: configs, model, weights, pre/post-processing, matcher, loss, data, training. */
 export { type YolosConfig, presets, type PresetName, parseConfig, parameterShapes, parameterCount, peGrid, COCO_ID2LABEL } from './config.ts';
-export { Yolos, type YolosOutput } from './model.ts';
-export { readSafetensors, writeSafetensors, type SafeTensor, type SafetensorsDtype } from './safetensors.ts';
+export { Yolos, type YolosOutput, type LoadOptions } from './model.ts';
+export { readSafetensors, readSafetensorsFrom, readSafetensorsMetadata, writeSafetensors, SafetensorsError, type SafeTensor, type SafetensorsDtype, type SafetensorsSource, type SafeTensorData } from './safetensors.ts';
 export { bicubicMatrix, resizeBicubic } from './interpolate.ts';
 export { type InitScheme } from './init.ts';
 export { preprocess, resizedSize, resizeBilinear, normalize, IMAGENET_MEAN, IMAGENET_STD, type RgbImage, type ResizeOptions, type Preprocessed } from './preprocess.ts';
@@ -14,6 +14,10 @@ export { SetCriterion, type SetCriterionOptions, type SetLoss } from './criterio
 export { type DetectionSample } from './data/sample.ts';
 export { mulberry32, hashSeed, type Rng } from './data/rng.ts';
 export { shapesDataset, ShapesDataset, renderShapes, SHAPE_KINDS, type ShapeKind, type ShapesOptions, type ShapesScene } from './data/shapes.ts';
-export { CocoDataset, cocoTarget, rgbaToChw, type CocoDatasetOptions } from './data/coco.ts';
+export { CocoDataset, cocoTarget, rgbaToChw, type CocoDatasetOptions, type CocoImageReader } from './data/coco.ts';
+export { parseCocoAnnotations, validateCocoGroundTruth } from './data/coco-validate.ts';
 export { trainAugment, evalTransform, collate, normalizeImageNet, yolosResizeShape, resizeBilinearChw, toPixelSample, toDetectionSample, TI_AUGMENT, SMALL_AUGMENT, SHAPES_AUGMENT, type AugmentConfig, type PixelSample, type Batch } from './data/augment.ts';
 export { cocoEvaluate, formatCocoStats, type CocoGroundTruth, type CocoDetection, type CocoEvalResult, type CocoEvalOptions, type CocoStats } from './eval/coco-eval.ts';
+export { createDetector, setDetectorImageLoader, type Detector, type DetectedObject, type DetectOptions, type DetectorOptions, type ModelSource } from './detector.ts';
+export { fetchPretrained, resolveUrl, cacheApiStore, DEFAULT_ENDPOINT, type PretrainedOptions, type PretrainedFiles, type DownloadProgress, type ModelStore } from './hub.ts';
+export { toRgbImage, setBytesDecoder, DEFAULT_MAX_PIXELS, type ImageInput, type ImageInputOptions, type DecodeOptions, type DecodedImage } from './image-input.ts';

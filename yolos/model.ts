@@ -4,11 +4,13 @@
  * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
  * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
  */
-import { Tensor, tensor, keep, noGrad, concat, attention, ShapeError, type Engine } from '../engine/index.ts';
+import { Tensor, keep, noGrad, concat, attention, ShapeError, type Engine } from '../engine/index.ts';
 import { needsGrad } from '../engine/autograd/node.ts';
 import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
+import { fetchPretrained, type PretrainedOptions } from './hub.ts';
 import { resizeBicubic } from './interpolate.ts';
-import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import { readSafetensors, readSafetensorsMetadata, safetensorsBytes, writeSafetensors, SafetensorsError, type SafetensorsSource } from './safetensors.ts';
+import { checkWeights, toF32Tensor, copyWeightInto, type WeightValue, type WeightsCheck } from './state-dict.ts';
 import { initParameters, type InitScheme } from './init.ts';
 
 export interface YolosOutput {
@@ -58,23 +60,27 @@ export class Yolos {
     return new Yolos(c, initParameters(c, parameterShapes(c), opts.seed ?? 0, opts.init ?? 'hf'));
   }
 
-  /** Loads Hub-layout safetensors (F32/F16/BF16) for `config`; every key must match in name and shape. */
-  static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config: YolosConfig): Yolos {
-    const c = parseConfig(config);
-    const file = readSafetensors(bytes);
+  /**
+   * Loads Hub-layout safetensors for `config` (default: the file's `yolos.config` metadata). Every
+   * parameter must be present with its shape, stored as F32 or a dtype that widens to it exactly (F16,
+   * BF16, F8); keys that name no parameter are an error unless `strict: false`. Malformed files throw
+   * a SafetensorsError, weights that do not fit a ShapeError; both name `opts.name`.
+   * @example const model = Yolos.fromSafetensors(bytes, config, { name: 'model.safetensors' });
+   */
+  static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config?: YolosConfig, opts: LoadOptions = {}): Yolos {
+    const file = readSafetensors(bytes, { name: opts.name });
+    const c = parseConfig(config ?? configFromMetadata(readSafetensorsMetadata(bytes, { name: opts.name }), opts.name));
     const expected = parameterShapes(c);
-    const problems: string[] = [];
-    for (const [name, shape] of expected) {
-      const t = file.get(name);
-      if (!t) problems.push(`missing key '${name}' (expected shape [${shape}])`);
-      else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) problems.push(`key '${name}': the file has shape [${t.shape}], the config expects [${shape}]`);
-    }
-    const known = new Set(expected.map(([n]) => n));
-    for (const name of file.keys()) if (!known.has(name)) problems.push(`unexpected key '${name}' [${file.get(name)!.shape}]`);
-    if (problems.length) throw new ShapeError(`Yolos.fromSafetensors: the weights do not fit the config (hidden_size ${c.hidden_size}, ${c.num_hidden_layers} layers, image_size [${c.image_size}], ${c.num_labels} labels):\n  ${problems.join('\n  ')}`);
+    const where = opts.name === undefined ? '' : ` '${opts.name}'`;
+    checkWeights(expected, file, {
+      allowMissing: false, // a model needs every parameter
+      allowUnexpected: opts.strict === false,
+      source: 'the file',
+      title: `Yolos.fromSafetensors${where}: the weights do not fit the config (hidden_size ${c.hidden_size}, ${c.num_hidden_layers} layers, image_size [${c.image_size}], ${c.num_labels} labels)`,
+    });
     const params = new Map<string, Tensor>();
     for (const [name, shape] of expected) {
-      const t = keep(tensor(Float32Array.from(file.get(name)!.data), shape));
+      const t = keep(toF32Tensor(file.get(name)!, shape));
       t.requiresGrad = true;
       params.set(name, t);
     }
@@ -82,12 +88,30 @@ export class Yolos {
   }
 
   /**
-   * Loads Hub-layout safetensors from a fetch Response (browsers).
-   * @example const model = await Yolos.fromResponse(await fetch('model.safetensors'), config);
+   * fromSafetensors for a Blob or File (a picked file), a fetch Response, or bytes; the File's name or
+   * the Response's URL names the file in errors. A path in Node: loadYolosFile (weights-node.ts).
+   * @example const model = await Yolos.load(await fetch('model.safetensors'), config);
    */
-  static async fromResponse(res: Response, config: YolosConfig): Promise<Yolos> {
-    if (!res.ok) throw new Error(`Yolos.fromResponse: HTTP ${res.status} ${res.statusText} for ${res.url || 'the weights'}`);
-    return Yolos.fromSafetensors(await res.arrayBuffer(), config);
+  static async load(source: SafetensorsSource, config?: YolosConfig, opts: LoadOptions = {}): Promise<Yolos> {
+    const { bytes, name } = await safetensorsBytes(source, opts);
+    return Yolos.fromSafetensors(bytes, config, { ...opts, name });
+  }
+
+  /**
+   * A model by Hub id (`hustvl/yolos-tiny`), folder URL or, in Node, local folder: config.json and
+   * model.safetensors, downloaded once and cached (see hub.ts for the options: revision, endpoint, cache,
+   * offline, onProgress, signal).
+   * @example const model = await Yolos.fromPretrained('hustvl/yolos-tiny', { onProgress: (p) => console.log(p.loaded) });
+   */
+  static async fromPretrained(idOrUrl: string, opts: PretrainedOptions & LoadOptions = {}): Promise<Yolos> {
+    const files = await fetchPretrained(idOrUrl, opts);
+    const config = parseConfig(new TextDecoder().decode(files.config));
+    return Yolos.fromSafetensors(files.weights, config, { ...opts, name: files.sources.weights });
+  }
+
+  /** Yolos.load for a fetch Response (kept for older callers). */
+  static async fromResponse(res: Response, config?: YolosConfig, opts: LoadOptions = {}): Promise<Yolos> {
+    return Yolos.load(res, config, opts);
   }
 
   /** The weights as safetensors bytes (F32, Hub key names); reads every parameter back from the GPU. */
@@ -95,6 +119,29 @@ export class Yolos {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: (await t.data()) as Float32Array });
     return writeSafetensors(out, metadata);
+  }
+
+  /**
+   * Hugging Face key → parameter, in parameterShapes() order. The values are the parameters themselves
+   * (as nn.Module's stateDict), not copies: do not dispose them.
+   */
+  stateDict(): Map<string, Tensor> {
+    return new Map(this.params);
+  }
+
+  /**
+   * Copies `dict`'s values (device tensors, or readSafetensors' host tensors) into the parameters'
+   * storage, so optimizers holding them stay valid. Everything is checked before anything is copied,
+   * with fromSafetensors' dtype and shape rules; with `strict: false` missing and unexpected keys are
+   * returned instead of thrown (shape and dtype mismatches always throw).
+   * @example model.loadStateDict(other.stateDict());
+   */
+  loadStateDict(dict: Map<string, WeightValue> | Record<string, WeightValue>, { strict = true }: { strict?: boolean } = {}): WeightsCheck {
+    const given = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const expected = [...this.params].map(([n, t]) => [n, t.shape] as const);
+    const check = checkWeights(expected, given, { allowMissing: !strict, allowUnexpected: !strict, source: 'the dict', title: 'Yolos.loadStateDict: the dict does not fit the model' });
+    for (const [name, p] of this.params) if (given.has(name)) copyWeightInto(p, given.get(name)!);
+    return check;
   }
 
   namedParameters(): [string, Tensor][] {
@@ -190,6 +237,26 @@ export class Yolos {
   /** Forward without a graph (inference). */
   predict(pixelValues: Tensor): YolosOutput {
     return noGrad(() => this.forward(pixelValues));
+  }
+}
+
+/** Options of fromSafetensors and load. */
+export interface LoadOptions {
+  /** The file's name (or URL), for error messages. */
+  name?: string;
+  /** false: keys that name no parameter are ignored (every parameter must still be present). Default true. */
+  strict?: boolean;
+}
+
+/** The config stored by the Train page and saveSafetensors callers under `yolos.config`. */
+function configFromMetadata(meta: Record<string, string>, name?: string): YolosConfig {
+  const where = name === undefined ? 'the weights' : `'${name}'`;
+  const raw = meta['yolos.config'];
+  if (raw === undefined) throw new SafetensorsError(`Yolos.fromSafetensors: no config given and ${where} carry no 'yolos.config' metadata; pass the model's config.json`, { file: name });
+  try {
+    return JSON.parse(raw) as YolosConfig;
+  } catch (e) {
+    throw new SafetensorsError(`Yolos.fromSafetensors: ${where} metadata 'yolos.config' is not valid JSON (${(e as Error).message.slice(0, 200)})`, { file: name });
   }
 }
 

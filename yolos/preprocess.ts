@@ -13,6 +13,34 @@ export interface RgbImage {
   height: number;
   data: Uint8Array | Uint8ClampedArray;
   channels?: 3 | 4;
+  /** Shown in error messages (a file name or URL); the batch index is used otherwise. */
+  name?: string;
+}
+
+/**
+ * Checks that an image is what it claims (positive integer size, 8-bit data of exactly
+ * width·height·channels values) and returns its channel count; throws naming the image otherwise.
+ * @example checkRgbImage({ width: 2, height: 1, data: new Uint8Array(6) }, 'detect: image 0'); // 3
+ */
+export function checkRgbImage(img: RgbImage, where: string): 3 | 4 {
+  if (typeof img !== 'object' || img === null) throw new Error(`${where}: expected { width, height, data }, got ${img === null ? 'null' : typeof img}`);
+  const at = img.name ? `${where} (${img.name})` : where;
+  for (const key of ['width', 'height'] as const) {
+    const v = img[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new Error(`${at}: ${key} is ${typeof v === 'number' ? v : typeof v}; expected a positive integer`);
+  }
+  const { width: w, height: h, data, channels } = img;
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    const got = data === null || typeof data !== 'object' ? String(data) : (data as object).constructor?.name ?? 'an object';
+    throw new Error(`${at}: data is ${got}; expected 8-bit RGB(A) values in a Uint8Array or Uint8ClampedArray (scale float pixels to 0–255 first)`);
+  }
+  if (channels !== undefined && channels !== 3 && channels !== 4) throw new Error(`${at}: channels is ${String(channels)}; expected 3 (RGB) or 4 (RGBA)`);
+  const ch = channels ?? (data.length === w * h * 3 ? 3 : data.length === w * h * 4 ? 4 : undefined);
+  if (ch === undefined || data.length !== w * h * ch) {
+    const expected = ch ? `${w}×${h}×${ch} = ${w * h * ch}` : `${w}×${h}×3 = ${w * h * 3} (RGB) or ${w}×${h}×4 = ${w * h * 4} (RGBA)`;
+    throw new Error(`${at}: data has ${data.length} values; expected ${expected}`);
+  }
+  return ch;
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -131,9 +159,10 @@ export interface Preprocessed {
  * @example const { pixelValues, originalSizes } = preprocess([img], { shortestEdge: 512, longestEdge: 1333 });
  */
 export function preprocess(images: RgbImage[], opts: ResizeOptions & { mean?: number[]; std?: number[] }): Preprocessed {
+  if (!Array.isArray(images)) throw new Error(`preprocess: expected an array of images, got ${typeof images}`);
   if (!images.length) throw new Error('preprocess: no images');
+  images.forEach((img, i) => checkRgbImage(img, `preprocess: image ${i}`));
   const items = images.map((img, i) => {
-    if (!(img.width > 0 && img.height > 0)) throw new Error(`preprocess: image ${i} has size ${img.width}×${img.height}`);
     const [h, w] = resizedSize(img.height, img.width, opts);
     if (h === 0 || w === 0) throw new Error(`preprocess: image ${i} (${img.width}×${img.height}) resizes to ${w}×${h}: too small for 16-pixel patches`);
     const rgb = h === img.height && w === img.width ? toRgb(img) : resizeBilinear(img, w, h);

@@ -1,85 +1,99 @@
 /**
- * safetensors, written here: 8-byte little-endian header length N, N bytes of JSON header
+ * safetensors: 8-byte little-endian header length N, N bytes of JSON header
  * ({ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: {…} }), then the raw data
- * (offsets relative to the data's start). Reads F32, F16 and BF16 (as Float32Array) and I32; writes F32.
+ * (offsets relative to the data's start). Reads every standard dtype, checked as the Rust crate
+ * checks (safetensors-header.ts); writes F32. Every malformed file throws a SafetensorsError.
  */
+import { decodeTensor, type SafetensorsDtype, type SafeTensorData } from './safetensors-dtypes.ts';
+import { parseHeader } from './safetensors-header.ts';
+import { SafetensorsError } from './safetensors-error.ts';
 
-export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I32';
+export { SafetensorsError } from './safetensors-error.ts';
+export { type SafetensorsDtype, type SafeTensorData } from './safetensors-dtypes.ts';
+
 export interface SafeTensor {
-  /** The dtype stored in the file (values are returned widened to f32 for F16/BF16). */
+  /** The dtype stored in the file. F16, BF16 and F8 values are widened (exactly) to a Float32Array. */
   dtype: SafetensorsDtype;
   shape: number[];
-  data: Float32Array | Int32Array;
+  /** Uint8Array (BOOL, U8), Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array, BigUint64Array (U64), BigInt64Array (I64). */
+  data: SafeTensorData;
 }
 
-const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4 };
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
+export interface ReadOptions {
+  /** The file's name (or URL), for error messages. */
+  name?: string;
 }
+
+/** What readSafetensorsFrom reads: bytes, or a Blob/File/Response whose body holds them. */
+export type SafetensorsSource = Uint8Array | ArrayBuffer | Blob | Response;
+
+const asBytes = (input: Uint8Array | ArrayBuffer): Uint8Array => {
+  if (input instanceof Uint8Array) return input; // any byteOffset: a Node Buffer from the pool, a view
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  throw new SafetensorsError(`safetensors: expected a Uint8Array or an ArrayBuffer, got ${Object.prototype.toString.call(input)}`);
+};
 
 /**
- * Parses a safetensors file. Throws naming the problem: a header length beyond the file, bad JSON,
- * an unknown dtype, offsets outside the data or not matching the shape.
+ * Parses a safetensors file: a Map from tensor name to { dtype, shape, data } (data copied out of
+ * `input`). Throws a SafetensorsError naming `opts.name`, the key and what was expected.
+ * @example const tensors = readSafetensors(bytes, { name: 'model.safetensors' });
  */
-export function readSafetensors(input: Uint8Array | ArrayBuffer): Map<string, SafeTensor> {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (bytes.byteLength < 8) throw new Error(`safetensors: file of ${bytes.byteLength} bytes is too short for the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (n > bytes.byteLength - 8) throw new Error(`safetensors: header length ${n} goes beyond the file (${bytes.byteLength} bytes)`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  } catch (e) {
-    throw new Error(`safetensors: header is not valid JSON (${(e as Error).message})`);
-  }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error('safetensors: header is not a JSON object');
-  const dataStart = 8 + n, dataLen = bytes.byteLength - dataStart;
+export function readSafetensors(input: Uint8Array | ArrayBuffer, opts: ReadOptions = {}): Map<string, SafeTensor> {
+  const bytes = asBytes(input);
+  const { tensors, dataStart } = parseHeader(bytes, opts.name);
   const out = new Map<string, SafeTensor>();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: off } = (info ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
-    if (!dtype || !(dtype in BYTES)) throw new Error(`safetensors: tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)} (F32, F16, BF16, I32 are read)`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0) || off[0] > off[1]) {
-      throw new Error(`safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
-    }
-    if (off[1] > dataLen) throw new Error(`safetensors: tensor '${name}' data_offsets [${off}] lie outside the data (${dataLen} bytes)`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const d = dtype as SafetensorsDtype;
-    if (off[1] - off[0] !== count * BYTES[d]) {
-      throw new Error(`safetensors: tensor '${name}' ${d}[${shape}] needs ${count * BYTES[d]} bytes but data_offsets [${off}] span ${off[1] - off[0]}`);
-    }
-    const raw = bytes.slice(dataStart + off[0], dataStart + off[1]); // copy: aligned, owned
-    const dv = new DataView(raw.buffer);
-    let data: Float32Array | Int32Array;
-    if (d === 'F32') { data = new Float32Array(count); for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true); }
-    else if (d === 'I32') { data = new Int32Array(count); for (let i = 0; i < count; i++) data[i] = dv.getInt32(4 * i, true); }
-    else if (d === 'F16') { data = new Float32Array(count); for (let i = 0; i < count; i++) data[i] = halfToFloat(dv.getUint16(2 * i, true)); }
-    else {
-      data = new Float32Array(count);
-      const u = new Uint32Array(data.buffer);
-      for (let i = 0; i < count; i++) u[i] = dv.getUint16(2 * i, true) << 16; // bf16 = the top half of an f32
-    }
-    out.set(name, { dtype: d, shape, data });
-  }
+  for (const t of tensors) out.set(t.name, { dtype: t.dtype, shape: t.shape, data: decodeTensor(t.dtype, bytes, dataStart + t.begin, dataStart + t.end) });
   return out;
 }
 
+/**
+ * The `__metadata__` (string → string; empty when absent) of a safetensors file, after checking the
+ * whole header as readSafetensors does, without decoding the data.
+ */
+export function readSafetensorsMetadata(input: Uint8Array | ArrayBuffer, opts: ReadOptions = {}): Record<string, string> {
+  return parseHeader(asBytes(input), opts.name).metadata;
+}
+
+/** The bytes of a source: a Response must be ok; its URL or a File's name becomes the name in errors. */
+export async function safetensorsBytes(source: SafetensorsSource, opts: ReadOptions = {}): Promise<{ bytes: Uint8Array; name?: string }> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return { bytes: asBytes(source), name: opts.name };
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    const name = opts.name ?? (source.url || undefined);
+    if (!source.ok) throw new SafetensorsError(`safetensors${name ? ` '${name}'` : ''}: HTTP ${source.status} ${source.statusText}`.trimEnd(), { file: name });
+    return { bytes: new Uint8Array(await source.arrayBuffer()), name };
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    const name = opts.name ?? ((source as File).name || undefined);
+    return { bytes: new Uint8Array(await source.arrayBuffer()), name };
+  }
+  throw new SafetensorsError(`safetensors: expected a Uint8Array, ArrayBuffer, Blob, File or Response, got ${Object.prototype.toString.call(source)}`);
+}
+
+/**
+ * readSafetensors for bytes that arrive asynchronously: a Blob or File (a picked file), a fetch
+ * Response, or bytes. In Node, weights-node.ts reads a path.
+ * @example const tensors = await readSafetensorsFrom(await fetch('model.safetensors'));
+ */
+export async function readSafetensorsFrom(source: SafetensorsSource, opts: ReadOptions = {}): Promise<Map<string, SafeTensor>> {
+  const { bytes, name } = await safetensorsBytes(source, opts);
+  return readSafetensors(bytes, { name });
+}
+
 /** Serialises f32 tensors (and optional string metadata) to safetensors bytes, keys in sorted order. */
-export function writeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }> | Record<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: Map<string, { shape: readonly number[]; data: Float32Array }> | Record<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
   const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  if (metadata) {
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new SafetensorsError(`writeSafetensors: metadata '${k}' must be a string, got ${typeof v}`);
+    header.__metadata__ = metadata;
+  }
   let offset = 0;
   for (const [name, t] of entries) {
+    if (name === '__metadata__') throw new SafetensorsError(`writeSafetensors: '__metadata__' is reserved and cannot name a tensor`);
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`safetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
+    if (!(t.data instanceof Float32Array)) throw new SafetensorsError(`writeSafetensors: tensor '${name}' must hold a Float32Array, got ${Object.prototype.toString.call(t.data)}`);
+    if (count !== t.data.length) throw new SafetensorsError(`writeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
+    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * count] };
     offset += 4 * count;
   }
   const encoded = new TextEncoder().encode(JSON.stringify(header));
@@ -90,8 +104,11 @@ export function writeSafetensors(tensors: Map<string, { shape: number[]; data: F
   dv.setBigUint64(0, BigInt(head.byteLength), true);
   out.set(head, 8);
   let p = 8 + head.byteLength;
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (const [, t] of entries) {
-    for (let i = 0; i < t.data.length; i++) dv.setFloat32(p + 4 * i, t.data[i], true);
+    // the bits as they are (DataView.setFloat32 may canonicalise NaN payloads)
+    if (littleEndian) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
+    else for (let i = 0; i < t.data.length; i++) dv.setFloat32(p + 4 * i, t.data[i], true);
     p += 4 * t.data.length;
   }
   return out;

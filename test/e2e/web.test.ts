@@ -1,8 +1,9 @@
 /**
  * The web pages end to end, in headless Chromium on SwiftShader, from the production build
  * (test/e2e/setup.ts builds and serves it): training lowers the loss and draws boxes, the weights
- * download and load back, detection runs with them and with the PyTorch-made fixture, the kernel
- * playground checks a kernel and an edited one, and a browser without WebGPU gets the explanation.
+ * download and load back, detection runs with them and with the PyTorch-made fixture, the page stays
+ * responsive while its worker trains, the kernel playground (a CodeMirror editor) checks a kernel and
+ * an edited one and marks a compile error at its line:column, and a browser without WebGPU gets the explanation.
  * Each test leaves a screenshot in test-results/e2e/.
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
@@ -40,6 +41,10 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
   it('Train: a few steps lower the loss, draw predicted boxes; the weights download and load back', async () => {
     const { page, errors } = await open(browser, `${url}index.html#train`);
     trained = { page, errors };
+    // on a software adapter the default batch is the one the hint names
+    expect(await page.inputValue('#t-batch')).toBe('4');
+    expect(await page.textContent('#t-batch-hint')).toMatch(/software adapter, so the default is 4/);
+    await expect.poll(() => page.textContent('#t-state'), { timeout: 60_000 }).toBe('idle'); // the worker's engine started
     // the recipe at batch 4 (SwiftShader), no warm-up so that 10 steps move the weights; redraw every 5 steps
     await page.selectOption('#t-batch', '4');
     await page.fill('#t-warmup', '0');
@@ -161,9 +166,42 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     await page.context().close();
   });
 
+  it('Train: the page stays responsive while it trains (no main-thread task of 100 ms or more), at batch 32', async () => {
+    const { page, errors } = await open(browser, `${url}index.html#train`);
+    await expect.poll(() => page.textContent('#t-state'), { timeout: 60_000 }).toBe('idle'); // the worker's engine started
+    await page.selectOption('#t-batch', '32'); // the largest batch: the most work per step
+    await page.fill('#t-every', '5');
+    expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('longtask'))).toBe(true);
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+    });
+    // the observer sees a 150 ms task of the page's own (so an empty list below is a measurement)
+    await page.evaluate(() => new Promise((resolve) => setTimeout(() => { const t = performance.now(); while (performance.now() - t < 150); resolve(null); })));
+    await page.waitForFunction(() => (window as unknown as { longTasks: number[] }).longTasks.length > 0, null, { timeout: 5_000 });
+    await page.evaluate(() => { (window as unknown as { longTasks: number[] }).longTasks = []; });
+    await page.click('#t-start');
+    await waitData(page, '#tab-train', 'step', STEPS);
+    await page.click('#t-start'); // pause
+    await page.waitForFunction(() => !(window as unknown as { yolos: { train: { running: boolean } } }).yolos.train.running);
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    expect(Math.max(0, ...longTasks), `main-thread tasks over 50 ms during ${STEPS} steps: ${longTasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`).toBeLessThan(100);
+    expect(Number(await page.getAttribute('#t-val', 'data-redraws'))).toBeGreaterThanOrEqual(2); // the page drew as it trained
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('Kernel playground: the built-in gelu passes, an edited one is caught, bad WGSL shows the compiler', async () => {
     const { page, errors } = await open(browser, `${url}playground.html#gelu`);
-    await expect.poll(() => page.inputValue('#p-wgsl'), { timeout: 30_000 }).toContain('fn main');
+    // the WGSL is in a CodeMirror editor (window.playground.editor), with line numbers and highlighting
+    type Mark = { line: number; column: number; severity: string; message: string };
+    type Editor = { getText(): string; setText(t: string): void; marks(): Mark[] };
+    const editorText = () => page.evaluate(() => (window as unknown as { playground: { editor: Editor } }).playground.editor.getText());
+    const setEditorText = (t: string) => page.evaluate((text) => (window as unknown as { playground: { editor: Editor } }).playground.editor.setText(text), t);
+    await expect.poll(editorText, { timeout: 30_000 }).toContain('fn main');
+    expect(await page.locator('#p-wgsl .cm-editor .cm-lineNumbers .cm-gutterElement').count()).toBeGreaterThan(5);
+    expect(await page.$$eval('#p-wgsl .cm-content span', (spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size)).toBeGreaterThan(2);
     expect(await page.textContent('#p-adapter')).toMatch(/swiftshader/i);
     expect(await page.locator('#p-features li').count()).toBeGreaterThan(0);
     await page.click('#p-run');
@@ -171,22 +209,37 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.getAttribute('#p-results tr[data-kernel="built-in"]', 'data-pass')).toBe('true');
     expect(await page.textContent('#p-results tr[data-kernel="built-in"]')).toMatch(/PASS.*(ms|µs)/s);
 
+    // typing into the editor is an edit
+    const code = await editorText();
+    await page.click('#p-wgsl .cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n// typed here');
+    expect(await editorText()).toBe(`${code}\n// typed here`);
+    expect(await page.textContent('#p-edited')).toMatch(/^edited/);
+
     // an edit the reference must catch: every output off by 0.01 (the tolerance is 1e-6 + 1e-5·|ref|)
-    const code = await page.inputValue('#p-wgsl');
     expect(code).toContain('ys[i] = f(xs[i]);');
-    await page.fill('#p-wgsl', code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'));
+    await setEditorText(code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'));
     await page.click('#p-run');
     await page.waitForSelector('#p-results tr[data-kernel="edited"]', { timeout: 60_000 });
     expect(await page.getAttribute('#p-results tr[data-kernel="edited"]', 'data-pass')).toBe('false');
     expect(await page.textContent('#p-results tr[data-kernel="edited"]')).toContain('1000 of 1000');
     expect(await page.getAttribute('#p-results tr[data-kernel="built-in"]', 'data-pass')).toBe('true');
 
-    // WGSL that does not compile: the compiler's message with its line
-    await page.fill('#p-wgsl', code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + undefined_name;'));
+    // WGSL that does not compile: the compiler's message, and a marker at its line:column in the editor
+    const bad = code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + undefined_name;');
+    await setEditorText(bad);
     await page.click('#p-run');
     await page.waitForSelector('#p-error:not([hidden])', { timeout: 60_000 });
     expect(await page.textContent('#p-error')).toMatch(/undefined_name/);
-    await page.fill('#p-wgsl', code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'));
+    const badLine = bad.split('\n').findIndex((l) => l.includes('undefined_name'));
+    const marks = await page.evaluate(() => (window as unknown as { playground: { editor: Editor } }).playground.editor.marks());
+    expect(marks.some((m) => m.severity === 'error' && m.line === badLine + 1 && m.column === bad.split('\n')[badLine].indexOf('undefined_name') + 1), JSON.stringify(marks)).toBe(true);
+    await page.waitForSelector('#p-wgsl .cm-lintRange-error', { timeout: 5_000 });
+    expect(await page.locator('#p-wgsl .cm-lint-marker-error').count()).toBeGreaterThan(0);
+    await screenshot(page, 'playground-error');
+    await setEditorText(code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'));
+    expect(await page.locator('#p-wgsl .cm-lintRange-error').count()).toBe(0); // a new text clears the marks
     await page.click('#p-run');
     await page.waitForSelector('#p-results tr[data-kernel="edited"]', { timeout: 60_000 });
     await screenshot(page, 'playground');

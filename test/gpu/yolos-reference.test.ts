@@ -22,7 +22,7 @@ describe('YOLOS matches the PyTorch reference', () => {
     const io = readSafetensors(await loadFixture('../fixtures/yolos-ref/io.safetensors'));
     const exact = (k: string) => {
       const hi = io.get(k) as SafeTensor, lo = io.get(`${k}.lo`) as SafeTensor;
-      return { shape: hi.shape, data: Float64Array.from(hi.data, (v, i) => v + lo.data[i]) };
+      return { shape: hi.shape, data: Float64Array.from(hi.data as Float32Array, (v, i) => v + (lo.data as Float32Array)[i]!) };
     };
     let worst = 0;
     for (const i of [0, 1]) {

@@ -54,6 +54,29 @@ describe('yolosResizeShape (YOLOS get_size_with_aspect_ratio, floored to 16)', (
     // 20×300 to 8: oh = 8 floors to 0 → error naming the sizes.
     expect(() => yolosResizeShape(20, 300, 8)).toThrow(/floors to 0×112/);
   });
+  it('gives a thin image one multiple on its short side instead of 0 (was: a resize error)', () => {
+    // 200×17 to 48, cap 128: size = round(128·17/200) = 11 → 129×11 floors to 128×0; instead short = 16,
+    // long = min(128, int(16·200/17) = 188) = 128.
+    expect(yolosResizeShape(200, 17, 48, 128)).toEqual([128, 16]);
+    expect(yolosResizeShape(17, 200, 48, 128)).toEqual([16, 128]);
+    expect(yolosResizeShape(1, 1000, 48, 106)).toEqual([16, 96]);
+    expect(yolosResizeShape(1, 1, 48, 128)).toEqual([48, 48]);
+    // a cap below one multiple is a configuration error, not a thin image
+    expect(() => yolosResizeShape(17, 200, 48, 8)).toThrow(/resize: 17×200 to short side 1, max 8/);
+  });
+  it('trainAugment and evalTransform take 17×200 and 1×1 images, boxes kept in the image', () => {
+    for (const [H, W] of [[200, 17], [1, 1]]) {
+      const s = toDetectionSample(pixelSample(H, W, [0, 0, W, H], new Float32Array(3 * H * W)));
+      for (let seed = 0; seed < 8; seed++) {
+        const out = trainAugment(s, mulberry32(seed), SHAPES_AUGMENT);
+        expect(out.width % 16 + out.height % 16).toBe(0);
+        expect(out.image.length).toBe(3 * out.width * out.height);
+        expect(out.boxes.every((v) => v > 0 && v <= 1)).toBe(true);
+      }
+      const e = evalTransform(s, 64, 106);
+      expect(Array.from(e.boxes).map((v) => +v.toFixed(6))).toEqual([0.5, 0.5, 1, 1]);
+    }
+  });
 });
 
 describe('image ops', () => {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { shapesDataset } from '../../yolos/data/shapes.ts';
-import { CocoDataset, cocoTarget, rgbaToChw } from '../../yolos/data/coco.ts';
+import { cocoTarget, rgbaToChw } from '../../yolos/data/coco.ts';
+import { openCocoFolder } from '../../yolos/data/coco-node.ts';
+import { writeShapesCoco } from '../../yolos/data/shapes-node.ts';
 import type { CocoGroundTruth } from '../../yolos/eval/coco-eval.ts';
 
 let root: string;
@@ -12,14 +14,14 @@ beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'yolos-coco-')); });
 afterAll(async () => { await rm(root, { recursive: true, force: true }); });
 
 describe('CocoDataset', () => {
-  it('loads back a shapes dataset written with writeCoco (same boxes, labels, areas; pixels to 8 bits)', async () => {
+  it('loads back a shapes dataset written with writeShapesCoco (same boxes, labels, areas; pixels to 8 bits)', async () => {
     const ds = shapesDataset({ seed: 21, count: 12, start: 40 });
     const dir = join(root, 'shapes');
-    const { annotationFile, imageDir } = await ds.writeCoco(dir, 'val');
+    const { annotationFile, imageDir } = await writeShapesCoco(ds, dir, 'val');
     expect(annotationFile).toBe(join(dir, 'annotations', 'instances_val2017.json'));
     expect((await readdir(imageDir)).sort()).toEqual(ds.toCoco().images.map((im) => im.file_name).sort());
 
-    const coco = await CocoDataset.open(dir, { split: 'val' });
+    const coco = await openCocoFolder(dir, { split: 'val' });
     expect(coco.length).toBe(12);
     expect(coco.groundTruth).toEqual(JSON.parse(JSON.stringify(ds.toCoco())));
     expect(coco.categories.map((c) => c.name)).toEqual(['circle', 'square', 'triangle']);
@@ -62,7 +64,9 @@ describe('CocoDataset', () => {
       ],
     };
     await writeFile(join(dir, 'annotations', 'instances_train.json'), JSON.stringify(gt));
-    const coco = await CocoDataset.open(dir, { split: 'train' });
+    const warnings: string[] = [];
+    const coco = await openCocoFolder(dir, { split: 'train', onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(/instances_train\.json: 1 annotation has a box of zero width or height \(first: annotation id 4/)]);
     expect(coco.annotationFile).toBe(join(dir, 'annotations', 'instances_train.json'));
     expect(coco.length).toBe(2);
 
@@ -87,7 +91,7 @@ describe('CocoDataset', () => {
   });
 
   it('names the files it tried when no annotation file exists', async () => {
-    await expect(CocoDataset.open(join(root, 'nothing'), { split: 'val' })).rejects.toThrow(/instances_val2017\.json.*instances_val\.json/);
+    await expect(openCocoFolder(join(root, 'nothing'), { split: 'val' })).rejects.toThrow(/instances_val2017\.json.*instances_val\.json/);
   });
 
   it('cocoTarget and rgbaToChw on their own', () => {

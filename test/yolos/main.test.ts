@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { init } from '../../engine/index.ts';
 import { Yolos, parseConfig } from '../../yolos/index.ts';
-import { makeSources, labelMap } from '../../yolos/train/data.ts';
+import { labelMap } from '../../yolos/train/data.ts';
+import { makeSources } from '../../yolos/train/data-node.ts';
 import { evaluate } from '../../yolos/train/evaluate.ts';
 
 describe('npm start', () => {

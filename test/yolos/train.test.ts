@@ -11,6 +11,7 @@ import { init, tensor, scope, engine, type Engine } from '../../engine/index.ts'
 import { AdamW, clipGradNorm, warmupCosine } from '../../engine/optim/index.ts';
 import { Yolos, presets, SetCriterion, shapesDataset, collate, type YolosConfig } from '../../yolos/index.ts';
 import { train } from '../../yolos/train/train.ts';
+import { writeShapesCoco } from '../../yolos/data/shapes-node.ts';
 
 let eng: Engine;
 beforeAll(async () => { eng = await init(); });
@@ -90,8 +91,8 @@ describe('training', () => {
 
   it('trains tiny on a COCO-format folder written by the shapes generator, and evaluates it', async () => {
     const dir = tmp();
-    await shapesDataset({ seed: 1, count: 4, size: 64 }).writeCoco(dir, 'train');
-    await shapesDataset({ seed: 2, count: 3, size: 64 }).writeCoco(dir, 'val');
+    await writeShapesCoco(shapesDataset({ seed: 1, count: 4, size: 64 }), dir, 'train');
+    await writeShapesCoco(shapesDataset({ seed: 2, count: 3, size: 64 }), dir, 'val');
     const r = await train({ data: dir, model: 'tiny', steps: 2, batch: 2, size: 64, out: join(dir, 'run'), progress: 'none', evalAtEnd: true });
     expect(r.steps).toBe(2);
     expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);

@@ -1,7 +1,7 @@
-/** Configs, safetensors and pre/post-processing pieces that need no GPU. */
+/** Configs and pre/post-processing pieces that need no GPU (the safetensors reader: test/weights/). */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { presets, parameterCount, parseConfig, readSafetensors, writeSafetensors, resizedSize, resizeBilinear, bicubicMatrix } from '../../yolos/index.ts';
+import { presets, parameterCount, parseConfig, resizedSize, resizeBilinear, bicubicMatrix } from '../../yolos/index.ts';
 
 describe('configs', () => {
   it('presets have the documented parameter counts', () => {
@@ -19,54 +19,6 @@ describe('configs', () => {
     expect(() => parseConfig({ ...hub, image_size: [800] })).toThrow(/'image_size' must be \[height, width\]/);
     expect(() => parseConfig({ ...hub, num_attention_heads: 5 })).toThrow(/not divisible/);
     expect(() => parseConfig('{bad')).toThrow();
-  });
-});
-
-describe('safetensors', () => {
-  const sample = () => new Map([
-    ['b.weight', { shape: [2, 3], data: new Float32Array([1, -2, 3.5, Math.fround(1e-30), -0, Infinity]) }],
-    ['a', { shape: [], data: new Float32Array([Math.PI]) }],
-    ['empty', { shape: [0, 4], data: new Float32Array(0) }],
-  ]);
-  it('round-trips f32 bit-exactly, data 8-byte aligned', () => {
-    const bytes = writeSafetensors(sample(), { format: 'pt' });
-    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    expect((8 + n) % 8).toBe(0);
-    const back = readSafetensors(bytes);
-    for (const [k, v] of sample()) {
-      expect(back.get(k)!.shape).toEqual(v.shape);
-      expect(new Uint32Array(back.get(k)!.data.buffer)).toEqual(new Uint32Array(v.data.buffer));
-    }
-  });
-  it('reads F16 and BF16 (widened to f32)', () => {
-    const header = JSON.stringify({ h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } });
-    const bytes = new Uint8Array(8 + header.length + 12);
-    const dv = new DataView(bytes.buffer);
-    dv.setBigUint64(0, BigInt(header.length), true);
-    bytes.set(new TextEncoder().encode(header), 8);
-    const o = 8 + header.length;
-    [0x3c00, 0xc000, 0x0001, 0x7c00].forEach((h, i) => dv.setUint16(o + 2 * i, h, true)); // 1, -2, 2^-24, inf
-    [0x3f80, 0xc0a0].forEach((h, i) => dv.setUint16(o + 8 + 2 * i, h, true)); // 1, -5
-    const t = readSafetensors(bytes);
-    expect(Array.from(t.get('h')!.data)).toEqual([1, -2, 2 ** -24, Infinity]);
-    expect(Array.from(t.get('b')!.data)).toEqual([1, -5]);
-  });
-  it('malformed files throw naming the problem', () => {
-    const good = writeSafetensors(sample());
-    const withHeader = (h: string, dataBytes = 16) => {
-      const b = new Uint8Array(8 + h.length + dataBytes);
-      new DataView(b.buffer).setBigUint64(0, BigInt(h.length), true);
-      b.set(new TextEncoder().encode(h), 8);
-      return b;
-    };
-    expect(() => readSafetensors(good.slice(0, 5))).toThrow(/too short/);
-    const big = good.slice();
-    new DataView(big.buffer).setBigUint64(0, BigInt(1e9), true);
-    expect(() => readSafetensors(big)).toThrow(/header length 1000000000 goes beyond the file/);
-    expect(() => readSafetensors(withHeader('{not json'))).toThrow(/not valid JSON/);
-    expect(() => readSafetensors(withHeader('{"x":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}'))).toThrow(/'x' has unsupported dtype "F64"/);
-    expect(() => readSafetensors(withHeader('{"x":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}'))).toThrow(/'x' data_offsets \[0,32\] lie outside the data \(16 bytes\)/);
-    expect(() => readSafetensors(withHeader('{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}'))).toThrow(/'x' F32\[3\] needs 12 bytes/);
   });
 });
 

@@ -1,4 +1,5 @@
 /** A small loss chart on a canvas: each step's loss (light) and its moving average (dark). */
+import { niceTicks } from './ticks.ts';
 
 export function drawLossChart(canvas: HTMLCanvasElement, points: { step: number; loss: number }[], avgOver = 20): void {
   const losses = points.map((p) => p.loss);
@@ -18,20 +19,22 @@ export function drawLossChart(canvas: HTMLCanvasElement, points: { step: number;
     return;
   }
   const finite = losses.filter(Number.isFinite);
-  const lo = Math.min(0, ...finite), hi = Math.max(...finite) * 1.05 || 1;
+  const yAxis = niceTicks(Math.min(0, ...finite), Math.max(0, ...finite), 5);
+  const lo = yAxis.lo, hi = yAxis.hi;
   const s0 = points[0].step, s1 = Math.max(points[points.length - 1].step, s0 + 1);
   const X = (i: number) => L + ((points[i].step - s0) / (s1 - s0)) * w;
   const XS = (step: number) => L + ((step - s0) / (s1 - s0)) * w;
   const Y = (v: number) => T + h - ((v - lo) / (hi - lo)) * h;
-  // grid and labels
+  // grid and labels (ticks of the step axis that fall outside the data are not drawn)
   ctx.lineWidth = 1;
-  for (const v of ticks(lo, hi, 5)) {
+  yAxis.values.forEach((v, i) => {
     ctx.beginPath(); ctx.moveTo(L, Y(v)); ctx.lineTo(L + w, Y(v)); ctx.stroke();
-    ctx.fillText(v.toFixed(v < 10 ? 1 : 0), 8, Y(v) + 4);
-  }
-  for (const s of ticks(s0, s1, 6)) {
-    if (XS(s) < L + w - 40) ctx.fillText(String(Math.round(s)), XS(s) - 8, T + h + 16);
-  }
+    ctx.fillText(yAxis.labels[i], 8, Y(v) + 4);
+  });
+  const xAxis = niceTicks(s0, s1, 6, { integer: true });
+  xAxis.values.forEach((s, i) => {
+    if (s >= s0 && XS(s) < L + w - 40) ctx.fillText(xAxis.labels[i], XS(s) - 8, T + h + 16);
+  });
   ctx.fillText('step', L + w - 26, T + h + 16);
   // raw losses
   ctx.strokeStyle = '#a9c2f0';
@@ -50,14 +53,4 @@ export function drawLossChart(canvas: HTMLCanvasElement, points: { step: number;
     if (i) ctx.lineTo(X(i), Y(avg)); else ctx.moveTo(X(i), Y(avg));
   });
   ctx.stroke();
-}
-
-/** About `count` round tick values between lo and hi. */
-function ticks(lo: number, hi: number, count: number): number[] {
-  const span = hi - lo || 1;
-  const raw = span / count, mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(v);
-  return out;
 }

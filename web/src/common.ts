@@ -1,6 +1,7 @@
 /** What the pages share: starting the engine (or saying why WebGPU is missing), images, downloads. */
 import { init, describeAdapterOf, type Engine } from '../../engine/index.ts';
 import { drawDetections, drawRect, type Detection, type RgbImage } from '../../yolos/index.ts';
+import { toRgbImage } from '../../yolos/image-input.ts';
 
 /** The element with this id (throws if the page lacks it: a typo, not a runtime condition). */
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -71,17 +72,12 @@ export function download(bytes: Uint8Array, name: string, type = 'application/oc
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Decodes an image file (PNG, JPEG, WebP…) to 8-bit RGBA. */
+/**
+ * Decodes an image file (PNG, JPEG, WebP…) to 8-bit RGBA the way the library and CLI do
+ * (yolos/image-input.ts: EXIF orientation applied, colour profiles ignored, PIL's pixel cap).
+ */
 export async function decodeImage(file: Blob): Promise<RgbImage> {
-  const bitmap = await createImageBitmap(file);
-  const canvas = document.createElement('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  return { width: canvas.width, height: canvas.height, data, channels: 4 };
+  return toRgbImage(file);
 }
 
 /** A [3, H, W] float image in [0, 1] as RGBA, each pixel repeated `up`×`up` times. */

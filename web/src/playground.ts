@@ -5,11 +5,13 @@
 import { ShapeError, DTypeError, KernelError, LimitError, type DType } from '../../engine/index.ts';
 import { PLAYGROUND_OPS, PlaygroundError, kernelsOf, kernelLayout, runKernel, type RunRequest, type RunResult, type Captured } from '../../engine/playground.ts';
 import { startEngine, byId, fmt, fmtMs } from './common.ts';
+import { createWgslEditor } from './wgsl-editor.ts';
+import { compilerMessages } from './compiler-messages.ts';
 
 const engine = await startEngine();
 
 const opSelect = byId<HTMLSelectElement>('p-op');
-const wgsl = byId<HTMLTextAreaElement>('p-wgsl');
+const editor = createWgslEditor(byId('p-wgsl'), { onChange: () => markEdited(), onRun: () => void run() });
 let builtIn = ''; // the WGSL of the main kernel for the current op and shapes
 let shapes: string[] = [];
 
@@ -74,10 +76,13 @@ function showError(e: unknown): void {
   el.textContent = known ? err.message : `${err.name}: ${err.message}`;
   el.hidden = false;
   if (!known) console.error(e);
+  // the compiler's messages about the edited kernel, at their line:column in the editor
+  if (err instanceof KernelError) editor.showMessages(compilerMessages(err.message));
 }
 
 function clearError(): void {
   byId('p-error').hidden = true;
+  editor.showMessages([]);
 }
 
 function describe(c: Captured): string {
@@ -92,9 +97,9 @@ async function showKernel(replace: boolean): Promise<void> {
     byId('p-dispatches').textContent = kernels.map((c) => `${describe(c)}\n  ${kernelLayout(c.spec.code()).join('\n  ')}`).join('\n\n') || '(no dispatch)';
     byId('p-kernel').textContent = main ? `main kernel: ${describe(main)} (of ${kernels.length} dispatch${kernels.length === 1 ? '' : 'es'})` : 'this op dispatches no kernel for these shapes';
     const code = main?.spec.code() ?? '';
-    const edited = wgsl.value !== builtIn;
+    const edited = editor.getText() !== builtIn;
     builtIn = code;
-    if (replace || !edited) wgsl.value = code;
+    if (replace || !edited) editor.setText(code);
     markEdited();
   } catch (e) {
     showError(e);
@@ -102,7 +107,7 @@ async function showKernel(replace: boolean): Promise<void> {
 }
 
 function markEdited(): void {
-  const edited = wgsl.value !== builtIn;
+  const edited = editor.getText() !== builtIn;
   byId('p-edited').textContent = edited ? 'edited: Run checks and times your kernel and the built-in one' : 'the built-in kernel (edit it, then Run)';
 }
 
@@ -126,13 +131,13 @@ async function run(): Promise<void> {
     const req = request();
     const { main } = await kernelsOf(req);
     builtIn = main?.spec.code() ?? '';
-    const edited = wgsl.value !== builtIn;
+    const edited = editor.getText() !== builtIn;
     const rows: string[] = [];
     const base = await runKernel(req);
     rows.push(row('built-in', base));
     if (edited) {
       try {
-        rows.unshift(row('edited', await runKernel({ ...req, wgsl: wgsl.value })));
+        rows.unshift(row('edited', await runKernel({ ...req, wgsl: editor.getText() })));
       } catch (e) {
         showError(e);
       }
@@ -178,13 +183,10 @@ if (engine) {
   byId('p-add-shape').addEventListener('click', () => { shapes.push(shapes[shapes.length - 1] ?? '4'); renderShapes(); void showKernel(false); });
   byId('p-del-shape').addEventListener('click', () => { shapes.pop(); renderShapes(); void showKernel(false); });
   byId('p-load').addEventListener('click', () => showKernel(true));
-  byId('p-reset').addEventListener('click', () => { wgsl.value = builtIn; markEdited(); });
+  byId('p-reset').addEventListener('click', () => { editor.setText(builtIn); markEdited(); });
   byId('p-run').addEventListener('click', () => run());
-  wgsl.addEventListener('input', markEdited);
-  wgsl.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Tab') { ev.preventDefault(); wgsl.setRangeText('  ', wgsl.selectionStart, wgsl.selectionEnd, 'end'); markEdited(); }
-    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); void run(); }
-  });
   onOpChange();
+  // for the browser console (and the end-to-end tests): playground.editor.setText(…), .marks()
+  Object.assign(window, { playground: { engine, editor } });
   document.body.dataset.ready = 'true';
 }

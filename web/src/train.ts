@@ -1,74 +1,80 @@
 /**
- * The Train tab: YOLOS nano-16 on the synthetic shapes stream, in the page. Each step is
- * `trainStep` from yolos/train/step.ts — the one the Node trainer runs — with the same recipe
- * (AdamW with the spec's parameter groups, clip 0.1, warm-up then cosine, fan-in init).
+ * The Train tab: YOLOS nano-16 on the synthetic shapes stream. The training runs in a Web Worker
+ * (web/src/train-worker.ts: the engine, the model, `trainStep`); this side reads the form, sends
+ * start/pause/settings/load/snapshot messages, and draws what comes back: the stats, the loss chart
+ * and the validation images with their predicted boxes.
  */
-import { tensor, scope } from '../../engine/index.ts';
-import { AdamW, warmupCosine } from '../../engine/optim/index.ts';
-import { Yolos, presets, shapesDataset, collate, SetCriterion, postprocess, type Detection, type ShapesDataset, type Batch } from '../../yolos/index.ts';
-import { trainStep } from '../../yolos/train/step.ts';
-import { parameterGroups } from '../../yolos/train/groups.ts';
-import { SHAPES_VAL, labelMap, type LabelMap } from '../../yolos/train/data.ts';
+import { shapesDataset, type Detection, type DetectionSample } from '../../yolos/index.ts';
+import { SHAPES_VAL } from '../../yolos/train/data.ts';
 import { byId, chwToRgba, download, fmt, paint } from './common.ts';
 import { drawLossChart } from './chart.ts';
-import { modelFromFiles } from './weights.ts';
+import { SIZE, VAL_IMAGES, type FromWorker, type StepLog, type ToWorker, type TrainProgress, type TrainSettings } from './train-protocol.ts';
 
-const SIZE = 64; // nano-16's image side
-const VAL_IMAGES = 6;
-const WEIGHT_DECAY = 1e-4;
-const CLIP = 0.1;
+export type { StepLog };
 
-/** One step; `ms` is null for steps read from a checkpoint's history (trained elsewhere). */
-export interface StepLog { step: number; loss: number; lr: number; batch: number; ms: number | null; parts?: [number, number, number]; classError?: number }
+/** The recipe's batch (`npm start`), and the default on a software adapter, where 16 is slow. */
+export const RECIPE_BATCH = 16;
+export const SOFTWARE_BATCH = 4;
+
+/** Picks the default batch for this adapter and writes the hint from the same numbers. */
+export function applyBatchDefault(isSoftware: boolean): void {
+  const batch = isSoftware ? SOFTWARE_BATCH : RECIPE_BATCH;
+  byId<HTMLSelectElement>('t-batch').value = String(batch);
+  byId('t-batch-hint').textContent = isSoftware
+    ? `Batch ${RECIPE_BATCH} is the recipe; this is a software adapter, so the default is ${batch} (2–8 keep a step short).`
+    : `Batch ${RECIPE_BATCH} is the recipe and the default; on a software adapter pick 2–8.`;
+}
+
+const SETTINGS_INPUTS = ['t-seed', 't-batch', 't-lr', 't-warmup', 't-total', 't-every'];
 
 export class TrainPanel {
-  model: Yolos | null = null;
   history: StepLog[] = [];
   step = 0;
   imagesSeen = 0;
+  /** Whether the worker is training (as it last reported). */
   running = false;
+  /** Whether the worker holds a model (trained or loaded). */
+  hasModel = false;
   /** Predicted boxes drawn in the validation images at the last redraw (for the page's caption and tests). */
   boxesDrawn = 0;
   valRedraws = 0;
-  private optimizer: AdamW | null = null;
-  private criterion = new SetCriterion({ numClasses: presets.nano16.num_labels, eosCoef: 0.1, weights: { ce: 1, bbox: 5, giou: 2 } });
-  private data: ShapesDataset;
-  private labels: LabelMap;
-  private val: ShapesDataset;
-  private valBatch: Batch;
-  private valDets: Detection[][] = [];
-  private seconds = 0;
-  private lock: Promise<unknown> = Promise.resolve();
-  private chartQueued = false;
-  private looping = false;
-  private seed = 0;
   onModelChange: (() => void) | null = null;
+  private readonly worker: Worker;
+  private readonly val: DetectionSample[];
+  private valDets: Detection[][] = [];
+  private valStep = 0;
+  private seconds = 0;
+  private chartQueued = false;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
 
-  constructor() {
-    this.data = shapesDataset({ seed: 0, count: Number.MAX_SAFE_INTEGER, size: SIZE });
-    this.labels = labelMap(this.data.categories, presets.nano16.num_labels);
-    this.val = shapesDataset({ ...SHAPES_VAL, count: VAL_IMAGES, size: SIZE });
-    this.valBatch = collate(Array.from({ length: VAL_IMAGES }, (_, i) => this.val.get(i)));
+  constructor(isSoftware: boolean) {
+    applyBatchDefault(isSoftware);
+    const val = shapesDataset({ ...SHAPES_VAL, count: VAL_IMAGES, size: SIZE });
+    this.val = Array.from({ length: VAL_IMAGES }, (_, i) => val.get(i));
+    this.worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: 'yolos-train' });
+    this.worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => this.receive(ev.data));
+    this.worker.addEventListener('error', (ev) => this.fail(`the training worker failed: ${ev.message || 'it could not start (see the console)'}`));
+    this.send({ type: 'settings', settings: this.settings() });
+    for (const id of SETTINGS_INPUTS) byId(id).addEventListener('change', () => this.send({ type: 'settings', settings: this.settings() }));
     byId('t-start').addEventListener('click', () => (this.running ? this.pause() : this.start()));
-    byId('t-reset').addEventListener('click', () => this.reset());
+    byId('t-reset').addEventListener('click', () => this.send({ type: 'reset' }));
     byId('t-save').addEventListener('click', () => this.save());
     byId<HTMLInputElement>('t-load').addEventListener('change', (ev) => {
       const input = ev.target as HTMLInputElement;
-      if (input.files?.length) this.load(Array.from(input.files));
+      if (input.files?.length) void this.load(input.files[0]);
       input.value = '';
     });
     const thresh = byId<HTMLInputElement>('t-thresh');
     thresh.addEventListener('input', () => { byId('t-thresh-v').textContent = Number(thresh.value).toFixed(2); this.paintValidation(); });
     window.addEventListener('resize', () => this.queueChart());
+    this.setState('starting the training worker…');
     this.paintValidation();
     this.render();
   }
 
-  /** Runs `fn` when no other model operation is in flight (steps, validation, saving). */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.lock.then(fn);
-    this.lock = p.catch(() => undefined);
-    return p;
+  private send(m: ToWorker, transfer: Transferable[] = []): void {
+    this.worker.postMessage(m, transfer);
   }
 
   private num(id: string, fallback: number): number {
@@ -76,93 +82,92 @@ export class TrainPanel {
     return Number.isFinite(v) ? v : fallback;
   }
 
-  private ensureModel(): Yolos {
-    if (this.model) return this.model;
-    this.seed = Math.trunc(this.num('t-seed', 0));
-    this.data = shapesDataset({ seed: this.seed, count: Number.MAX_SAFE_INTEGER, size: SIZE });
-    this.model = Yolos.create(presets.nano16, { seed: this.seed, init: 'fanin' });
-    this.setOptimizer();
-    this.onModelChange?.();
-    return this.model;
-  }
-
-  private setOptimizer(): void {
-    this.optimizer?.dispose();
-    this.model!.train();
-    this.optimizer = new AdamW(parameterGroups(this.model!, WEIGHT_DECAY), { lr: this.num('t-lr', 5e-4), betas: [0.9, 0.999], eps: 1e-8 });
+  /** The form as the worker's settings (integers where the form means counts). */
+  private settings(): TrainSettings {
+    return {
+      seed: Math.trunc(this.num('t-seed', 0)),
+      batch: Math.max(1, Math.trunc(this.num('t-batch', RECIPE_BATCH))),
+      lr: this.num('t-lr', 5e-4),
+      warmup: Math.max(0, Math.trunc(this.num('t-warmup', 200))),
+      total: Math.max(1, Math.trunc(this.num('t-total', 8000))),
+      every: Math.max(1, Math.trunc(this.num('t-every', 10))),
+    };
   }
 
   start(): void {
-    if (this.running) return;
-    this.ensureModel();
-    this.running = true;
-    this.setState('training…');
-    this.render();
-    if (!this.looping) void this.loop(); // a loop paused mid-step just carries on
+    // the form as it is now (a `change` event may not have fired yet for a field still focused)
+    this.send({ type: 'settings', settings: this.settings() });
+    this.send({ type: 'start' });
   }
 
   pause(): void {
-    this.running = false;
-    this.setState('paused');
-    this.render();
+    this.send({ type: 'pause' });
   }
 
-  private async loop(): Promise<void> {
-    this.looping = true;
+  private receive(m: FromWorker): void {
+    switch (m.type) {
+      case 'ready': this.setState('idle'); break;
+      case 'fatal': this.fail(`cannot train in this browser: the worker got no WebGPU device (${m.message})`); break;
+      case 'state':
+        if (m.history) this.history = m.history;
+        if (!m.progress.hasModel) { this.valDets = []; this.valRedraws = 0; this.paintValidation(); }
+        this.progress(m.progress);
+        this.setState(m.text, m.error);
+        break;
+      case 'step':
+        this.history.push(m.log);
+        this.progress(m.progress);
+        break;
+      case 'validation':
+        this.valDets = m.dets;
+        this.valStep = m.step;
+        this.valRedraws++;
+        this.paintValidation();
+        break;
+      case 'weights': this.pending.get(m.id)?.resolve(new Uint8Array(m.bytes)); this.pending.delete(m.id); break;
+      case 'failed': this.pending.get(m.id)?.reject(new Error(m.message)); this.pending.delete(m.id); break;
+    }
+  }
+
+  /** The worker cannot go on: say why, stop offering what needs it, and fail the snapshots waiting on it. */
+  private fail(text: string): void {
+    this.setState(text, true);
+    for (const id of ['t-start', 't-reset', 't-save']) byId<HTMLButtonElement>(id).disabled = true;
+    byId<HTMLInputElement>('t-load').disabled = true;
+    for (const p of this.pending.values()) p.reject(new Error(text));
+    this.pending.clear();
+  }
+
+  private progress(p: TrainProgress): void {
+    const modelChanged = p.hasModel !== this.hasModel;
+    ({ step: this.step, imagesSeen: this.imagesSeen, seconds: this.seconds, running: this.running, hasModel: this.hasModel } = p);
+    this.render();
+    if (modelChanged) this.onModelChange?.();
+  }
+
+  /** The weights as safetensors (config and step in the metadata), from the worker. */
+  snapshot(): Promise<Uint8Array> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type: 'snapshot', id });
+    });
+  }
+
+  private async save(): Promise<void> {
     try {
-      while (this.running) {
-        const total = Math.max(1, Math.trunc(this.num('t-total', 8000)));
-        if (this.step >= total) { this.running = false; this.setState(`the schedule ended at step ${total}; raise "Schedule steps" to go on`); break; }
-        await this.exclusive(() => this.oneStep(total));
-        const every = Math.max(1, Math.trunc(this.num('t-every', 10)));
-        if (this.step % every === 0 || this.step === 1) await this.exclusive(() => this.validate());
-        this.render();
-        await new Promise((r) => setTimeout(r, 0)); // let the page handle clicks between steps
-      }
+      const bytes = await this.snapshot();
+      download(bytes, `yolos-nano16-shapes-step${this.step}.safetensors`);
     } catch (e) {
-      this.running = false;
-      this.setState(`stopped: ${(e as Error).message}`, true);
-      console.error(e);
+      this.setState(`cannot save: ${(e as Error).message}`, true);
     }
-    this.looping = false;
-    this.render();
   }
 
-  private async oneStep(total: number): Promise<void> {
-    const model = this.model!, optimizer = this.optimizer!;
-    const t0 = performance.now();
-    const batch = Math.max(1, Math.trunc(this.num('t-batch', 16)));
-    const base = this.num('t-lr', 5e-4);
-    const lr = warmupCosine(this.step, { warmup: Math.min(Math.max(0, Math.trunc(this.num('t-warmup', 200))), total), total, base });
-    // batch (CPU): images imagesSeen … imagesSeen + batch − 1 of the stream, so a batch-size change keeps the stream
-    const b = collate(Array.from({ length: batch }, (_, i) => this.data.get(this.imagesSeen + i)));
-    const targets = b.targets.map((t) => ({ labels: Int32Array.from(t.labels, this.labels.toIndex), boxes: t.boxes }));
-    const l = await trainStep(model, optimizer, this.criterion, b.pixels, b.shape, targets, { lr, clip: CLIP });
-    if (!Number.isFinite(l.loss)) throw new Error(`the loss became ${l.loss} at step ${this.step} (lr ${lr}); lower the learning rate and reset`);
-    const ms = performance.now() - t0;
-    this.seconds += ms / 1000;
-    this.history.push({ step: this.step, loss: l.loss, lr, batch, ms, parts: [l.lossCe, l.lossBbox, l.lossGiou], classError: l.classError });
-    this.step++;
-    this.imagesSeen += batch;
-  }
-
-  /** Predicts the validation images (one batch: they share one size) and redraws them. */
-  private async validate(): Promise<void> {
-    const model = this.model;
-    if (!model) return;
-    const [, , H, W] = this.valBatch.shape;
-    const x = tensor(this.valBatch.pixels, this.valBatch.shape);
-    const pred = scope(() => model.predict(x));
-    x.dispose();
-    try {
-      // all queries (threshold 0); the slider filters when painting
-      this.valDets = await postprocess(pred, this.valBatch.sizes.map(() => [H, W] as [number, number]), { threshold: 0, id2label: model.config.id2label });
-    } finally {
-      pred.logits.dispose();
-      pred.boxes.dispose();
-    }
-    this.valRedraws++;
-    this.paintValidation();
+  /** Continues training from a weights file or a checkpoint (the worker builds the model). */
+  async load(file: File): Promise<void> {
+    if (!/\.safetensors$/i.test(file.name)) { this.setState(`cannot load: ${file.name} is not a .safetensors file`, true); return; }
+    const bytes = await file.arrayBuffer();
+    this.send({ type: 'load', name: file.name, bytes }, [bytes]);
   }
 
   private paintValidation(): void {
@@ -176,8 +181,7 @@ export class TrainPanel {
       }));
     }
     let drawn = 0;
-    for (let i = 0; i < VAL_IMAGES; i++) {
-      const s = this.val.get(i);
+    this.val.forEach((s, i) => {
       const dets = (this.valDets[i] ?? []).filter((d) => d.score > threshold);
       drawn += dets.length;
       const truth = Array.from({ length: s.labels.length }, (_, k) => {
@@ -187,75 +191,11 @@ export class TrainPanel {
       const fig = grid.children[i] as HTMLElement;
       paint(fig.querySelector('canvas')!, chwToRgba(s.image, s.height, s.width), dets, { minSide: 192, truth });
       fig.querySelector('figcaption')!.textContent = this.valDets.length ? `${dets.length} box${dets.length === 1 ? '' : 'es'} · ${s.labels.length} true` : `${s.labels.length} objects`;
-    }
+    });
     this.boxesDrawn = drawn;
     grid.dataset.boxes = String(drawn);
     grid.dataset.redraws = String(this.valRedraws);
-    byId('t-val-info').textContent = this.valRedraws ? `predictions of step ${this.step}` : 'predictions appear once training starts';
-  }
-
-  async reset(): Promise<void> {
-    this.pause();
-    await this.exclusive(async () => {
-      this.optimizer?.dispose();
-      this.model?.dispose();
-      this.optimizer = null;
-      this.model = null;
-      this.history = [];
-      this.step = 0;
-      this.imagesSeen = 0;
-      this.seconds = 0;
-      this.valDets = [];
-      this.valRedraws = 0;
-    });
-    this.setState('idle');
-    this.paintValidation();
-    this.render();
-    this.onModelChange?.();
-  }
-
-  /** The weights as safetensors, with the config and the step in the metadata. */
-  snapshot(): Promise<Uint8Array> {
-    return this.exclusive(async () => {
-      if (!this.model) throw new Error('no model yet: start training first');
-      return this.model.saveSafetensors({ 'yolos.config': JSON.stringify(this.model.config), 'yolos.steps': String(this.step) });
-    });
-  }
-
-  private async save(): Promise<void> {
-    try {
-      download(await this.snapshot(), `yolos-nano16-shapes-step${this.step}.safetensors`);
-    } catch (e) {
-      this.setState(`cannot save: ${(e as Error).message}`, true);
-    }
-  }
-
-  /** Continues training from a weights file (the optimizer's moments start afresh). */
-  async load(files: File[]): Promise<void> {
-    this.pause();
-    try {
-      await this.exclusive(async () => {
-        const w = await modelFromFiles(files);
-        const c = w.model.config;
-        if (c.num_labels !== presets.nano16.num_labels || c.image_size.join() !== presets.nano16.image_size.join()) {
-          w.model.dispose();
-          throw new Error(`${w.name} is not a shapes model (${c.num_labels} labels, input ${c.image_size.join('×')}); this tab trains nano-16 on 3 classes at 64×64`);
-        }
-        this.model?.dispose();
-        this.model = w.model;
-        this.setOptimizer();
-        this.step = w.steps ?? 0;
-        this.imagesSeen = this.step * (w.batch ?? 0);
-        // a checkpoint brings its loss history (the chart continues it); plain weights start a new chart
-        this.history = (w.history ?? []).map((h) => ({ ...h, batch: w.batch ?? 0, ms: null }));
-        this.setState(`loaded ${w.name} at step ${this.step}${w.history?.length ? ' with its loss history' : ''}; Start continues from there (the AdamW moments start afresh)`);
-      });
-      await this.exclusive(() => this.validate());
-      this.onModelChange?.();
-    } catch (e) {
-      this.setState(`cannot load: ${(e as Error).message}`, true);
-    }
-    this.render();
+    byId('t-val-info').textContent = this.valRedraws ? `predictions of step ${this.valStep}` : 'predictions appear once training starts';
   }
 
   private setState(text: string, error = false): void {
@@ -289,7 +229,7 @@ export class TrainPanel {
     byId('s-ips').textContent = timed.length ? ips.toFixed(ips < 10 ? 2 : 1) : '–';
     byId('s-time').textContent = `${this.seconds.toFixed(0)} s`;
     byId('t-start').textContent = this.running ? 'Pause' : this.step ? 'Resume' : 'Start';
-    byId<HTMLButtonElement>('t-save').disabled = !this.model;
+    byId<HTMLButtonElement>('t-save').disabled = !this.hasModel;
     byId('tab-train').dataset.step = String(this.step);
     this.queueChart();
   }

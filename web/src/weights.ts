@@ -4,21 +4,9 @@
  * training checkpoint's metadata (`yolos.checkpoint`, from `npm start` / `yolos train`), or the preset
  * whose parameter shapes the file matches.
  */
-import { Yolos, presets, parseConfig, parameterShapes, readSafetensors, writeSafetensors, type YolosConfig } from '../../yolos/index.ts';
+import { Yolos, presets, parseConfig, parameterShapes, readSafetensors, readSafetensorsMetadata, writeSafetensors, type YolosConfig } from '../../yolos/index.ts';
 
 /** The `__metadata__` of a safetensors file (empty when it has none). */
-export function safetensorsMetadata(bytes: Uint8Array): Record<string, string> {
-  if (bytes.byteLength < 8) return {};
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
-  if (n > bytes.byteLength - 8) return {};
-  try {
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-    return (header?.__metadata__ ?? {}) as Record<string, string>;
-  } catch {
-    return {};
-  }
-}
-
 export interface LoadedWeights {
   model: Yolos;
   /** Where the config came from. */
@@ -33,7 +21,7 @@ export interface LoadedWeights {
 /** Builds the model from a weights file's bytes (see the file header for where the config comes from). */
 export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedWeights {
   let bytes = input;
-  const meta = safetensorsMetadata(bytes);
+  const meta = readSafetensorsMetadata(bytes);
   let config: YolosConfig | undefined;
   let configFrom = '';
   let steps: number | undefined = meta['yolos.steps'] ? Number(meta['yolos.steps']) : undefined;
@@ -42,7 +30,11 @@ export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedW
     // a training checkpoint: the model's tensors are under model/, the optimizer's under optimizer/
     const ck = JSON.parse(meta['yolos.checkpoint']) as { config?: unknown; step?: number; history?: { step: number; loss: number; lr: number }[]; options?: { batch?: number } };
     const model = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, t] of readSafetensors(bytes)) if (k.startsWith('model/')) model.set(k.slice(6), { shape: t.shape, data: Float32Array.from(t.data) });
+    for (const [k, t] of readSafetensors(bytes)) {
+      if (!k.startsWith('model/')) continue;
+      if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) throw new Error(`checkpoint tensor '${k}' is ${t.dtype}: model weights must be floating point`);
+      model.set(k.slice(6), { shape: t.shape, data: Float32Array.from(t.data) });
+    }
     bytes = writeSafetensors(model);
     if (ck.config) { config = parseConfig(ck.config); configFrom = 'the checkpoint'; }
     steps = ck.step;

@@ -129,10 +129,14 @@ function roundHalfEven(x: number): number {
 
 /**
  * Output [height, width] of the YOLOS resize of an image of (h, w) to short side `size`, the long side
- * capped at `maxSize` (optional), both sides floored to a multiple of `multiple`.
+ * capped at `maxSize` (optional), both sides floored to a multiple of `multiple`. An image so thin that
+ * the capped short side floors to 0 (e.g. 17×200 with a cap of 128) gets short side `multiple` and its
+ * long side capped: the aspect ratio changes, boxes follow the actual ratios (YOLOS would fail there).
+ * A `size` or `maxSize` below `multiple` is a configuration error and throws.
  * @example yolosResizeShape(480, 640, 512, 853) // [512, 672]
  */
 export function yolosResizeShape(h: number, w: number, size: number, maxSize?: number, multiple = 16): [number, number] {
+  const requested = size;
   if (maxSize !== undefined) {
     const minO = Math.min(w, h);
     const maxO = Math.max(w, h);
@@ -151,6 +155,12 @@ export function yolosResizeShape(h: number, w: number, size: number, maxSize?: n
     ow = Math.trunc((size * w) / h);
   }
   const out: [number, number] = [floorTo(oh), floorTo(ow)];
+  const thin = requested >= multiple && (maxSize === undefined || maxSize >= multiple);
+  if ((out[0] < 1 || out[1] < 1) && thin) {
+    // The cap pushed the short side below one multiple: keep `multiple` there and cap the long side.
+    const long = floorTo(Math.min(maxSize ?? Infinity, Math.trunc((multiple * Math.max(w, h)) / Math.min(w, h))));
+    return w < h ? [long, multiple] : [multiple, long];
+  }
   if (out[0] < 1 || out[1] < 1) {
     throw new Error(`resize: ${h}×${w} to short side ${size}${maxSize ? `, max ${maxSize}` : ''} gives ${oh}×${ow}, which floors to ${out[0]}×${out[1]} (multiple ${multiple})`);
   }

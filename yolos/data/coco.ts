@@ -1,30 +1,36 @@
 /**
- * A COCO 2017-layout detection dataset on disk (Node only):
- *   <dir>/annotations/instances_<split>2017.json   (or instances_<split>.json)
- *   <dir>/<split>2017/<file_name>                   PNG or JPEG
+ * A COCO-format detection dataset, platform-neutral: parsed ground truth plus an image reader.
+ * The Node folder opener is ./coco-node.ts (`openCocoFolder`); a browser builds one from picked files.
  *
+ * Annotations are validated first (./coco-validate.ts: structural errors fail naming the file, the
+ * annotation id and the field; zero-width/height boxes are skipped with one warning and a count).
  * Targets follow YOLOS/DETR `ConvertCocoPolysToMask` then `Normalize`: crowd objects (iscrowd = 1) dropped;
  * bbox [x, y, w, h] → [x0, y0, x1, y1] clamped to the image; boxes with x1 ≤ x0 or y1 ≤ y0 dropped; then
  * (cx, cy, w, h) divided by the image size. Labels are the raw `category_id`s (COCO: 1…90 with gaps).
  * Items are in ascending image-id order (DETR: `sorted(coco.imgs.keys())`), images without annotations
- * included. Images are decoded by ../image-io.ts (PNG via pngjs, JPEG via jpeg-js) into Float32 CHW RGB
- * in [0, 1]; boxes are normalised by the decoded size.
+ * included. The reader returns 8-bit RGBA; `get` turns it into Float32 CHW RGB in [0, 1] and normalises
+ * boxes by the decoded size.
  *
  * @example
- *   const ds = await CocoDataset.open('/data/coco', { split: 'val' });
+ *   const ds = new CocoDataset(parseCocoAnnotations(text, 'instances_val2017.json'), readImage);
  *   const s = await ds.get(0);   // { image: Float32Array [3,H,W] in [0,1], boxes, labels, imageId, … }
  *   cocoEvaluate(ds.groundTruth, detections);
  */
 import type { DetectionSample } from './sample.ts';
 import type { CocoAnnotation, CocoCategory, CocoGroundTruth, CocoImage } from '../eval/coco-eval.ts';
+import { parseJsonText, validateCocoGroundTruth, type WarningSink } from './coco-validate.ts';
+
+/** Decoded pixels of one image: 8-bit RGBA (or RGB with `channels: 3`), row-major. */
+export interface DecodedImage { width: number; height: number; data: Uint8Array | Uint8ClampedArray; channels?: 3 | 4 }
+
+/** Reads and decodes the image named by a COCO `file_name`; throws naming the file when it cannot. */
+export type CocoImageReader = (fileName: string) => Promise<DecodedImage>;
 
 export interface CocoDatasetOptions {
-  /** 'train' or 'val' (any name: the folders are `<split>2017`). Default 'val'. */
-  split?: string;
-  /** Override the annotation file path. */
+  /** The annotation file's name or path, for messages. */
   annotationFile?: string;
-  /** Override the image folder. */
-  imageDir?: string;
+  /** Where validation warnings go. Default console.warn. */
+  onWarning?: WarningSink;
 }
 
 /**
@@ -70,17 +76,20 @@ export class CocoDataset {
   /** The annotation JSON as loaded (pass it to `cocoEvaluate`). */
   readonly groundTruth: CocoGroundTruth;
   readonly categories: CocoCategory[];
-  readonly imageDir: string;
   readonly annotationFile: string;
+  private readonly readImage: CocoImageReader;
   private readonly images: CocoImage[];
   private readonly annsByImage: Map<number, CocoAnnotation[]>;
 
-  /** Use `CocoDataset.open`; this takes an already-parsed annotation JSON. */
-  constructor(groundTruth: CocoGroundTruth, imageDir: string, annotationFile = '') {
-    this.groundTruth = groundTruth;
+  /**
+   * Validates `groundTruth` (throws naming `opts.annotationFile`) and indexes it.
+   * @example new CocoDataset(gt, (name) => decode(files.get(name)!), { annotationFile: 'instances_val.json' })
+   */
+  constructor(groundTruth: CocoGroundTruth, readImage: CocoImageReader, opts: CocoDatasetOptions = {}) {
+    this.annotationFile = opts.annotationFile ?? 'annotations';
+    this.groundTruth = validateCocoGroundTruth(groundTruth, this.annotationFile, opts.onWarning);
     this.categories = groundTruth.categories;
-    this.imageDir = imageDir;
-    this.annotationFile = annotationFile;
+    this.readImage = readImage;
     this.images = [...groundTruth.images].sort((a, b) => a.id - b.id);
     this.annsByImage = new Map();
     for (const a of groundTruth.annotations) {
@@ -91,33 +100,11 @@ export class CocoDataset {
   }
 
   /**
-   * Opens `<dir>` in COCO 2017 layout: reads `annotations/instances_<split>2017.json`, or
-   * `annotations/instances_<split>.json` when the first is absent.
+   * From annotation JSON text (a syntax error names `opts.annotationFile`).
+   * @example CocoDataset.fromJson(await file.text(), readImage, { annotationFile: file.name })
    */
-  static async open(dir: string, opts: CocoDatasetOptions = {}): Promise<CocoDataset> {
-    const fs = await import('node:fs/promises');
-    const path = await import('node:path');
-    const split = opts.split ?? 'val';
-    const candidates = opts.annotationFile
-      ? [opts.annotationFile]
-      : [path.join(dir, 'annotations', `instances_${split}2017.json`), path.join(dir, 'annotations', `instances_${split}.json`)];
-    let text: string | null = null;
-    let annotationFile = '';
-    for (const f of candidates) {
-      try {
-        text = await fs.readFile(f, 'utf8');
-        annotationFile = f;
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-    }
-    if (text === null) throw new Error(`CocoDataset: no annotation file, tried ${candidates.join(', ')}`);
-    const gt = JSON.parse(text) as CocoGroundTruth;
-    if (!Array.isArray(gt.images) || !Array.isArray(gt.annotations) || !Array.isArray(gt.categories)) {
-      throw new Error(`CocoDataset: ${annotationFile} lacks images / annotations / categories arrays`);
-    }
-    return new CocoDataset(gt, opts.imageDir ?? path.join(dir, `${split}2017`), annotationFile);
+  static fromJson(text: string, readImage: CocoImageReader, opts: CocoDatasetOptions = {}): CocoDataset {
+    return new CocoDataset(parseJsonText(text, opts.annotationFile ?? 'annotations') as CocoGroundTruth, readImage, opts);
   }
 
   get length(): number {
@@ -125,25 +112,23 @@ export class CocoDataset {
   }
 
   /** COCO image record of item i (ascending id order). */
-  imageInfo(i: number): CocoImage {
+  imageInfo(i: number): CocoImage & { file_name: string } {
     if (!Number.isInteger(i) || i < 0 || i >= this.images.length) throw new RangeError(`CocoDataset.get: index ${i} out of range [0, ${this.images.length})`);
-    return this.images[i];
+    return this.images[i] as CocoImage & { file_name: string }; // validated: every image has a file_name
   }
 
   /**
    * Item i: decoded image and its YOLOS target (boxes normalised by the decoded image size).
    * @example const { image, width, height, boxes, labels } = await ds.get(0);
    */
-  async get(i: number): Promise<DetectionSample> {
+  async get(i: number): Promise<DetectionSample & { imageId: number; origSize: [number, number] }> {
     const info = this.imageInfo(i);
-    if (!info.file_name) throw new Error(`CocoDataset: image ${info.id} has no file_name`);
-    const fs = await import('node:fs/promises');
-    const path = await import('node:path');
-    const { decodeImage } = await import('../image-io.ts'); // pngjs / jpeg-js, loaded only here (Node)
-    const file = path.join(this.imageDir, info.file_name);
-    const img = decodeImage(await fs.readFile(file), file);
+    const img = await this.readImage(info.file_name);
     const { width, height } = img;
-    const data = rgbaToChw(img.data, width, height, img.channels);
+    if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1)) {
+      throw new Error(`${info.file_name}: decoded to ${width}×${height}, expected at least 1×1`);
+    }
+    const data = rgbaToChw(img.data, width, height, img.channels ?? 4);
     const target = cocoTarget(this.annsByImage.get(info.id) ?? [], width, height);
     return { image: data, width, height, ...target, imageId: info.id, origSize: [height, width] };
   }

@@ -24,7 +24,7 @@
  *   const val = shapesDataset({ seed: 1, count: 200, start: 1000 });   // disjoint from train
  *   const s = train.get(0);           // { image: Float32Array(3·64·64), boxes (cxcywh, normalised), labels, … }
  *   cocoEvaluate(val.toCoco(), detections);
- *   await val.writeCoco('/tmp/shapes', 'val');
+ *   await writeShapesCoco(val, '/tmp/shapes', 'val');   // ./shapes-node.ts (Node)
  */
 import { hashSeed, mulberry32, normalSampler } from './rng.ts';
 import type { Rng } from './rng.ts';
@@ -204,7 +204,7 @@ function fileName(id: number): string {
   return `${String(id).padStart(12, '0')}.png`;
 }
 
-/** A shapes dataset: `get(k)`, `length`, `toCoco()`, `writeCoco(dir, split)`. */
+/** A shapes dataset: `get(k)`, `length`, `toCoco()` (written to disk by `writeShapesCoco` in ./shapes-node.ts). */
 export class ShapesDataset {
   readonly seed: number;
   readonly length: number;
@@ -281,34 +281,6 @@ export class ShapesDataset {
       info: { description: `synthetic shapes, seed ${this.seed}, images ${this.start}..${this.start + this.length - 1}, ${this.size}×${this.size}` },
       images, annotations, categories: this.categories.map((c) => ({ ...c })),
     };
-  }
-
-  /**
-   * Writes the dataset in COCO 2017 layout (Node only):
-   *   <dir>/<split>2017/<12-digit id>.png   (8-bit RGB, round(v·255))
-   *   <dir>/annotations/instances_<split>2017.json
-   * @example await shapesDataset({ seed: 1, count: 50 }).writeCoco('/tmp/shapes', 'val');
-   */
-  async writeCoco(dir: string, split = 'val'): Promise<{ annotationFile: string; imageDir: string }> {
-    const fs = await import('node:fs/promises');
-    const path = await import('node:path');
-    const { encodePng } = await import('../image-io.ts'); // pngjs, loaded only here (Node)
-    const imageDir = path.join(dir, `${split}2017`);
-    const annDir = path.join(dir, 'annotations');
-    await fs.mkdir(imageDir, { recursive: true });
-    await fs.mkdir(annDir, { recursive: true });
-    const coco = this.toCoco();
-    const S = this.size;
-    const hw = S * S;
-    for (let k = 0; k < this.length; k++) {
-      const img = this.get(k).image;
-      const rgb = new Uint8Array(3 * hw);
-      for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(img[c * hw + p] * 255);
-      await fs.writeFile(path.join(imageDir, coco.images[k].file_name), encodePng({ width: S, height: S, data: rgb, channels: 3 }));
-    }
-    const annotationFile = path.join(annDir, `instances_${split}2017.json`);
-    await fs.writeFile(annotationFile, JSON.stringify(coco));
-    return { annotationFile, imageDir };
   }
 }
 

@@ -4,7 +4,8 @@
  * optimizer's hyper-parameters and per-parameter step counts. Written atomically (temp file, fsync,
  * rename), so an interrupted write never leaves a half checkpoint behind.
  */
-import { open, rename, readFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeAtomic, describeFsError } from './files-node.ts';
 import { tensor, keep, type Tensor } from '../../engine/index.ts';
 import type { AdamW, OptimizerStateDict, AdamWHyper } from '../../engine/optim/index.ts';
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
@@ -22,23 +23,7 @@ export interface CheckpointMeta {
   history?: unknown[];
 }
 
-/** Writes `bytes` to `path` atomically. */
-export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-}
+export { writeAtomic };
 
 export async function saveCheckpoint(path: string, model: Yolos, optimizer: AdamW, meta: CheckpointMeta): Promise<void> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -62,23 +47,64 @@ export interface LoadedCheckpoint {
   restoreOptimizer(opt: AdamW): void;
 }
 
+type StoredMeta = CheckpointMeta & { optimizer: { paramGroups: (AdamWHyper & { params: number[] })[]; steps: Record<number, number> } };
+
+/** Checks the metadata's fields; an error names the checkpoint, the field and what was expected. */
+function checkMeta(path: string, m: unknown): StoredMeta {
+  const bad = (field: string, expected: string, got: unknown) => new Error(`checkpoint '${path}': metadata field '${field}' must be ${expected}, got ${JSON.stringify(got)}`);
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(m)) throw bad('yolos.checkpoint', 'an object', m);
+  if (!(Number.isInteger(m.step) && (m.step as number) >= 0)) throw bad('step', 'a non-negative integer', m.step);
+  for (const f of ['seconds', 'imagesSeen'] as const) if (!(typeof m[f] === 'number' && (m[f] as number) >= 0)) throw bad(f, 'a non-negative number', m[f]);
+  if (!isObj(m.config)) throw bad('config', 'a model config object', m.config);
+  if (!isObj(m.options)) throw bad('options', 'the training options object', m.options);
+  if (m.history !== undefined && !Array.isArray(m.history)) throw bad('history', 'an array of step records', m.history);
+  const opt = m.optimizer;
+  if (!isObj(opt) || !Array.isArray(opt.paramGroups) || !isObj(opt.steps)) throw bad('optimizer', '{ paramGroups: [...], steps: {...} }', opt);
+  try {
+    m.config = parseConfig(m.config);
+  } catch (e) {
+    throw new Error(`checkpoint '${path}': metadata field 'config': ${(e as Error).message}`);
+  }
+  return m as unknown as StoredMeta;
+}
+
+/** Reads a checkpoint written by `saveCheckpoint`; every error names the file and what was wrong. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
-  } catch {
-    throw new Error(`checkpoint '${path}' cannot be read`);
+  } catch (e) {
+    throw new Error(`cannot read checkpoint '${path}': ${describeFsError(e)}`);
   }
+  const fail = (what: string) => new Error(`checkpoint '${path}': ${what}`);
+  if (bytes.length < 8) throw fail(`${bytes.length} bytes is too short for a safetensors file (expected an 8-byte header length, a JSON header and the tensors)`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  if (n > bytes.length - 8) throw fail(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length (truncated, or not a safetensors file)`);
+  let header: { __metadata__?: Record<string, string> };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  } catch {
+    throw fail('the safetensors header is not valid JSON');
+  }
   const raw = header.__metadata__?.['yolos.checkpoint'];
-  if (!raw) throw new Error(`checkpoint '${path}' has no yolos.checkpoint metadata (is it a plain weights file?)`);
-  const meta = JSON.parse(raw) as CheckpointMeta & { optimizer: { paramGroups: (AdamWHyper & { params: number[] })[]; steps: Record<number, number> } };
-  meta.config = parseConfig(meta.config);
-  const file = readSafetensors(bytes);
-  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [k, t] of file) if (k.startsWith('model/')) weights.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
-  const model = Yolos.fromSafetensors(writeSafetensors(weights), meta.config);
+  if (!raw) throw fail('no yolos.checkpoint metadata (is it a plain weights file? resume needs the checkpoint.safetensors a training run writes)');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw fail("metadata 'yolos.checkpoint' is not valid JSON");
+  }
+  const meta = checkMeta(path, parsed);
+  let file: ReturnType<typeof readSafetensors>, model: Yolos;
+  try {
+    file = readSafetensors(bytes);
+    const weights = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of file) if (k.startsWith('model/')) weights.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
+    model = Yolos.fromSafetensors(writeSafetensors(weights), meta.config);
+  } catch (e) {
+    throw fail((e as Error).message);
+  }
   return {
     meta,
     model,
@@ -93,8 +119,13 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
         }
         state[Number(k)] = { step, buffers };
       }
-      opt.loadStateDict({ state, paramGroups: meta.optimizer.paramGroups });
-      for (const t of made) t.dispose();
+      try {
+        opt.loadStateDict({ state, paramGroups: meta.optimizer.paramGroups });
+      } catch (e) {
+        throw fail(`the optimizer state does not fit this model: ${(e as Error).message}`);
+      } finally {
+        for (const t of made) t.dispose();
+      }
     },
   };
 }

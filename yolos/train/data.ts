@@ -1,10 +1,11 @@
 /**
- * Where training and validation batches come from: the synthetic shapes streams or a COCO-format
- * folder. Category ids map to class indices: raw when every id is below num_labels (COCO: ids 1…90,
- * 91 labels), else in sorted order (shapes: ids 1…3 → classes 0…2).
+ * Where training and validation batches come from: the synthetic shapes streams or COCO datasets
+ * (browser-safe; opening a folder on disk is `makeSources` in ./data-node.ts). Category ids map to
+ * class indices: raw when every id is below num_labels (COCO: ids 1…90, 91 labels), else in sorted
+ * order (shapes: ids 1…3 → classes 0…2).
  */
 import { shapesDataset } from '../data/shapes.ts';
-import { CocoDataset } from '../data/coco.ts';
+import type { CocoDataset } from '../data/coco.ts';
 import { collate, trainAugment, evalTransform, SHAPES_AUGMENT, TI_AUGMENT, SMALL_AUGMENT, type AugmentConfig, type Batch } from '../data/augment.ts';
 import { hashSeed, mulberry32 } from '../data/rng.ts';
 import type { DetectionSample } from '../data/sample.ts';
@@ -52,7 +53,8 @@ export interface ValSource {
   get(i: number): Promise<DetectionSample & { imageId: number; origSize: [number, number] }>;
 }
 
-function augmentFor(model: string, size?: number): AugmentConfig {
+/** The augmentation of a model preset, or one scaled to a custom image `size`. */
+export function augmentFor(model: string, size?: number): AugmentConfig {
   if (size) {
     const lo = Math.max(16, Math.round(size / 2 / 16) * 16);
     const scales = Array.from({ length: Math.floor((size - lo) / 16) + 1 }, (_, i) => lo + 16 * i);
@@ -61,52 +63,87 @@ function augmentFor(model: string, size?: number): AugmentConfig {
   return model === 'tiny' ? TI_AUGMENT : model === 'nano16' ? SHAPES_AUGMENT : SMALL_AUGMENT;
 }
 
-export async function makeSources(opts: { data: string; seed: number; model: string; size?: number; augment: boolean }): Promise<{ train: TrainSource; val: ValSource }> {
-  if (opts.data === 'shapes') {
-    const size = opts.size ?? 64;
-    const train = shapesDataset({ seed: opts.seed, count: Number.MAX_SAFE_INTEGER, size });
-    const val = shapesDataset({ ...SHAPES_VAL, size });
-    const cfg = augmentFor(opts.model, size);
-    return {
-      train: {
-        name: 'shapes',
-        categories: train.categories,
-        async batch(step, n) {
-          const samples = Array.from({ length: n }, (_, i) => {
-            const s = train.get(step * n + i);
-            return opts.augment ? trainAugment(s, mulberry32(hashSeed(opts.seed, step * n + i)), cfg) : s;
-          });
-          return collate(samples);
-        },
-      },
-      val: {
-        groundTruth: val.toCoco(),
-        length: val.length,
-        async get(i) {
-          const s = val.get(i);
-          return { ...s, imageId: s.imageId ?? i, origSize: s.origSize ?? [s.height, s.width] };
-        },
-      },
-    };
-  }
-  const trainSet = await CocoDataset.open(opts.data, { split: 'train' }).catch(() => CocoDataset.open(opts.data, { split: 'val' }));
-  const valSet = await CocoDataset.open(opts.data, { split: 'val' }).catch(() => trainSet);
-  const cfg = augmentFor(opts.model, opts.size);
-  const evalSize = cfg.scales[cfg.scales.length - 1];
+/** What the train and val sources are built from (`makeSources` in ./data-node.ts adds the folder). */
+export interface SourceOptions { seed: number; model: string; size?: number; augment: boolean }
+
+/** The synthetic shapes streams: training from image 0 of `seed`, validation `SHAPES_VAL`. */
+export function shapesSources(opts: SourceOptions): { train: TrainSource; val: ValSource } {
+  const size = opts.size ?? 64;
+  const train = shapesDataset({ seed: opts.seed, count: Number.MAX_SAFE_INTEGER, size });
+  const val = shapesDataset({ ...SHAPES_VAL, size });
+  const cfg = augmentFor(opts.model, size);
   return {
     train: {
-      name: opts.data,
+      name: 'shapes',
+      categories: train.categories,
+      async batch(step, n) {
+        const samples = Array.from({ length: n }, (_, i) => {
+          const s = train.get(step * n + i);
+          return opts.augment ? trainAugment(s, mulberry32(hashSeed(opts.seed, step * n + i)), cfg) : s;
+        });
+        return collate(samples);
+      },
+    },
+    val: {
+      groundTruth: val.toCoco(),
+      length: val.length,
+      async get(i) {
+        const s = val.get(i);
+        return { ...s, imageId: s.imageId ?? i, origSize: s.origSize ?? [s.height, s.width] };
+      },
+    },
+  };
+}
+
+/** Consecutive failures, with no image ever read, after which training stops (a systematic fault). */
+const FAILURES_BEFORE_GIVING_UP = 20;
+
+/**
+ * Sources over COCO datasets (from any platform). A training image that cannot be read, decoded or
+ * transformed is skipped with a warning naming it and the running count; its batch slot takes the next
+ * image of the epoch's permutation, so batches stay deterministic in (seed, step) given the bad images.
+ * Training stops with an Error when the first 20 tried all fail or when no image is left.
+ * Validation images are not skipped: an image left out would change what the scores measure.
+ */
+export function cocoSources(trainSet: CocoDataset, valSet: CocoDataset, opts: SourceOptions & { name: string; onWarning?: (message: string) => void }): { train: TrainSource; val: ValSource } {
+  const warn = opts.onWarning ?? console.warn;
+  const cfg = augmentFor(opts.model, opts.size);
+  const evalSize = cfg.scales[cfg.scales.length - 1];
+  const N = trainSet.length;
+  if (N === 0) throw new Error(`${trainSet.annotationFile}: no images to train on`);
+  const skipped = new Set<number>();
+  let read = 0;
+  let firstError = '';
+  /** The sample of batch slot k: image perm[k], or the next usable one after it. */
+  async function slot(k: number): Promise<DetectionSample> {
+    for (let kk = k; kk < k + N; kk++) {
+      const index = permutation(N, hashSeed(opts.seed, Math.floor(kk / N)))[kk % N];
+      if (skipped.has(index)) continue;
+      try {
+        const s = await trainSet.get(index);
+        const out = opts.augment ? trainAugment(s, mulberry32(hashSeed(opts.seed + 1, k)), cfg) : s;
+        read++;
+        return out;
+      } catch (e) {
+        const info = trainSet.imageInfo(index);
+        const message = (e as Error).message;
+        firstError ||= message;
+        skipped.add(index);
+        warn(`skipping training image id ${info.id} '${info.file_name}': ${message} (${skipped.size} of ${N} skipped so far)`);
+        if (read === 0 && skipped.size >= Math.min(N, FAILURES_BEFORE_GIVING_UP)) {
+          throw new Error(`${trainSet.annotationFile}: the first ${skipped.size} training images all failed, the first with: ${firstError}`);
+        }
+      }
+    }
+    throw new Error(`${trainSet.annotationFile}: all ${N} training images were skipped, the first with: ${firstError}`);
+  }
+  return {
+    train: {
+      name: opts.name,
       categories: trainSet.categories,
       async batch(step, n) {
-        // epoch-wise seeded permutation of the images
-        const N = trainSet.length;
         const samples: DetectionSample[] = [];
-        for (let i = 0; i < n; i++) {
-          const k = step * n + i, epoch = Math.floor(k / N);
-          const perm = permutation(N, hashSeed(opts.seed, epoch));
-          const s = await trainSet.get(perm[k % N]);
-          samples.push(opts.augment ? trainAugment(s, mulberry32(hashSeed(opts.seed + 1, k)), cfg) : s);
-        }
+        for (let i = 0; i < n; i++) samples.push(await slot(step * n + i)); // epoch-wise seeded permutation
         return collate(samples);
       },
     },
@@ -115,8 +152,7 @@ export async function makeSources(opts: { data: string; seed: number; model: str
       length: valSet.length,
       async get(i) {
         const raw = await valSet.get(i);
-        const s = evalTransform(raw, evalSize, cfg.maxSize);
-        return { ...s, imageId: raw.imageId ?? i, origSize: raw.origSize ?? [raw.height, raw.width] };
+        return { ...evalTransform(raw, evalSize, cfg.maxSize), imageId: raw.imageId, origSize: raw.origSize };
       },
     },
   };

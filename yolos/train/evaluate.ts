@@ -11,6 +11,7 @@ import type { ValSource, LabelMap } from './data.ts';
 
 export async function evaluate(model: Yolos, val: ValSource, labels: LabelMap, opts: { batch?: number; limit?: number } = {}): Promise<{ result: CocoEvalResult; detections: CocoDetection[] }> {
   const n = Math.min(val.length, opts.limit ?? val.length);
+  if (!(n > 0)) throw new Error(`evaluate: no images to evaluate (the validation data has ${val.length}, limit ${opts.limit ?? 'none'}); expected at least one`);
   const detections: CocoDetection[] = [];
   const seen = new Set<number>();
   const batch = opts.batch ?? 16;

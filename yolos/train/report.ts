@@ -1,5 +1,6 @@
 /** Training output: a one-line progress bar, the metrics JSONL log and the loss curve as SVG. */
 import { appendFile } from 'node:fs/promises';
+import { describeFsError } from './files-node.ts';
 
 export interface StepRecord {
   step: number;
@@ -44,8 +45,13 @@ export class ProgressBar {
   }
 }
 
+/** Appends one JSON line; an error names the file. (One short write: a crash tears at most this line, which a resume drops.) */
 export async function appendJsonl(path: string, record: object): Promise<void> {
-  await appendFile(path, `${JSON.stringify(record)}\n`);
+  try {
+    await appendFile(path, `${JSON.stringify(record)}\n`);
+  } catch (e) {
+    throw new Error(`cannot append to '${path}': ${describeFsError(e)}`);
+  }
 }
 
 /** A line chart of loss against step, smoothed by a running mean, as a standalone SVG. */

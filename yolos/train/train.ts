@@ -1,12 +1,14 @@
 /**
- * `train(options)`: YOLOS training, DETR-style. One flat loop with named steps — schedule, batch,
- * forward, loss (the matcher's readback is the step's one GPU→CPU sync), backward, clip, AdamW step,
- * log — plus checkpoints every N steps and at the end (atomic), exact resume, Ctrl-C → checkpoint.
+ * `train(options)`: YOLOS training, DETR-style, as a library. One flat loop with named steps —
+ * schedule, batch, forward, loss (the matcher's readback is the step's one GPU→CPU sync), backward,
+ * clip, AdamW step, log — plus atomic checkpoints (every N steps / M minutes and at the end) and
+ * exact resume. It prints nothing and installs no signal handlers unless asked (`progress`,
+ * `signal`: the CLI turns SIGINT/SIGTERM/SIGHUP into an abort with `abortOnSignals`).
  * Recipe defaults are the nano-16 recipe of the training issue (spec §6 for COCO models).
  */
-import { mkdir, writeFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { init, LimitError } from '../../engine/index.ts';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { init, LimitError } from '../../engine/node.ts';
 import { AdamW, warmupCosine } from '../../engine/optim/index.ts';
 import { trainStep } from './step.ts';
 import { parameterGroups } from './groups.ts';
@@ -14,20 +16,28 @@ import { Yolos } from '../model.ts';
 import { presets, parseConfig, type YolosConfig, type PresetName } from '../config.ts';
 import { SetCriterion } from '../criterion.ts';
 import type { InitScheme } from '../init.ts';
-import { makeSources, labelMap, type ValSource, type LabelMap } from './data.ts';
-import { saveCheckpoint, loadCheckpoint } from './checkpoint.ts';
+import { labelMap, type ValSource, type LabelMap } from './data.ts';
+import { makeSources } from './data-node.ts';
+import { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
+import { writeAtomic, removeStaleTemps } from './files-node.ts';
+import { checkPinned, resumedTotal, truncateMetrics, PINNED } from './resume.ts';
 import { ProgressBar, appendJsonl, lossCurveSvg, type StepRecord } from './report.ts';
 import { evaluate } from './evaluate.ts';
 import type { CocoEvalResult } from '../eval/coco-eval.ts';
 
+export { abortOnSignals, type SignalStop, type StopSignal } from './signals-node.ts';
+export type { StepRecord };
+
 export interface TrainOptions {
-  /** 'shapes' (synthetic, generated on demand) or a COCO-format folder. */
-  data: string;
-  /** A preset name or a config. */
-  model: PresetName | YolosConfig;
-  /** Optimisation steps (the cosine schedule ends here). Default 8000. */
+  /** 'shapes' (synthetic, generated on demand) or a COCO-format folder. Required unless resuming. */
+  data?: string;
+  /** COCO data: the split to train on (default 'train'; 'val' only when asked for). */
+  trainSplit?: string;
+  /** A preset name or a config (default nano16). */
+  model?: PresetName | YolosConfig;
+  /** Optimisation steps (the cosine schedule ends here). Default 8000; on resume it may grow. */
   steps?: number;
-  /** Wall-clock budget: stop (and checkpoint) after this many minutes; with no `steps` given the schedule is fitted to it. */
+  /** Wall-clock budget of this call: stop (and checkpoint) after this many minutes; with no `steps` given the schedule is fitted to it. */
   minutes?: number;
   batch?: number;
   lr?: number;
@@ -40,69 +50,108 @@ export interface TrainOptions {
   seed?: number;
   /** Output folder: checkpoint.safetensors, metrics.jsonl, loss.svg, model.safetensors + config.json. */
   out?: string;
-  /** Resume from a checkpoint path, or true for `<out>/checkpoint.safetensors`. */
+  /** Resume from a checkpoint path, or true for `<out>/checkpoint.safetensors`. The recipe options are the checkpoint's (a different one is refused). */
   resume?: string | boolean;
   init?: InitScheme;
   augment?: boolean;
+  /** Write a checkpoint every N steps (default 500) … */
   checkpointEvery?: number;
+  /** … and/or every M minutes (default: off). */
+  checkpointMinutes?: number;
+  /** Append a metrics.jsonl line every N steps (default 10). */
   logEvery?: number;
-  /** Evaluate on the validation data at the end (and every `evalEvery` steps when set). */
+  /** Evaluate on the validation data at the end (skipped when stopped early by `signal`/`shouldStop`). */
   evalAtEnd?: boolean;
+  /** Evaluate every N steps too. */
   evalEvery?: number;
   /** Images of the validation data to evaluate (default all). */
   evalLimit?: number;
-  /** Progress output: 'bar' (default), 'lines' or 'none'. */
+  /** Progress output on stderr: 'bar', 'lines' or 'none' (default: none). */
   progress?: 'bar' | 'lines' | 'none';
-  /** Stop early when this returns true (checked every step). */
+  /** Stops after the current step and writes the checkpoint (the CLI aborts it on SIGINT/SIGTERM/SIGHUP). */
+  signal?: AbortSignal;
+  /** Stop early when this returns true (checked before every step). */
   shouldStop?: () => boolean;
+  /** Called after every step with its record (awaited). */
+  onStep?: (record: StepRecord) => void | Promise<void>;
+  /** Called after every evaluation (`evalEvery` and `evalAtEnd`). */
+  onEval?: (e: EvalRecord) => void | Promise<void>;
+}
+
+export interface EvalRecord {
+  /** Steps done when it was taken. */
+  step: number;
+  result: CocoEvalResult;
 }
 
 export interface TrainResult {
+  /** Every step's record, this run's and (when resumed) the earlier ones. */
   history: StepRecord[];
+  /** The evaluations of this call, in order; `eval` is the one at the end. */
+  evals: EvalRecord[];
+  eval?: CocoEvalResult;
   checkpoint: string;
   weights: string;
   steps: number;
+  /** The schedule's end: `steps < totalSteps` when stopped early. */
+  totalSteps: number;
   imagesSeen: number;
   seconds: number;
+  /** The trained model, in train mode; the caller disposes it. */
   model: Yolos;
   labels: LabelMap;
   val: ValSource;
-  eval?: CocoEvalResult;
+  /** Why the loop ended. */
+  stoppedBy: 'steps' | 'minutes' | 'signal' | 'shouldStop';
+  /** Stopped by `signal` or `shouldStop` before the schedule's end. */
   interrupted: boolean;
 }
 
-const DEFAULTS = { steps: 8000, batch: 16, lr: 5e-4, weightDecay: 1e-4, clip: 0.1, warmup: 200, seed: 0, out: 'runs/train', checkpointEvery: 500, logEvery: 10 };
+const DEFAULTS = { model: 'nano16' as PresetName | YolosConfig, steps: 8000, batch: 16, lr: 5e-4, weightDecay: 1e-4, clip: 0.1, warmup: 200, seed: 0, out: 'runs/train', checkpointEvery: 500, logEvery: 10, init: 'fanin' as InitScheme };
 
 export { parameterGroups };
 
+/** The effective options: the defaults, then the checkpoint's recipe (resume) or the caller's. */
+function resolve(options: TrainOptions, resumed: LoadedCheckpoint | null, resumePath: string | null) {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrainOptions;
+  if (!resumed) return { ...DEFAULTS, ...given, augment: given.augment ?? given.data !== 'shapes' };
+  const saved = resumed.meta.options;
+  checkPinned(given, saved, resumePath!);
+  const pinned = Object.fromEntries(PINNED.map((k) => [k, saved[k]]).filter(([, v]) => v !== undefined));
+  const steps = resumedTotal(given.steps, saved.steps as number, resumed.meta.step, resumePath!);
+  const o = { ...DEFAULTS, checkpointEvery: saved.checkpointEvery as number, logEvery: saved.logEvery as number, ...given, ...pinned, steps, out: given.out ?? (saved.out as string) } as typeof DEFAULTS & TrainOptions;
+  return { ...o, augment: o.augment ?? o.data !== 'shapes' }; // checkpoints before `augment` was pinned
+}
+
+/**
+ * Trains (or resumes) a YOLOS and writes its run folder.
+ * @example const r = await train({ data: 'shapes', model: 'nano16', steps: 100, out: 'runs/a', onStep: (s) => console.log(s.loss) });
+ */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   await init();
   const resumePath = options.resume === true ? join(options.out ?? DEFAULTS.out, 'checkpoint.safetensors') : options.resume || null;
+  if (resumePath) await removeStaleTemps(dirname(resumePath));
   const resumed = resumePath ? await loadCheckpoint(resumePath) : null;
-  // A resumed run continues with the options it was started with; only where output goes and when
-  // to stop (minutes, progress, evaluation) may change.
-  const prev = (resumed?.meta.options ?? {}) as unknown as Partial<TrainOptions>;
-  const { minutes, progress, evalAtEnd, evalEvery, evalLimit, shouldStop, out: outOpt } = options;
-  const o = resumed
-    ? { ...DEFAULTS, ...stripUndefined(prev), ...stripUndefined({ minutes, progress, evalAtEnd, evalEvery, evalLimit, shouldStop, out: outOpt ?? prev.out }) }
-    : { ...DEFAULTS, ...stripUndefined(options) };
+  const o = resolve(options, resumed, resumePath);
+  if (!o.data) throw new Error('train: no data given (shapes or a COCO-format folder)');
   const modelName = typeof o.model === 'string' ? o.model : 'custom';
-  const config: YolosConfig = resumed ? resumed.meta.config : typeof o.model === 'string' ? presets[o.model as PresetName] : parseConfig(o.model);
+  const config: YolosConfig = resumed ? resumed.meta.config : typeof o.model === 'string' ? presets[o.model] : parseConfig(o.model);
   if (!config) throw new Error(`train: unknown model '${o.model}' (expected one of ${Object.keys(presets).join(', ')})`);
-  if (!(o.batch >= 1 && Number.isInteger(o.batch))) throw new Error(`train: batch must be a positive integer, got ${o.batch}`);
-  const out = o.out ?? DEFAULTS.out;
-  if (!o.data) throw new Error('train: no data given (--data shapes or a COCO-format folder)');
-  const data = o.data;
+  for (const k of ['steps', 'batch', 'checkpointEvery', 'logEvery'] as const) {
+    if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new Error(`train: ${k} must be a positive integer, got ${o[k]}`);
+  }
+  const out = o.out;
   await mkdir(out, { recursive: true });
-  const { train: source, val } = await makeSources({ data, seed: o.seed, model: modelName, size: o.size, augment: o.augment ?? data !== 'shapes' });
+  await removeStaleTemps(out);
+  const { train: source, val } = await makeSources({ data: o.data, seed: o.seed, model: modelName, size: o.size, augment: o.augment, trainSplit: o.trainSplit });
   const labels = labelMap(source.categories, config.num_labels);
-  const model = resumed ? resumed.model : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init ?? 'fanin' });
+  const model = resumed ? resumed.model : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init });
   model.train();
   const optimizer = new AdamW(parameterGroups(model, o.weightDecay), { lr: o.lr, betas: [0.9, 0.999], eps: 1e-8 });
   if (resumed) resumed.restoreOptimizer(optimizer);
   const criterion = new SetCriterion({ numClasses: config.num_labels, eosCoef: 0.1, weights: { ce: 1, bbox: 5, giou: 2 } });
-  const history: StepRecord[] = resumed ? ((resumed.meta.history as StepRecord[] | undefined) ?? []) : [];
   const startStep = resumed ? resumed.meta.step : 0;
+  const history = resumed ? ((resumed.meta.history as StepRecord[] | undefined) ?? []).filter((h) => h.step < startStep) : [];
   let step = startStep;
   let imagesSeen = resumed ? resumed.meta.imagesSeen : 0;
   const priorSeconds = resumed ? resumed.meta.seconds : 0;
@@ -110,19 +159,33 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const fitToBudget = options.minutes !== undefined && options.steps === undefined && !resumed;
   let paceFrom = 0;
   const metricsPath = join(out, 'metrics.jsonl');
-  if (!resumed) await writeFile(metricsPath, '');
-  const bar = new ProgressBar(total);
+  if (resumed) await truncateMetrics(metricsPath, startStep);
+  else await writeAtomic(metricsPath, '');
+  const bar = o.progress === 'bar' || o.progress === 'lines' ? new ProgressBar(total) : null;
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
-  process.on('SIGINT', onSigint);
-  const savedOptions = { ...o, model: modelName === 'custom' ? config : modelName, resume: undefined, shouldStop: undefined };
   const checkpointPath = join(out, 'checkpoint.safetensors');
-  const checkpoint = () => saveCheckpoint(checkpointPath, model, optimizer, { step, config: model.config, options: savedOptions, seconds: priorSeconds + elapsed(), imagesSeen, history });
+  const recipe = () => ({ ...Object.fromEntries(PINNED.map((k) => [k, o[k]])), model: modelName === 'custom' ? config : modelName, steps: total, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery, out });
+  let savedAt = elapsed();
+  const checkpoint = async () => {
+    await saveCheckpoint(checkpointPath, model, optimizer, { step, config: model.config, options: recipe(), seconds: priorSeconds + elapsed(), imagesSeen, history });
+    savedAt = elapsed();
+  };
+  const evals: EvalRecord[] = [];
+  const runEval = async () => {
+    model.eval();
+    const e = { step, result: (await evaluate(model, val, labels, { limit: o.evalLimit })).result };
+    model.train();
+    evals.push(e);
+    await o.onEval?.(e);
+    return e.result;
+  };
+  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
   try {
     while (step < total) {
-      if (interrupted || options.shouldStop?.() || (o.minutes !== undefined && elapsed() > o.minutes * 60)) { interrupted = interrupted || false; break; }
+      if (o.signal?.aborted) { stoppedBy = 'signal'; break; }
+      if (o.shouldStop?.()) { stoppedBy = 'shouldStop'; break; }
+      if (o.minutes !== undefined && elapsed() > o.minutes * 60) { stoppedBy = 'minutes'; break; }
       // schedule, batch (CPU), then one step on the GPU
       const lr = warmupCosine(step, { warmup: Math.min(o.warmup, total), total, base: o.lr });
       const batch = await source.batch(step, o.batch);
@@ -139,40 +202,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (fitToBudget && step - startStep === 15) {
         const perStep = (seconds - paceFrom) / 10;
         total = Math.max(step + 1, step + Math.floor((o.minutes! * 60 - seconds) / perStep));
-        bar.setTotal(total);
+        bar?.setTotal(total);
       }
-      if (o.progress !== 'none') bar.update({ ...rec, seconds }, step === total);
+      bar?.update({ ...rec, seconds }, step === total);
+      await o.onStep?.(rec);
       if (step % o.logEvery === 0 || step === total) await appendJsonl(metricsPath, rec);
-      if (step % o.checkpointEvery === 0) await checkpoint();
+      if (o.evalEvery && step % o.evalEvery === 0 && step < total) await runEval();
+      const due = step % o.checkpointEvery === 0 || (o.checkpointMinutes !== undefined && seconds - savedAt >= o.checkpointMinutes * 60);
+      if (due && step < total) await checkpoint();
     }
   } catch (e) {
     const msg = (e as Error).message ?? '';
     if (e instanceof LimitError || /out of memory|OutOfMemory|allocation|binding limit/i.test(msg)) throw new Error(`train: the batch of ${o.batch} does not fit in GPU memory (${msg}); try --batch ${Math.max(1, o.batch >> 1)}`);
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
-    if (o.progress !== 'none') bar.done();
+    bar?.done();
   }
+  // The final save: each file atomic, the checkpoint first (it is what a resume needs).
   await checkpoint();
   optimizer.dispose(); // its moment buffers live on the GPU outside every scope
   const weights = join(out, 'model.safetensors');
-  const { writeAtomic } = await import('./checkpoint.ts');
   await writeAtomic(weights, await model.saveSafetensors());
-  await writeFile(join(out, 'config.json'), `${JSON.stringify({ ...model.config, architectures: ['YolosForObjectDetection'] }, null, 2)}\n`);
-  await writeFile(join(out, 'loss.svg'), lossCurveSvg(history, `YOLOS ${modelName} on ${o.data}: training loss`));
-  let evalResult: CocoEvalResult | undefined;
-  if (o.evalAtEnd) {
-    model.eval();
-    evalResult = (await evaluate(model, val, labels, { limit: o.evalLimit })).result;
-  }
-  return { history, checkpoint: checkpointPath, weights, steps: step, imagesSeen, seconds: priorSeconds + elapsed(), model, labels, val, eval: evalResult, interrupted };
+  await writeAtomic(join(out, 'config.json'), `${JSON.stringify({ ...model.config, architectures: ['YolosForObjectDetection'] }, null, 2)}\n`);
+  await writeAtomic(join(out, 'loss.svg'), lossCurveSvg(history, `YOLOS ${modelName} on ${o.data}: training loss`));
+  const interrupted = stoppedBy === 'signal' || stoppedBy === 'shouldStop';
+  const evalResult = o.evalAtEnd && !interrupted ? await runEval() : undefined;
+  return { history, evals, eval: evalResult, checkpoint: checkpointPath, weights, steps: step, totalSteps: total, imagesSeen, seconds: priorSeconds + elapsed(), model, labels, val, stoppedBy, interrupted };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Lists checkpoint files in a folder (for --resume without a path). */
+/** `<dir>/checkpoint.safetensors` when it exists, else null. */
 export async function findCheckpoint(dir: string): Promise<string | null> {
   try {
     return (await readdir(dir)).includes('checkpoint.safetensors') ? join(dir, 'checkpoint.safetensors') : null;
