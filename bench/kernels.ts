@@ -3,8 +3,12 @@
  *
  * Run by `npm run bench` (bench/index.ts; `-- --only=attention` for a subset) and bench/gpu.ts.
  *
- * Every case first runs once on both sides and compares the outputs (a bench of a wrong kernel is
- * worthless), then times both (bench/harness.ts). Throughput, per launch:
+ * Every case first runs once and is validated against the CPU reference with the op table's
+ * tolerance (engine/ops/registry.ts `OPS[op].check`, engine/validate.ts; a bench of a wrong kernel is
+ * worthless: a mismatch ends the case), on every `step`-th row where the full reference would cost
+ * more than REF_BUDGET multiply-adds; then it compares with TF.js and times both (bench/harness.ts).
+ * The fwd+bwd cases (attention gradients, the ViT block) have no reference (engine/reference has
+ * no autograd): TF.js is their only oracle. Throughput, per launch:
  *  - matmul M=N=K=n: 2n³ flops.
  *  - attention [B,H,T,D]: forward 4·B·H·T²·D flops (q·kᵀ and p·v, 2·T²·D each per head; the softmax's
  *    O(T²) is not counted); forward + backward 3× that (backward: dV = pᵀ·dO, dP = dO·vᵀ, dQ = dS·k,
@@ -23,6 +27,10 @@ import * as E from '../engine/node.ts';
 import { tensor, noGrad, gradients, type Tensor, type MatmulOptions } from '../engine/node.ts';
 import { randomNormal, timeOurs, oursSampler, tfSampler, timeInterleaved, tfjs, commonMethod, type Timing, type Method, type TfPeer, type TimeOptions, type TF } from './harness.ts';
 import { chooseVariant } from '../engine/ops/matmul.ts';
+import { checkOf, toleranceFor, type CheckedOp, type CheckOptions } from '../engine/ops/registry.ts';
+import * as R from '../engine/reference/index.ts';
+import { roundToF16 } from '../engine/dtype.ts';
+import { validate, describeValidation } from '../engine/validate.ts';
 
 type TfTensor = ReturnType<TF['tensor']>;
 
@@ -68,6 +76,8 @@ export interface BenchRow {
   speedupWall: number | null;
   oursTiming: Timing;
   tfjsTiming: Timing | null;
+  /** The validation against engine/reference: what and which rows were compared, the worst error. */
+  reference: { compared: string; rows: string; n: number; maxAbs: number; worstRatio: number } | null;
   /** max |ours − TF.js| over the compared outputs, and max |TF.js| (the scale). */
   check: { compared: string; maxAbsDiff: number; maxAbs: number; ok: boolean } | null;
 }
@@ -232,12 +242,17 @@ interface Prepared {
   tfVariant: string;
   ours: () => void;
   tf: (() => void) | null;
+  /** Runs ours once and validates it against engine/reference (throws on a mismatch); null: no reference. */
+  reference: (() => Promise<NonNullable<BenchRow['reference']>>) | null;
   /** Runs both once and returns the outputs to compare (ours, theirs) and what they are. */
   compare: (() => Promise<{ compared: string; ours: Float32Array; theirs: Float32Array }>) | null;
   dispose: () => void;
 }
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Multiply-adds the CPU reference may spend on one case (a few seconds); above it, rows are sampled. */
+const REF_BUDGET = 2e8;
 
 async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<Prepared> {
   const tf = peer?.tf ?? null;
@@ -250,7 +265,24 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
     ourT.push(t);
     let u: TfTensor | null = null;
     if (tf) { u = tf.tensor(data, shape); tfT.push(u); }
-    return { t, u: u as TfTensor, data };
+    // what our tensor holds, for the reference
+    const r = R.ref(dtype === 'f16' ? roundToF16(data) : data, shape);
+    return { t, u: u as TfTensor, data, r };
+  };
+  /** Validates `run`'s output against op's reference on every `step`-th row along `axis` of operand 0 and the output. */
+  const against = (op: CheckedOp, run: () => Tensor, refs: R.RefTensor[], o: CheckOptions = {}, axis = -2, work = 0) => async () => {
+    const step = Math.max(1, Math.ceil(work / REF_BUDGET));
+    const rows = (x: R.RefTensor) => (step === 1 ? x : R.slice(x, [], undefined, x.shape.map((_, d) => (d === x.shape.length + axis ? step : 1))));
+    const y = E.scope(run);
+    const got = R.ref(await y.data(), y.shape);
+    y.dispose();
+    const check = checkOf(op);
+    const xs = [rows(refs[0]), ...refs.slice(1)];
+    const want = check.ref(xs, o);
+    const v = validate(rows(got).data, want.data, toleranceFor(check, want, xs, o, c.dtype ?? 'f32'));
+    const what = `${op} ${describeCase(c)}${step > 1 ? `, every ${step}th row` : ''}`;
+    if (!v.pass) throw new Error(`bench: ${what} disagrees with engine/reference:\n${describeValidation(v)}`);
+    return { compared: op, rows: step > 1 ? `every ${step}th row` : 'all', n: v.n, maxAbs: v.maxAbs, worstRatio: v.worstRatio };
   };
   const dispose = () => { for (const t of ourT) t.dispose(); for (const u of tfT) u.dispose(); };
   const read = async (t: Tensor) => (await t.data()) as Float32Array;
@@ -274,6 +306,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       return {
         name: 'matmul', unit: 'GFLOP/s', work: 2 * n ** 3, variant: `matmul (${kernel}${half ? ', f16 operands' : ''})`, tfVariant: 'tf.matMul',
         ours: () => { a.t.matmul(b.t, mo); },
+        reference: against('matmul', () => a.t.matmul(b.t, mo), [a.r, b.r], {}, -2, n ** 3),
         tf: tf && (() => { tf.matMul(a.u, b.u); }),
         compare: tf && (() => both('C', () => a.t.matmul(b.t, mo), () => tf.matMul(a.u, b.u))),
         dispose,
@@ -298,6 +331,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
         return {
           name: 'attention fwd', unit: 'GFLOP/s', work: flops, variant, tfVariant,
           ours: () => { noGrad(() => attend(q.t, k.t, v.t)); },
+          reference: against('attention', () => noGrad(() => attend(q.t, k.t, v.t)), [q.r, k.r, v.r], {}, -2, B * H * T * T * D),
           tf: tf && (() => { tfAttention(tf, q.u, k.u, v.u); }),
           compare: tf && (() => both('o', () => noGrad(() => attend(q.t, k.t, v.t)), () => tfAttention(tf, q.u, k.u, v.u))),
           dispose,
@@ -313,6 +347,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       return {
         name: 'attention fwd+bwd', unit: 'GFLOP/s', work: flops, variant, tfVariant: `${tfVariant}, tf.grads`,
         ours: () => { for (const g of oursStep()) g.dispose(); },
+        reference: null,
         tf: tf && (() => { tfGrads!([q.u, k.u, v.u], dy.u); }),
         compare: tf && (() => both('dq,dk,dv', oursStep, () => tfGrads!([q.u, k.u, v.u], dy.u))),
         dispose,
@@ -324,6 +359,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       return {
         name: 'layer norm', unit: 'GB/s', work: 4 * (2 * rows * D + 2 * D), variant: 'layerNorm (fused kernel)', tfVariant: 'tf.moments + arithmetic',
         ours: () => { x.t.layerNorm(w.t, b.t, 1e-5); },
+        reference: against('layerNorm', () => x.t.layerNorm(w.t, b.t, 1e-5), [x.r, w.r, b.r], {}, -2, rows * D),
         tf: tf && (() => { tfLayerNorm(tf, x.u, w.u, b.u, 1e-5); }),
         compare: tf && (() => both('y', () => x.t.layerNorm(w.t, b.t, 1e-5), () => tfLayerNorm(tf, x.u, w.u, b.u, 1e-5))),
         dispose,
@@ -334,6 +370,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       return {
         name: 'GELU (erf)', unit: 'GB/s', work: 4 * 2 * size(c.shape), variant: 'gelu (one kernel)', tfVariant: '0.5·x·(1 + tf.erf(x/√2))',
         ours: () => { x.t.gelu(); },
+        reference: against('gelu', () => x.t.gelu(), [x.r]),
         tf: tf && (() => { tfGelu(tf, x.u); }),
         compare: tf && (() => both('y', () => x.t.gelu(), () => tfGelu(tf, x.u))),
         dispose,
@@ -344,6 +381,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       return {
         name: 'softmax', unit: 'GB/s', work: 4 * 2 * size(c.shape), variant: 'softmax (one kernel)', tfVariant: 'tf.softmax',
         ours: () => { x.t.softmax(-1); },
+        reference: against('softmax', () => x.t.softmax(-1), [x.r], { axis: -1 }, -2, size(c.shape)),
         tf: tf && (() => { tf.softmax(x.u); }),
         compare: tf && (() => both('y', () => x.t.softmax(-1), () => tf.softmax(x.u))),
         dispose,
@@ -377,6 +415,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       return {
         name: 'ViT block fwd+bwd', unit: 'GFLOP/s', work: 3 * fwd, variant: `autograd, matmul epilogues (bias, GELU, residual); attention: ${variant}`, tfVariant: 'tf.grads over the composed block',
         ours: () => { for (const g of oursStep()) g.dispose(); },
+        reference: null,
         tf: tf && (() => { tfGrads!(tfArgs, dy.u); }),
         // compares the gradients of x and of every parameter
         compare: tf && (() => both('dx and all parameter grads', oursStep, () => tfGrads!(tfArgs, dy.u))),
@@ -391,17 +430,6 @@ function concatF32(xs: Float32Array[]): Float32Array {
   let o = 0;
   for (const x of xs) { out.set(x, o); o += x.length; }
   return out;
-}
-
-function compareArrays(a: Float32Array, b: Float32Array): { maxAbsDiff: number; maxAbs: number } {
-  let d = 0, m = 0;
-  if (a.length !== b.length) return { maxAbsDiff: Infinity, maxAbs: 0 };
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - b[i]);
-    d = e > d || Number.isNaN(e) ? e : d;
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return { maxAbsDiff: d, maxAbs: m };
 }
 
 function describeShape(c: CaseSpec): string {
@@ -424,16 +452,19 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow
     let p: Prepared | null = null;
     try {
       p = await prepare(c, peer, (seed += 10));
+      const reference = p.reference ? await p.reference() : null;
       let check: BenchRow['check'] = null;
       if (p.compare) {
         const r = await p.compare();
-        const { maxAbsDiff, maxAbs } = compareArrays(r.ours, r.theirs);
+        let maxAbs = 0;
+        for (const v of r.theirs) maxAbs = Math.max(maxAbs, Math.abs(v));
         // Both sides compute in f32 in different orders; 1e-3 of the output scale is far above their
         // rounding (≤ ~K·2⁻²⁴ relative for K ≤ 4096) and far below what a wrong kernel produces.
         // Our f16 operands were rounded (2⁻¹¹ relative each; errors of random sign over K terms
         // stay near 2⁻¹¹ of the scale): 1e-2.
         const rtol = c.dtype === 'f16' ? 1e-2 : 1e-3;
-        check = { compared: r.compared, maxAbsDiff, maxAbs, ok: maxAbsDiff <= rtol * Math.max(maxAbs, 1e-6) };
+        const v = validate(r.ours, r.theirs, { atol: rtol * Math.max(maxAbs, 1e-6) });
+        check = { compared: r.compared, maxAbsDiff: v.maxAbs, maxAbs, ok: v.pass };
       }
       const so = await oursSampler(p.ours, opts);
       const st = p.tf && peer ? await tfSampler(peer, p.tf, opts) : null;
@@ -447,12 +478,13 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow
         ours: per(cm.a), tfjs: theirs ? per(cm.b) : null,
         speedup: theirs ? cm.b / cm.a : null,
         speedupWall: theirs ? theirs.wallMs / ours.wallMs : null,
-        oursTiming: ours, tfjsTiming: theirs, check,
+        oursTiming: ours, tfjsTiming: theirs, reference, check,
       };
       rows.push(row);
       opts.log?.(`${row.name} ${row.shape}: ours ${fmtMs(row.oursMs)} (${row.ours.toFixed(2)} ${row.unit})` +
         (theirs ? `, TF.js ${fmtMs(row.tfjsMs!)} (${row.tfjs!.toFixed(2)} ${row.unit}), ×${row.speedup!.toFixed(2)} [${row.method}]` : ` [${row.method}]`) +
-        (check ? `; check ${check.ok ? 'ok' : 'MISMATCH'} (max diff ${check.maxAbsDiff.toExponential(1)} of ${check.maxAbs.toExponential(1)})` : ''));
+        (reference ? `; reference ok (${reference.rows}, worst ${reference.worstRatio.toExponential(1)}× its tolerance)` : '; no reference') +
+        (check ? `; TF.js check ${check.ok ? 'ok' : 'MISMATCH'} (max diff ${check.maxAbsDiff.toExponential(1)} of ${check.maxAbs.toExponential(1)})` : ''));
     } catch (err) {
       if (!opts.onError) throw err;
       opts.onError(c, err as Error);

@@ -3,12 +3,19 @@
  * the time goes — CPU batch generation, recording the forward, the set loss (which waits for the
  * forward's GPU work, reads the cost matrices back once and solves the assignments), and backward +
  * clip + AdamW up to the loss readback. Default: nano-16 on the shapes data at batch 16 (target on
- * lavapipe, training issue: ≤ 180 ms/step; PyTorch CPU: 41–45 ms). `--model tiny --size 512x672
+ * lavapipe: ≤ 180 ms/step; PyTorch CPU: 41–45 ms). `--model tiny --size 512x672
  * --batch 8` (GPU machines): random images with 5 random boxes each over the preset's 91 classes.
- *   npx tsx bench/train.ts [--steps 20] [--batch 16] [--model nano16] [--size HxW]
+ *   npx tsx bench/train.ts [--steps 20] [--batch 16] [--model nano16] [--size HxW] [--compare]
  *   (writes train-<adapter>[-<model>].json into $OUT or bench/results/)
+ * `--compare`: today's step against the one before the multi-tensor optimizer and the fused linear
+ * backward (per-parameter AdamW and norm launches, batched linear gradients plus reductions), in one
+ * process, rounds interleaved so the machine's load falls on both alike; dispatches per step are
+ * counted (deterministic). Writes train-step-<adapter source>.json.
  */
 import { parseArgs } from 'node:util';
+import { rt } from '../engine/runtime.ts';
+import { linearGradOptions } from '../engine/ops/matmul.ts';
+import { gradNormWith } from '../engine/optim/clip.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -21,7 +28,7 @@ import { makeSources } from '../yolos/train/data-node.ts';
 import { parameterGroups } from '../yolos/train/groups.ts';
 import { median, resultsDir } from './harness.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' }, model: { type: 'string' }, size: { type: 'string' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' }, model: { type: 'string' }, size: { type: 'string' }, compare: { type: 'boolean' } } });
 const steps = Number(values.steps ?? 20), B = Number(values.batch ?? 16);
 const name = (values.model ?? 'nano16') as PresetName;
 if (!(name in presets)) throw new Error(`bench/train: unknown --model ${name} (expected ${Object.keys(presets).join(', ')})`);
@@ -52,23 +59,55 @@ const nextBatch = await (async () => {
     })),
   });
 })();
-const rows: Record<string, number>[] = [];
-for (let step = 0; step < steps + 3; step++) {
+/** The step as it was before (per-parameter launches, batched linear gradients) or as it is now. */
+type Variant = 'before' | 'after';
+const optimizers: Record<Variant, AdamW> = { after: opt, before: values.compare ? new AdamW(parameterGroups(model, 1e-4), { lr: 5e-4, foreach: false }) : opt };
+const oneStep = async (step: number, variant: Variant) => {
+  linearGradOptions.fold = variant === 'after';
   const t0 = performance.now();
   const batch = await nextBatch(step);
   const t1 = performance.now();
+  const d0 = rt().dispatches;
   const x = tensor(batch.pixels, batch.shape);
   const out = scope(() => model.forward(x));
   const t2 = performance.now();
   const l = await criterion.forward(out, batch.targets); // waits for the forward, reads the costs back, solves, records the loss
   const t3 = performance.now();
   l.loss.backward();
-  const norm = gradNorm(model.parameters());
-  opt.step({ clip: { norm, maxNorm: 0.1 } }); opt.zeroGrad();
+  const norm = variant === 'after' ? gradNorm(model.parameters()) : gradNormWith(model.parameters(), 6);
+  optimizers[variant].step({ clip: { norm, maxNorm: 0.1 } }); optimizers[variant].zeroGrad();
   await l.loss.item(); // waits for backward, clip and AdamW
   const t4 = performance.now();
   for (const t of [x, out.logits, out.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, norm]) t.dispose();
-  if (step >= 3) rows.push({ data: t1 - t0, forwardRecord: t2 - t1, matchAndLoss: t3 - t2, backwardStep: t4 - t3, total: t4 - t0 });
+  return { data: t1 - t0, forwardRecord: t2 - t1, matchAndLoss: t3 - t2, backwardStep: t4 - t3, total: t4 - t0, dispatches: rt().dispatches - d0 };
+};
+const rows: Record<string, number>[] = [];
+if (values.compare) {
+  // Warm-up of both (pipelines compile), then rounds of 5 steps each, interleaved.
+  const byVariant: Record<Variant, Record<string, number>[]> = { before: [], after: [] };
+  for (let step = 0; step < 3; step++) for (const v of ['before', 'after'] as const) await oneStep(step, v);
+  for (let step = 3; step < steps + 3; step += 5) {
+    for (const v of ['before', 'after'] as const) for (let k = step; k < Math.min(step + 5, steps + 3); k++) byVariant[v].push(await oneStep(k, v));
+  }
+  const summary = (v: Variant) => {
+    const m = (k: string) => median(byVariant[v].map((r) => r[k]));
+    return { msPerStep: m('total'), dispatchesPerStep: m('dispatches'), medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, m(k)])), stepsTimed: byVariant[v].length };
+  };
+  const result = { adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], model: name, size: [H, W], batch: B, before: summary('before'), after: summary('after') };
+  const ratio = result.after.msPerStep / result.before.msPerStep;
+  console.log(`${name} training step at ${H}×${W}, batch ${B}, ${result.adapter}, before/after interleaved in one process`);
+  console.log(`| | ms/step (median) | dispatches/step | backward + clip + AdamW ms |\n|---|---|---|---|`);
+  for (const v of ['before', 'after'] as const) console.log(`| ${v} | ${result[v].msPerStep.toFixed(1)} | ${result[v].dispatchesPerStep} | ${result[v].medians.backwardStep.toFixed(1)} |`);
+  console.log(`after/before: ${ratio.toFixed(2)}×`);
+  await mkdir(resultsDir(), { recursive: true });
+  await writeFile(join(resultsDir(), `train-step-${engine.adapter.source}.json`), `${JSON.stringify({ ...result, afterOverBefore: ratio }, null, 2)}\n`);
+  model.dispose(); opt.dispose(); optimizers.before.dispose();
+  engine.dispose();
+  process.exit(0);
+}
+for (let step = 0; step < steps + 3; step++) {
+  const row = await oneStep(step, 'after');
+  if (step >= 3) rows.push(row);
 }
 const med = (k: string) => median(rows.map((r) => r[k]));
 const total = med('total');

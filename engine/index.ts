@@ -8,7 +8,6 @@
  * engine.dispose();
  */
 import { Runtime, setRuntime, hasRuntime, rt, describeAdapter, type InitOptions } from './runtime.ts';
-import './autograd/backward.ts';
 
 export type { InitOptions, AdapterInfoSummary, KernelSpec } from './runtime.ts';
 export type { MemoryInfo } from './pool.ts';
@@ -30,10 +29,13 @@ export { layerNorm } from './ops/layernorm.ts';
 export { attention, chooseAttentionVariant, type AttentionOptions } from './ops/attention.ts';
 export { boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou, elementwiseIou, setValidation, validationEnabled } from './ops/box.ts';
 export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.ts';
-export { noGrad, isGradEnabled } from './autograd/node.ts';
+export { noGrad, isGradEnabled, needsGrad } from './autograd/node.ts';
 export { backward, grad, valueAndGrad, gradients } from './autograd/backward.ts';
+export { checkpoint } from './autograd/checkpoint.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
+export { launch, assertCode, Params, grid1d, gridRows, WG, type LaunchGrid } from './launch.ts';
+export * as wgsl from './wgsl-snippets.ts';
 
 export type Engine = Runtime;
 

@@ -2,11 +2,14 @@
 /**
  * A size-class caching pool of GPU storage buffers. Sizes are rounded up to m·2^k with m in 8..15
  * (at most 12.5 % slack), so buffers are reused across shapes of similar size. Released buffers are
- * kept for reuse; `trim()` destroys them.
+ * kept for reuse, at most `idleCap` bytes of them: past it the least recently released are destroyed
+ * (after a change of input size the old size classes would otherwise stay idle for good); `trim()`
+ * destroys them all.
  *
  * A buffer released while the open command encoder still reads it may be handed out again to a
  * later dispatch in the same encoder (dispatches are ordered), but not to an upload: queue.writeBuffer
- * runs before the encoder is submitted. The runtime tracks that through `lastEpoch`.
+ * runs before the encoder is submitted. The runtime tracks that through `lastEpoch`. Nor may such a
+ * buffer be destroyed (the submit would fail validation): the cap skips it until the next submit.
  */
 export interface PooledBuffer {
   buffer: GPUBuffer;
@@ -38,18 +41,23 @@ export function sizeClass(bytes: number): number {
 
 export class BufferPool {
   private free = new Map<number, PooledBuffer[]>();
+  /** The idle buffers, least recently released first (a Set keeps insertion order). */
+  private idle = new Set<PooledBuffer>();
   liveBytes = 0;
   peakBytes = 0;
   pooledBytes = 0;
   created = 0;
+  destroyed = 0;
 
-  constructor(private device: GPUDevice) {}
+  /** `epoch()`: the open encoder's epoch (Runtime.epoch); buffers it used are not destroyed. */
+  constructor(private device: GPUDevice, readonly idleCap = Infinity, private epoch: () => number = () => -2) {}
 
   acquire(bytes: number, label: string): PooledBuffer {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
-    let pb = list?.pop();
+    const pb = list?.pop();
     if (pb) {
+      this.idle.delete(pb);
       this.pooledBytes -= size;
       this.liveBytes += size;
       if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
@@ -74,6 +82,7 @@ export class BufferPool {
       for (let i = list.length - 1; i >= 0; i--) {
         if (list[i].lastEpoch !== epoch) {
           const [pb] = list.splice(i, 1);
+          this.idle.delete(pb);
           this.pooledBytes -= size;
           this.liveBytes += size;
           if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
@@ -90,13 +99,36 @@ export class BufferPool {
     let list = this.free.get(pb.byteSize);
     if (!list) this.free.set(pb.byteSize, (list = []));
     list.push(pb);
+    this.idle.add(pb);
+    if (this.pooledBytes > this.idleCap) this.enforceIdleCap();
   }
 
-  /** Destroys every pooled (unused) buffer. */
-  trim(): void {
-    for (const list of this.free.values()) for (const pb of list) pb.buffer.destroy();
+  /** Destroys the least recently released idle buffers until at most `idleCap` bytes are idle. */
+  enforceIdleCap(): void {
+    if (this.pooledBytes <= this.idleCap) return;
+    const open = this.epoch();
+    for (const pb of this.idle) {
+      if (this.pooledBytes <= this.idleCap) break;
+      if (pb.lastEpoch === open) continue;
+      const list = this.free.get(pb.byteSize)!;
+      list.splice(list.indexOf(pb), 1);
+      this.destroy(pb);
+    }
+  }
+
+  /** Destroys every pooled (unused) buffer; returns the bytes freed. The caller submits first. */
+  trim(): number {
+    const freed = this.pooledBytes;
+    for (const pb of this.idle) this.destroy(pb);
     this.free.clear();
-    this.pooledBytes = 0;
+    return freed;
+  }
+
+  private destroy(pb: PooledBuffer): void {
+    this.idle.delete(pb);
+    this.pooledBytes -= pb.byteSize;
+    this.destroyed++;
+    pb.buffer.destroy();
   }
 
   resetPeak(): void {

@@ -11,6 +11,7 @@
 import { findAdapter, type AdapterChoice } from './adapter.ts';
 import { BufferPool, type MemoryInfo, type PooledBuffer } from './pool.ts';
 import { DeviceLostError, EngineError, IndexError, KernelError } from './errors.ts';
+import { requireStorageBuffers } from './limits.ts';
 
 /** A compute kernel: WGSL text with entry point `main` and the binding layout below. */
 export interface KernelSpec {
@@ -45,7 +46,22 @@ export interface InitOptions {
   disableFeatures?: string[];
   /** Print which adapter was taken (default: true in Node when DEBUG is set). */
   verbose?: boolean;
+  /**
+   * 'adapter' (default): request the adapter's highest limits. 'default': request none, so the device
+   * has WebGPU's default limits, as a browser page that asks for nothing gets (to test kernels as a
+   * browser runs them). Overridden by env YOLOS_LIMITS.
+   */
+  limits?: LimitsChoice;
+  /**
+   * Most bytes of released buffers the pool keeps for reuse (default 512 MiB); past it the least
+   * recently released are destroyed. 0 keeps none, Infinity keeps all. `trimPool()` frees them all.
+   */
+  poolIdleBytes?: number;
 }
+
+export type LimitsChoice = 'adapter' | 'default';
+const LIMITS_CHOICES: readonly LimitsChoice[] = ['adapter', 'default'];
+const DEFAULT_POOL_IDLE_BYTES = 512 * 2 ** 20;
 
 const SLOT = 256; // uniform arena slot: minUniformBufferOffsetAlignment is ≤ 256 on every adapter
 const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
@@ -56,6 +72,8 @@ export class Runtime {
   readonly pool: BufferPool;
   readonly adapter: AdapterInfoSummary;
   readonly limits: GPUSupportedLimits;
+  /** Which limits the device was created with (InitOptions.limits or YOLOS_LIMITS). */
+  readonly limitsChoice: LimitsChoice;
   readonly features: ReadonlySet<string>;
   /** Number of queue submits so far (the batching test counts them). */
   submits = 0;
@@ -96,7 +114,8 @@ export class Runtime {
     this.instance = instance;
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
-    this.pool = new BufferPool(device);
+    this.limitsChoice = limitsChoice(opts);
+    this.pool = new BufferPool(device, poolIdleBytes(opts), () => this.epoch);
     this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? 512;
     this.arena = device.createBuffer({ label: 'uniform-arena', size: SLOT * this.maxDispatchesPerSubmit, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.arenaCpu = new Uint8Array(SLOT * this.maxDispatchesPerSubmit);
@@ -112,12 +131,14 @@ export class Runtime {
   }
 
   static async create(opts: InitOptions = {}): Promise<Runtime> {
+    const limits = limitsChoice(opts);
+    poolIdleBytes(opts); // bad options fail before a device is made
     const found = await findAdapter(opts.adapter ?? 'auto', opts.powerPreference);
     const a = found.adapter;
     const skip = new Set(opts.disableFeatures ?? []);
     const requiredFeatures = WANTED_FEATURES.filter((f) => a.features.has(f) && !skip.has(f)) as GPUFeatureName[];
     const l = a.limits;
-    const requiredLimits: Record<string, number> = {
+    const requiredLimits: Record<string, number> = limits === 'default' ? {} : {
       maxBufferSize: l.maxBufferSize,
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
@@ -147,6 +168,17 @@ export class Runtime {
 
   memory(): MemoryInfo {
     return { tensors: this.liveTensors, liveBytes: this.pool.liveBytes, peakBytes: this.pool.peakBytes, pooledBytes: this.pool.pooledBytes, constantBytes: this.constantBytes };
+  }
+
+  /**
+   * Destroys every buffer the pool keeps for reuse (live tensors keep theirs) and returns the bytes
+   * freed. Work already recorded is submitted first: a buffer an unsubmitted dispatch reads may not
+   * be destroyed.
+   */
+  trimPool(): number {
+    this.checkLost();
+    this.submit();
+    return this.pool.trim();
   }
 
   checkLost(): void {
@@ -200,6 +232,7 @@ export class Runtime {
     if (l) return l;
     const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 0 } }];
     const n = spec.inputs + spec.outputs + (spec.asserts ? 1 : 0);
+    requireStorageBuffers(spec.key, n, this.limits);
     for (let i = 0; i < n; i++) {
       entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < spec.inputs ? 'read-only-storage' : 'storage' } });
     }
@@ -278,6 +311,7 @@ export class Runtime {
     this.inEncoder = 0;
     this.epoch++;
     this.submits++;
+    this.pool.enforceIdleCap(); // buffers the open encoder held back are free to go now
   }
 
   /** Submits and waits until the GPU has finished; throws any compile, validation or device error. */
@@ -358,6 +392,22 @@ export class Runtime {
     this.device.destroy();
     this.instance = null;
   }
+}
+
+/** The limits choice of InitOptions, overridden by env YOLOS_LIMITS; an unknown name is an error. */
+function limitsChoice(opts: InitOptions): LimitsChoice {
+  const env = typeof process !== 'undefined' ? process.env?.YOLOS_LIMITS : undefined;
+  const want = env || opts.limits || 'adapter';
+  if (!(LIMITS_CHOICES as readonly string[]).includes(want)) {
+    throw new EngineError(`init: unknown limits '${want}' (expected ${LIMITS_CHOICES.join(' or ')}; from ${env ? 'YOLOS_LIMITS' : 'options.limits'})`);
+  }
+  return want as LimitsChoice;
+}
+
+function poolIdleBytes(opts: InitOptions): number {
+  const n = opts.poolIdleBytes ?? DEFAULT_POOL_IDLE_BYTES;
+  if (typeof n !== 'number' || Number.isNaN(n) || n < 0) throw new EngineError(`init: poolIdleBytes must be a number ≥ 0 (or Infinity), got ${String(n)}`);
+  return n;
 }
 
 export function describeAdapter(a: AdapterInfoSummary): string {

@@ -1,14 +1,23 @@
 /**
  * The Tensor: a shape, a dtype and contiguous row-major storage in a pooled GPU buffer. Methods are
  * thin wrappers over the op functions in `ops/`, so `x.gelu()` and `gelu(x)` are the same op.
+ *
+ * Import cycle: this file imports the ops and autograd/backward.ts, and they import `Tensor` from
+ * here. ES modules allow that because neither side touches the other's exports while its module is
+ * being evaluated: here the ops and `backward` are used only inside methods, there `Tensor` only
+ * inside functions, i.e. at call time, when every module has finished loading. Never use an import
+ * of the cycle at module evaluation — no `class X extends Tensor`, `instanceof Tensor`, tensor
+ * creation or op call at the top level of an op or autograd file (nor a top-level call here into
+ * them): whichever module loads first would see the other's bindings uninitialised.
  */
 import { type DType, type AnyTypedArray, typedArrayFor, bytesPerElement } from './dtype.ts';
-import { fmtShape, LimitError, UseAfterDisposeError } from './errors.ts';
+import { fmtShape, LimitError, ShapeError, UseAfterDisposeError } from './errors.ts';
 import { type Shape, sizeOf } from './shape.ts';
 import { Storage } from './storage.ts';
 import { rt, DEBUG } from './runtime.ts';
 import { track, untrack } from './scope.ts';
 import type { GradNode } from './autograd/node.ts';
+import { backward as backpropagate } from './autograd/backward.ts';
 import * as ew from './ops/elementwise.ts';
 import * as red from './ops/reduce.ts';
 import * as mv from './ops/movement.ts';
@@ -127,7 +136,7 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new UseAfterDisposeError(`item: expected a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    if (this.size !== 1) throw new ShapeError(`item: expected a tensor with one element, got shape ${fmtShape(this.shape)}`);
     return (await this.data())[0];
   }
 
@@ -191,13 +200,7 @@ export class Tensor {
   matmul(b: Tensor, opts?: mm.MatmulOptions): Tensor { return mm.matmul(this, b, opts); }
   layerNorm(weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return ln.layerNorm(this, weight, bias, eps); }
   detach(): Tensor { return this.view(this.shape); }
-  backward(seed?: Tensor): void { return backwardHook!(this, seed); }
-}
-
-let backwardHook: ((t: Tensor, seed?: Tensor) => void) | null = null;
-/** @internal autograd installs `backward()` here (keeps tensor.ts free of the tape). */
-export function setBackwardHook(fn: (t: Tensor, seed?: Tensor) => void): void {
-  backwardHook = fn;
+  backward(seed?: Tensor): void { backpropagate(this, seed); }
 }
 
 export function checkBindingLimit(op: string, shape: Shape, dtype: DType, bytes: number): void {

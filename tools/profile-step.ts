@@ -63,7 +63,7 @@ const byKey = new Map<string, { n: number; ns: number }>();
 for (const { key, ns } of all) { const v = byKey.get(key) ?? { n: 0, ns: 0 }; v.n++; v.ns += ns; byKey.set(key, v); }
 const total = all.reduce((a, b) => a + b.ns, 0);
 console.log(`batch ${B}: ${all.length} dispatches, ${(total / 1e6).toFixed(1)} ms of GPU time`);
-for (const [k, v] of [...byKey].sort((a, b) => b[1].ns - a[1].ns).slice(0, 25)) {
+for (const [k, v] of [...byKey].sort((a, b) => b[1].ns - a[1].ns).slice(0, Number(process.env.TOP ?? 25))) {
   console.log(`${(v.ns / 1e6).toFixed(2).padStart(8)} ms ${(100 * v.ns / total).toFixed(1).padStart(5)}%  ×${String(v.n).padStart(3)}  ${k}`);
 }
 e.dispose();

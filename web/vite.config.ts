@@ -9,14 +9,14 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('.', import.meta.url));
 /** Node-only code paths the library reaches by dynamic import and never takes in a browser (Dawn's
  * dawn.node, files on disk and their PNG/JPEG codecs): left out of the page and worker bundles. */
-const NODE_ONLY = ['webgpu', 'pngjs', 'jpeg-js', /^node:/];
+const NODE_ONLY = ['webgpu', 'sharp', 'pngjs', /^node:/];
 
 export default defineConfig({
   root,
   base: './',
   // the pages import ../engine and ../yolos: let the dev server read the repository
   server: { fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
-  optimizeDeps: { exclude: ['webgpu', 'pngjs', 'jpeg-js'] },
+  optimizeDeps: { exclude: ['webgpu', 'sharp', 'pngjs'] },
   build: {
     outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
     emptyOutDir: true,

@@ -1,5 +1,5 @@
 /**
- * DETR's util/box_ops.py over the engine's box ops (engine/ops/box.ts, one kernel each, with
+ * DETR's util/box_ops.py over the engine's public box ops (one kernel each, with
  * autograd). Boxes are [..., 4] f32 tensors; IoU and GIoU take xyxy boxes.
  *
  *   box_cxcywh_to_xyxy  → boxCxcywhToXyxy      box_xyxy_to_cxcywh → boxXyxyToCxcywh

@@ -10,7 +10,7 @@ import { detect, defaultResize } from './detect.ts';
 import { drawDetections } from './draw.ts';
 import { writeAtomic, describeFsError } from './train/files-node.ts';
 import { uniqueOutputNames } from './cli-names.ts';
-import { UsageError, int, inRange, oneOf, EXIT_CODES_HELP } from './cli-usage.ts';
+import { UsageError, int, inRange, EXIT_CODES_HELP } from './cli-usage.ts';
 
 const PRESETS = Object.keys(presets);
 
@@ -55,15 +55,44 @@ export async function loadModel(weights: string, configPath?: string, preset?: s
   }
 }
 
-export interface DetectOptions { weights: string; config?: string; model?: string; threshold: number; size?: number; maxSize?: number; out: string }
+export interface DetectOptions {
+  weights?: string; config?: string; model?: string; revision?: string; offline?: boolean; cache: boolean;
+  threshold: number; size?: number; maxSize?: number; maxPixels?: number; out: string;
+}
+
+const isPreset = (m: string | undefined): m is string => m !== undefined && m in presets;
+
+/** `--model` as a preset (with --weights), or a Hub id / URL / local folder loaded with fromPretrained. */
+async function modelFor(o: DetectOptions): Promise<Yolos> {
+  if (o.weights) return loadModel(o.weights, o.config, o.model);
+  if (!o.model) throw new UsageError('give --weights model.safetensors, or --model with a Hub id (hustvl/yolos-tiny), a URL or a model folder');
+  if (isPreset(o.model)) throw new UsageError(`--model ${o.model} is a preset (random weights): give its --weights too`);
+  let last = 0;
+  return Yolos.fromPretrained(o.model, {
+    ...(o.revision ? { revision: o.revision } : {}),
+    ...(o.offline ? { offline: true } : {}),
+    cache: o.cache,
+    onProgress: (p) => {
+      const now = Date.now();
+      if (p.loaded === p.total || now - last > 1000) {
+        last = now;
+        console.error(`${p.file}: ${(p.loaded / 2 ** 20).toFixed(1)}${p.total ? ` / ${(p.total / 2 ** 20).toFixed(1)}` : ''} MiB`);
+      }
+    },
+  });
+}
 
 export function detectCommand(cmd: Command): Command {
   return cmd
     .description('detect objects: one JSON line per detection on stdout, an annotated PNG per image in --out')
     .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, AVIF, TIFF)')
-    .requiredOption('--weights <path>', 'safetensors weights in the Hugging Face layout')
+    .option('--weights <path>', 'safetensors weights in the Hugging Face layout (or use --model with a Hub id)')
     .option('--config <path>', "the model's config.json (Hub form); default: config.json beside the weights, else the --model preset")
-    .option('--model <name>', `preset when there is no config.json (${PRESETS.join(', ')})`, oneOf(PRESETS))
+    .option('--model <name|id>', `a preset when there is no config.json (${PRESETS.join(', ')}); without --weights, a Hub id (hustvl/yolos-tiny), a URL or a model folder, downloaded once and cached`)
+    .option('--revision <rev>', 'the Hub branch, tag or commit of --model (default main)')
+    .option('--offline', 'use only cached models (also HF_HUB_OFFLINE=1)')
+    .option('--no-cache', 'download --model again, bypassing the caches')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this before decoding (default 178956970, as PIL)', int(1))
     .option('--threshold <x>', 'keep detections with score > X', inRange(0, 1), 0.9)
     .option('--size <n>', "shortest edge after resizing (default from the config: 512 for tiny, 800 for the other Hub models, the image size for nano16)", int(16))
     .option('--max-size <n>', 'cap on the longest edge (default from the config, 1333 for Hub models)', int(16))
@@ -73,11 +102,13 @@ export function detectCommand(cmd: Command): Command {
 }
 
 export async function runDetect(paths: string[], o: DetectOptions): Promise<void> {
-  const images = await Promise.all(paths.map(async (p) => ({ path: p, img: await decodeImage(await readOr(p, 'image'), p) })));
+  if (o.weights && o.model && !isPreset(o.model)) throw new UsageError(`--model '${o.model}' with --weights: name a preset (${PRESETS.join(', ')}), or drop --weights to load a Hub model`);
+  const decode = o.maxPixels === undefined ? {} : { maxPixels: o.maxPixels };
+  const images = await Promise.all(paths.map(async (p) => ({ path: p, img: await decodeImage(await readOr(p, 'image'), p, decode) })));
   const names = uniqueOutputNames(paths);
   const engine = await init();
   try {
-    const model = await loadModel(o.weights, o.config, o.model);
+    const model = await modelFor(o);
     const resize = { ...defaultResize(model.config), ...(o.size ? { shortestEdge: o.size } : {}), ...(o.maxSize ? { longestEdge: o.maxSize } : {}) };
     try {
       await mkdir(o.out, { recursive: true });

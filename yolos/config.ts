@@ -1,5 +1,5 @@
 /**
- * YOLOS configurations, with the Hugging Face `config.json` field names (spec §1, §3.2). Presets are
+ * YOLOS configurations, with the Hugging Face `config.json` field names (docs/yolos-spec-notes.md). Presets are
  * exact copies of the Hub configs; `nano16` is ours, for machines without a GPU.
  */
 
@@ -110,7 +110,7 @@ export function parseConfig(json: unknown): YolosConfig {
   return c;
 }
 
-/** The parameter names and shapes of a config, in Hugging Face's key layout (spec §3.1). */
+/** The parameter names and shapes of a config, in Hugging Face's key layout (Linear weights [out, in]). */
 export function parameterShapes(c: YolosConfig): [string, number[]][] {
   const D = c.hidden_size, [gh, gw] = peGrid(c), Q = c.num_detection_tokens, L = 1 + gh * gw + Q;
   const out: [string, number[]][] = [

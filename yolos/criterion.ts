@@ -1,5 +1,5 @@
 /**
- * DETR's SetCriterion as YOLOS uses it [D:models/detr.py, Y:models/detector.py; spec §5.3]: match
+ * DETR's SetCriterion as YOLOS uses it [D:models/detr.py, Y:models/detector.py; docs/yolos-spec-notes.md]: match
  * (HungarianMatcher), then
  *   loss_ce   = cross-entropy over all B·Q slots, target no-object (= numClasses, the last logit)
  *               except matched slots (their label); class weights 1, eosCoef for no-object;
@@ -14,8 +14,10 @@
  * |#{argmax ≠ no-object} − #GT|.
  *
  * Shapes: logits [B, Q, numClasses+1], boxes [B, Q, 4] cxcywh; targets as in matcher.ts.
- * Sync points: the matcher's cost readback and the argmax readback for the logged errors, issued
- * together (two submits, one wait).
+ * Split as DETR's training step uses it: `match()` (async: the one sync point, the matcher's cost
+ * readback and the arg-max readback for the logged errors issued together, two submits, one wait)
+ * returns host indices; `loss(outputs, targets, matching)` is synchronous, so forward → loss →
+ * backward → clip → AdamW can run in one `scope` (yolos/train/step.ts). `forward()` does both.
  */
 import { tensor, scope, gather, crossEntropy, boxCxcywhToXyxy, elementwiseGiou, argmax, ShapeError, type Tensor } from '../engine/index.ts';
 import { HungarianMatcher, checkTargets, type DetectionOutputs, type DetectionTargets, type MatchIndices } from './matcher.ts';
@@ -47,6 +49,12 @@ export interface SetLoss {
   numBoxes: number;
 }
 
+/** What `match` returns: the matched pairs per image and each slot's arg-max class [B·Q] (for the logged errors). */
+export interface SetMatching {
+  indices: MatchIndices[];
+  predicted: Int32Array;
+}
+
 export class SetCriterion {
   readonly numClasses: number;
   readonly eosCoef: number;
@@ -63,26 +71,34 @@ export class SetCriterion {
   }
 
   /**
-   * The set loss of a batch. The returned tensors belong to the caller (dispose them, or call this
-   * from a scope-managed step); every intermediate is freed here.
-   * @example const { loss, classError } = await criterion.forward(model.forward(x), targets); loss.backward();
+   * The matching of a batch (DETR's `indices = self.matcher(outputs, targets)`), on the host, with
+   * each slot's arg-max class for the logged errors. The step's one sync point: the matcher's cost
+   * matrices and the arg-max are read back together (two submits, one wait). No tensor outlives it.
+   * @example const matching = await criterion.match(outputs, targets);
    */
-  async forward(outputs: DetectionOutputs, targets: readonly DetectionTargets[]): Promise<SetLoss> {
-    const op = 'SetCriterion';
-    const { logits, boxes } = outputs;
-    const C1 = this.numClasses + 1;
-    if (logits.rank !== 3 || logits.shape[2] !== C1) throw new ShapeError(`${op}: logits must have shape [B,Q,${C1}] (numClasses ${this.numClasses} + no-object), got [${logits.shape}]`);
-    const [B, Q] = logits.shape;
-    targets.forEach((t, b) => checkTargets(op, t, b, this.numClasses)); // labels must be object classes, not no-object
-
-    // Sync points: argmax for the logged errors and the matcher's costs, read back concurrently.
-    const top = argmax(logits, 2); // [B, Q] i32, no gradient
-    let indices: MatchIndices[], topData: Int32Array;
+  async match(outputs: DetectionOutputs, targets: readonly DetectionTargets[]): Promise<SetMatching> {
+    this.check(outputs, targets);
+    const top = argmax(outputs.logits, 2); // [B, Q] i32, no gradient
     try {
-      [indices, topData] = await Promise.all([this.matcher.match(outputs, targets), top.data() as Promise<Int32Array>]);
+      const [indices, predicted] = await Promise.all([this.matcher.match(outputs, targets), top.data() as Promise<Int32Array>]);
+      return { indices, predicted };
     } finally {
       top.dispose();
     }
+  }
+
+  /**
+   * The set loss of a batch for a matching from `match` (synchronous: call it inside the step's
+   * `scope`). The returned tensors belong to the caller (or that scope); every intermediate is freed.
+   * @example const { loss } = scope(() => { const l = criterion.loss(outputs, targets, matching); l.loss.backward(); return l; });
+   */
+  loss(outputs: DetectionOutputs, targets: readonly DetectionTargets[], matching: SetMatching): SetLoss {
+    this.check(outputs, targets);
+    const { logits, boxes } = outputs;
+    const { indices, predicted: topData } = matching;
+    const C1 = this.numClasses + 1;
+    const [B, Q] = logits.shape;
+    if (indices.length !== B || topData.length !== B * Q) throw new ShapeError(`SetCriterion.loss: the matching is of ${indices.length} images with ${topData.length} slots; the outputs have ${B} images with ${B * Q} slots (pass the matching of these outputs)`);
 
     // Host side: slot targets, matched rows and matched GT boxes, in matching order.
     const numGt = targets.reduce((n, t) => n + t.labels.length, 0);
@@ -123,5 +139,23 @@ export class SetCriterion {
       return { loss, lossCe, lossBbox, lossGiou };
     });
     return { ...losses, classError, cardinalityError, indices, numBoxes };
+  }
+
+  /**
+   * `loss(outputs, targets, await match(outputs, targets))` in one call, for code that does not run
+   * a step in one scope (tests, profiling). The returned tensors belong to the caller.
+   * @example const { loss, classError } = await criterion.forward(model.forward(x), targets); loss.backward();
+   */
+  async forward(outputs: DetectionOutputs, targets: readonly DetectionTargets[]): Promise<SetLoss> {
+    return this.loss(outputs, targets, await this.match(outputs, targets));
+  }
+
+  /** Shapes and labels, on the host, before any GPU work. */
+  private check(outputs: DetectionOutputs, targets: readonly DetectionTargets[]): void {
+    const op = 'SetCriterion';
+    const C1 = this.numClasses + 1;
+    const { logits } = outputs;
+    if (logits.rank !== 3 || logits.shape[2] !== C1) throw new ShapeError(`${op}: logits must have shape [B,Q,${C1}] (numClasses ${this.numClasses} + no-object), got [${logits.shape}]`);
+    targets.forEach((t, b) => checkTargets(op, t, b, this.numClasses)); // labels must be object classes, not no-object
   }
 }

@@ -2,7 +2,8 @@
 import { scope } from '../engine/index.ts';
 import type { Yolos } from './model.ts';
 import type { YolosConfig } from './config.ts';
-import { checkRgbImage, preprocess, type RgbImage, type ResizeOptions } from './preprocess.ts';
+import { checkRgbImage, type RgbImage, type ResizeOptions } from './preprocess.ts';
+import { preprocess } from './preprocess-tensor.ts';
 import { postprocess, type Detection } from './postprocess.ts';
 
 /** The processor settings a config was trained with: Hub tiny 512/1333, other Hub models 800/1333, small grids their own size. */

@@ -1,16 +1,17 @@
 /** YOLOS on the engine: configs, model, weights, pre/post-processing, matcher, loss, data, training. */
 export { type YolosConfig, presets, type PresetName, parseConfig, parameterShapes, parameterCount, peGrid, COCO_ID2LABEL } from './config.ts';
-export { Yolos, type YolosOutput, type LoadOptions } from './model.ts';
+export { Yolos, type YolosOutput, type LoadOptions, type BackboneOptions } from './model.ts';
 export { readSafetensors, readSafetensorsFrom, readSafetensorsMetadata, writeSafetensors, SafetensorsError, type SafeTensor, type SafetensorsDtype, type SafetensorsSource, type SafeTensorData } from './safetensors.ts';
 export { bicubicMatrix, resizeBicubic } from './interpolate.ts';
 export { type InitScheme } from './init.ts';
-export { preprocess, resizedSize, resizeBilinear, normalize, IMAGENET_MEAN, IMAGENET_STD, type RgbImage, type ResizeOptions, type Preprocessed } from './preprocess.ts';
+export { preprocessPixels, resizedSize, resizeBilinear, normalize, IMAGENET_MEAN, IMAGENET_STD, type RgbImage, type ResizeOptions, type NormalizeOptions, type PreprocessedPixels } from './preprocess.ts';
+export { preprocess, type Preprocessed } from './preprocess-tensor.ts';
 export { postprocess, type Detection } from './postprocess.ts';
 export { detect, defaultResize } from './detect.ts';
 export { drawDetections, drawRect, drawText, classColor } from './draw.ts';
 export { boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou } from './box.ts';
 export { HungarianMatcher, type MatcherCosts, type DetectionOutputs, type DetectionTargets, type MatchIndices } from './matcher.ts';
-export { SetCriterion, type SetCriterionOptions, type SetLoss } from './criterion.ts';
+export { SetCriterion, type SetCriterionOptions, type SetLoss, type SetMatching } from './criterion.ts';
 export { type DetectionSample } from './data/sample.ts';
 export { mulberry32, hashSeed, type Rng } from './data/rng.ts';
 export { shapesDataset, ShapesDataset, renderShapes, SHAPE_KINDS, type ShapeKind, type ShapesOptions, type ShapesScene } from './data/shapes.ts';
@@ -21,3 +22,4 @@ export { cocoEvaluate, formatCocoStats, type CocoGroundTruth, type CocoDetection
 export { createDetector, setDetectorImageLoader, type Detector, type DetectedObject, type DetectOptions, type DetectorOptions, type ModelSource } from './detector.ts';
 export { fetchPretrained, resolveUrl, cacheApiStore, DEFAULT_ENDPOINT, type PretrainedOptions, type PretrainedFiles, type DownloadProgress, type ModelStore } from './hub.ts';
 export { toRgbImage, setBytesDecoder, DEFAULT_MAX_PIXELS, type ImageInput, type ImageInputOptions, type DecodeOptions, type DecodedImage } from './image-input.ts';
+export { fromBackbone, transferFromFiles, freezeBackbone, trainableWhenFrozen, checkpointKind, type CheckpointKind, type TransferResult, type TransferOptions } from './transfer.ts';

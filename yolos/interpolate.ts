@@ -1,9 +1,12 @@
 /**
  * PyTorch's bicubic resize (F.interpolate(mode='bicubic', align_corners=False), no antialias) as two
  * matrices: out = Wh · grid · Wwᵀ per channel. Being matmuls, it is differentiable for free (the
- * adjoint is the transposed weights), so the stored position-embedding grid trains. Spec §2.4.
+ * adjoint is the transposed weights), so the stored position-embedding grid trains. As HF, the model
+ * resizes the patch grid (config.image_size / 16) to (H/16, W/16) every forward; [CLS] and [DET]
+ * embeddings are never resized. PyTorch's rules, kept below: A = −0.75, src = scale·(dst + 0.5) − 0.5
+ * not clamped at 0, taps clamped to the edge, no antialias.
  */
-import { tensor, keep, type Tensor } from '../engine/index.ts';
+import { tensor, keep, engine, type Tensor, type Engine } from '../engine/index.ts';
 
 const A = -0.75;
 const cc1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1; // |x| ≤ 1
@@ -28,9 +31,14 @@ export function bicubicMatrix(inSize: number, outSize: number): Float32Array {
 }
 
 const cache = new Map<string, Tensor>();
+let cacheOwner: Engine | null = null;
 
 /** The bicubic matrix as a cached GPU tensor (engine-lifetime constant, kept out of scopes). */
 export function bicubicTensor(inSize: number, outSize: number): Tensor {
+  const e = engine();
+  // After dispose() and init() the old tensors' buffers belong to a destroyed device: drop them
+  // (not dispose: that would count them off the new engine's live tensors).
+  if (cacheOwner !== e) { cache.clear(); cacheOwner = e; }
   const key = `${inSize}->${outSize}`;
   let t = cache.get(key);
   if (!t || t.disposed) {

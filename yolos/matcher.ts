@@ -1,5 +1,5 @@
 /**
- * DETR's HungarianMatcher [D:models/matcher.py; spec §5.2]: a one-to-one assignment of predictions
+ * DETR's HungarianMatcher [D:models/matcher.py]: a one-to-one assignment of predictions
  * to ground-truth boxes per image, minimising
  *   C = costBbox·L1(pred, tgt) − costClass·softmax(logits)[label] − costGiou·GIoU(xyxy(pred), xyxy(tgt))
  * (the class cost is −p, not −log p; boxes are compared in normalised cxcywh for L1).
@@ -8,17 +8,12 @@
  * cxcywh; targets[b] = { labels: Int32Array [M_b], boxes: Float32Array [M_b·4] cxcywh }.
  * Result per image: { queryIndex, targetIndex } Int32Array [min(Q, M_b)], sorted by query like SciPy.
  *
- * The one sync point: one kernel (engine/kernels/wgsl/match-cost.wgsl.ts) computes the cost blocks
- * of every image, they are read back once, and each image's Q×M_b block is solved on the CPU by one
- * reused AssignmentSolver (hungarian/). No gradient flows through the matching.
+ * The one sync point: one kernel (match-cost.wgsl.ts, through the engine's public `launch`) computes
+ * the cost blocks of every image, they are read back once, and each image's Q×M_b block is solved on
+ * the CPU by one reused AssignmentSolver (hungarian/). No gradient flows through the matching.
  */
-import { Tensor, tensor, ShapeError, DTypeError } from '../engine/index.ts';
-import { rt } from '../engine/runtime.ts';
-import { Params } from '../engine/params.ts';
-import { buf } from '../engine/ops/run.ts';
-import { gridRows } from '../engine/kernels/wgsl/common.ts';
-import { matchCostKernel } from '../engine/kernels/wgsl/match-cost.wgsl.ts';
-import { validationEnabled } from '../engine/ops/box.ts';
+import { Tensor, tensor, ShapeError, DTypeError, launch, assertCode, Params, gridRows, validationEnabled } from '../engine/index.ts';
+import { matchCostKernel } from './match-cost.wgsl.ts';
 import { AssignmentSolver } from '../hungarian/index.ts';
 
 /** The predictions the matcher and the loss read. */
@@ -108,13 +103,12 @@ export class HungarianMatcher {
     const labels = new Int32Array(T), tgtBoxes = new Float32Array(4 * T);
     targets.forEach((t, b) => { labels.set(t.labels, colStart[b]); tgtBoxes.set(t.boxes, 4 * colStart[b]); });
 
-    const r = rt();
     const tb = tensor(tgtBoxes, [T, 4]), tl = tensor(labels), cs = tensor(colStart);
     const cost = Tensor.empty([Q * T], 'f32', 'matchCost'); // packed blocks: image b at Q·colStart[b]
     try {
-      const code = r.assertCode(`${op}: predicted box {a} (row b·Q + q) is not valid: w < 0, h < 0 or NaN (validation mode)`);
-      const p = new Params().u32(B * Q, Q, C1, validationEnabled() ? 1 : 0).f32(this.costClass, this.costBbox, this.costGiou).u32(code).bytes();
-      r.dispatch(matchCostKernel(), p, [logits, boxes, tb, tl, cs, cost].map((t) => buf(op, t)), gridRows(B * Q));
+      const code = assertCode(`${op}: predicted box {a} (row b·Q + q) is not valid: w < 0, h < 0 or NaN (validation mode)`);
+      const p = new Params().u32(B * Q, Q, C1, validationEnabled() ? 1 : 0).f32(this.costClass, this.costBbox, this.costGiou).u32(code);
+      launch(matchCostKernel(), p, [logits, boxes, tb, tl, cs], [cost], gridRows(B * Q));
       const data = (await cost.data()) as Float32Array; // the sync point: one readback per batch
       return targets.map((_, b) => data.subarray(Q * colStart[b], Q * colStart[b + 1]));
     } finally {

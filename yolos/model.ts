@@ -1,17 +1,18 @@
 /**
  * YOLOS (arXiv 2106.00666) — a plain ViT whose sequence is [CLS] ‖ patches ‖ [DET]×Q, read top-down.
- * Parameters are stored under Hugging Face's key names (spec §3.1), so a Hub `model.safetensors`
+ * Parameters are stored under Hugging Face's key names (Linear weights [out, in]), so a Hub `model.safetensors`
  * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
  * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
  */
-import { Tensor, keep, noGrad, concat, attention, ShapeError, type Engine } from '../engine/index.ts';
-import { needsGrad } from '../engine/autograd/node.ts';
+import { Tensor, keep, noGrad, needsGrad, concat, attention, checkpoint, ShapeError, type Engine } from '../engine/index.ts';
 import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
 import { fetchPretrained, type PretrainedOptions } from './hub.ts';
 import { resizeBicubic } from './interpolate.ts';
 import { readSafetensors, readSafetensorsMetadata, safetensorsBytes, writeSafetensors, SafetensorsError, type SafetensorsSource } from './safetensors.ts';
 import { checkWeights, toF32Tensor, copyWeightInto, type WeightValue, type WeightsCheck } from './state-dict.ts';
 import { initParameters, type InitScheme } from './init.ts';
+import { withLabels, reinitClassOutput } from './relabel.ts';
+import { planBackbone, applyBackbone } from './backbone.ts';
 
 export interface YolosOutput {
   /** [B, Q, num_labels + 1] raw class logits; the last class is "no object". */
@@ -45,6 +46,12 @@ export class Yolos {
   /** Parameters by Hugging Face key, in the canonical order of parameterShapes(). */
   readonly params: Map<string, Tensor>;
   training = false;
+  /**
+   * Gradient checkpointing per encoder block: training keeps only each block's input and recomputes the
+   * block in backward (activation memory of one block instead of all; one more forward per step).
+   * Gradients are bit-identical. No effect without a graph (predict, noGrad).
+   */
+  checkpointBlocks = false;
 
   private constructor(config: YolosConfig, params: Map<string, Tensor>) {
     this.config = config;
@@ -53,7 +60,7 @@ export class Yolos {
 
   /**
    * A randomly initialised model. `init: 'hf'` follows the original YOLOS (trunc-normal 0.02 ViT,
-   * PyTorch-default heads); `'fanin'` is the from-scratch recipe of the training issue.
+   * PyTorch-default heads); `'fanin'` is this project's from-scratch scheme (see init.ts).
    */
   static create(config: YolosConfig, opts: { seed?: number; init?: InitScheme } = {}): Yolos {
     const c = parseConfig(config);
@@ -61,11 +68,40 @@ export class Yolos {
   }
 
   /**
+   * A YOLOS whose backbone comes from an ImageNet classifier's safetensors — Hugging Face ViT
+   * (`vit.*`), DeiT (`deit.*`, with or without a distillation token) or a YOLOS checkpoint — with its
+   * config.json as `backboneConfig`; the rest is created as Yolos.create(yolosConfig, { seed }) does.
+   * What was used, ignored and created goes to `opts.onReport` (transfer.ts's fromBackbone returns it).
+   * Mismatched dims or shapes are a ShapeError naming both sides; nothing is allocated before the check.
+   * @example const model = Yolos.fromBackbone(bytes, vitConfigJson, presets.tiny, { seed: 1 });
+   */
+  static fromBackbone(weights: Uint8Array | ArrayBuffer, backboneConfig: object | string, yolosConfig: YolosConfig, opts: BackboneOptions = {}): Yolos {
+    const c = parseConfig(yolosConfig);
+    const name = opts.name === undefined ? 'Yolos.fromBackbone' : `Yolos.fromBackbone '${opts.name}'`;
+    const file = readSafetensors(weights, { name: opts.name });
+    const plan = planBackbone(file, backboneConfig, c, name);
+    const model = Yolos.create(c, { seed: opts.seed, init: 'hf' });
+    try {
+      applyBackbone(model.params, c, file, plan);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    if (opts.onReport) plan.report.forEach((line) => opts.onReport!(line));
+    return model;
+  }
+
+  /**
    * Loads Hub-layout safetensors for `config` (default: the file's `yolos.config` metadata). Every
    * parameter must be present with its shape, stored as F32 or a dtype that widens to it exactly (F16,
    * BF16, F8); keys that name no parameter are an error unless `strict: false`. Malformed files throw
    * a SafetensorsError, weights that do not fit a ShapeError; both name `opts.name`.
+   * With `opts.id2label` (Hugging Face's ignore_mismatched_sizes=True): the model gets those labels; if
+   * their count differs from the file's, the class head's last layer is re-initialised for it (seed
+   * `opts.seed`) and `opts.onReport` (default console.warn) says so with both shapes; every other
+   * tensor loads as stored.
    * @example const model = Yolos.fromSafetensors(bytes, config, { name: 'model.safetensors' });
+   * @example const mine = Yolos.fromSafetensors(bytes, config, { id2label: { 0: 'cat', 1: 'dog' } });
    */
   static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config?: YolosConfig, opts: LoadOptions = {}): Yolos {
     const file = readSafetensors(bytes, { name: opts.name });
@@ -78,13 +114,20 @@ export class Yolos {
       source: 'the file',
       title: `Yolos.fromSafetensors${where}: the weights do not fit the config (hidden_size ${c.hidden_size}, ${c.num_hidden_layers} layers, image_size [${c.image_size}], ${c.num_labels} labels)`,
     });
+    const target = opts.id2label ? withLabels(c, opts.id2label, `Yolos.fromSafetensors${where}`) : c;
+    const fresh = reinitClassOutput(c, target, opts.seed ?? 0, `Yolos.fromSafetensors${where}`);
     const params = new Map<string, Tensor>();
-    for (const [name, shape] of expected) {
-      const t = keep(toF32Tensor(file.get(name)!, shape));
-      t.requiresGrad = true;
+    for (const [name, shape] of parameterShapes(target)) {
+      let t = fresh?.tensors.get(name);
+      if (!t) {
+        t = keep(toF32Tensor(file.get(name)!, shape));
+        t.requiresGrad = true;
+      }
       params.set(name, t);
     }
-    return new Yolos(c, params);
+    if (fresh) (opts.onReport ?? console.warn)(fresh.report);
+    else if (opts.id2label) opts.onReport?.(`Yolos.fromSafetensors${where}: id2label renamed (${target.num_labels} labels, as stored): every tensor is loaded as stored`);
+    return new Yolos(target, params);
   }
 
   /**
@@ -100,7 +143,7 @@ export class Yolos {
   /**
    * A model by Hub id (`hustvl/yolos-tiny`), folder URL or, in Node, local folder: config.json and
    * model.safetensors, downloaded once and cached (see hub.ts for the options: revision, endpoint, cache,
-   * offline, onProgress, signal).
+   * offline, onProgress, signal); `id2label` fine-tunes on a new label set as in fromSafetensors.
    * @example const model = await Yolos.fromPretrained('hustvl/yolos-tiny', { onProgress: (p) => console.log(p.loaded) });
    */
   static async fromPretrained(idOrUrl: string, opts: PretrainedOptions & LoadOptions = {}): Promise<Yolos> {
@@ -203,7 +246,7 @@ export class Yolos {
 
     const mid = c.use_mid_position_embeddings ? this.p('vit.encoder.mid_position_embeddings') : null; // [depth−1, 1, L0, D]
     const heads = (t: Tensor) => t.reshape([B, L, h, d]).permute([0, 2, 1, 3]); // [B, h, L, d]
-    for (let i = 0; i < c.num_hidden_layers; i++) {
+    const block = (i: number, x: Tensor): Tensor => { // [B, L, D] → [B, L, D]
       const l = (n: string) => this.p(`vit.encoder.layer.${i}.${n}`);
       // x = x + Attn(LN1(x))
       const a = x.layerNorm(l('layernorm_before.weight'), l('layernorm_before.bias'), c.layer_norm_eps);
@@ -215,7 +258,11 @@ export class Yolos {
       // x = x + MLP(LN2(x)), exact GELU
       const m = x.layerNorm(l('layernorm_after.weight'), l('layernorm_after.bias'), c.layer_norm_eps);
       const hid = linear(m, l('intermediate.dense.weight'), l('intermediate.dense.bias'), { activation: 'gelu' }); // [B, L, 4D]
-      x = linear(hid, l('output.dense.weight'), l('output.dense.bias'), { residual: x });
+      return linear(hid, l('output.dense.weight'), l('output.dense.bias'), { residual: x });
+    };
+    for (let i = 0; i < c.num_hidden_layers; i++) {
+      // checkpointBlocks: only x is kept for backward, which recomputes the block (its parameters by closure)
+      x = this.checkpointBlocks ? checkpoint((xi) => block(i, xi), [x]) : block(i, x);
       // Type-I position embeddings before every later block
       if (mid && i < c.num_hidden_layers - 1) {
         const table = mid.slice([i], [i + 1]).reshape([1, mid.shape[2], D]);
@@ -240,12 +287,28 @@ export class Yolos {
   }
 }
 
+/** Options of fromBackbone. */
+export interface BackboneOptions {
+  /** Seed of the new tensors (default 0). */
+  seed?: number;
+  /** The weights' file name (or URL), for messages. */
+  name?: string;
+  /** Receives the transfer report: used, ignored and new tensors, the PE resize. */
+  onReport?: (line: string) => void;
+}
+
 /** Options of fromSafetensors and load. */
 export interface LoadOptions {
   /** The file's name (or URL), for error messages. */
   name?: string;
   /** false: keys that name no parameter are ignored (every parameter must still be present). Default true. */
   strict?: boolean;
+  /** The model's labels (class index → name); a count unlike the file's re-initialises the class output layer. */
+  id2label?: Record<string, string>;
+  /** Seed of that re-initialisation (default 0): the values Yolos.create(config, { seed }) would give it. */
+  seed?: number;
+  /** Receives what loading changed (the re-initialised tensors); default console.warn for those. */
+  onReport?: (line: string) => void;
 }
 
 /** The config stored by the Train page and saveSafetensors callers under `yolos.config`. */

@@ -16,3 +16,4 @@ export { openCocoFolder, NoAnnotationFileError, type CocoFolderOptions } from '.
 export { makeSources } from './train/data-node.ts';
 export { writeShapesCoco } from './data/shapes-node.ts';
 export { train, type TrainOptions, type TrainResult, type EvalRecord } from './train/train.ts';
+export { loadInitialModel, loadInitialModelFrom } from './transfer-node.ts';

@@ -3,7 +3,7 @@
  * cache and the Hugging Face cache for `fromPretrained`, sharp as the image decoder, and file paths as
  * detector inputs. Imported (for its effect) by the Node entry and the CLI.
  */
-import '../engine/adapter-node.ts';
+import '../engine/node.ts';
 import './hub-node.ts';
 import { toRgbImage } from './image-input-node.ts';
 import { setDetectorImageLoader } from './detector.ts';

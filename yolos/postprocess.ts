@@ -1,5 +1,5 @@
 /**
- * Post-processing like DETR's PostProcess / HF post_process_object_detection (spec §4.3): softmax over
+ * Post-processing like DETR's PostProcess / HF post_process_object_detection: softmax over
  * all classes, drop "no object" BEFORE the arg-max, keep scores above the threshold (strict), boxes
  * cxcywh → xyxy in pixels of the original image. No NMS, no top-k.
  */

@@ -1,11 +1,14 @@
 /**
- * Pre-processing like Hugging Face's YolosImageProcessor (spec §4.1): resize the shortest edge to a
- * target with a cap on the longest edge, both sides floored to multiples of 16; bilinear resampling
- * with Pillow's antialiasing (a triangle filter stretched by the scale when shrinking, 8-bit fixed
- * point, horizontal pass then vertical, as Pillow's Resample.c); rescale by 1/255; ImageNet
- * normalisation; zero padding (in normalised space) at the bottom/right to the batch's largest size.
+ * Pre-processing like Hugging Face's YolosImageProcessor (inference path, `preprocessor_config.json`
+ * of the Hub models): resize the shortest edge to a target with a cap on the longest edge, both
+ * sides floored to multiples of 16; bilinear resampling with Pillow's antialiasing (a triangle
+ * filter stretched by the scale when shrinking, 8-bit fixed point, horizontal pass then vertical, as
+ * Pillow's Resample.c); rescale by 1/255; ImageNet normalisation; zero padding (in normalised space)
+ * at the bottom/right to the batch's largest size.
+ *
+ * Host-only (no engine import), so the data pipeline shares the ImageNet constants without loading
+ * the GPU code; `preprocess` in preprocess-tensor.ts uploads the batch as a tensor.
  */
-import { tensor, type Tensor } from '../engine/index.ts';
 
 /** An 8-bit image, RGBA (4 channels) or RGB (3), row-major. */
 export interface RgbImage {
@@ -43,6 +46,7 @@ export function checkRgbImage(img: RgbImage, where: string): 3 | 4 {
   return ch;
 }
 
+/** ImageNet's per-channel RGB mean and std (of pixels in [0, 1]): the normalisation every YOLOS model was trained with. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
@@ -145,9 +149,16 @@ export function normalize(rgb: Uint8Array, width: number, height: number, mean: 
   return out;
 }
 
-export interface Preprocessed {
-  /** [B, 3, H, W] normalised and zero-padded at the bottom/right. */
-  pixelValues: Tensor;
+/** Mean and std of the normalisation (default: ImageNet's). */
+export interface NormalizeOptions {
+  mean?: number[];
+  std?: number[];
+}
+
+export interface PreprocessedPixels {
+  /** [B, 3, H, W] row-major, normalised and zero-padded at the bottom/right. */
+  pixels: Float32Array;
+  shape: [number, number, number, number];
   /** Per image, [height, width] after resizing (before padding). */
   sizes: [number, number][];
   /** Per image, [height, width] of the original. */
@@ -155,16 +166,16 @@ export interface Preprocessed {
 }
 
 /**
- * Resizes, normalises and batches images.
- * @example const { pixelValues, originalSizes } = preprocess([img], { shortestEdge: 512, longestEdge: 1333 });
+ * Resizes, normalises and batches images on the host; errors start with `op` (the caller's name).
+ * @example const { pixels, shape } = preprocessPixels([img], { shortestEdge: 512, longestEdge: 1333 }); // shape [1, 3, H, W]
  */
-export function preprocess(images: RgbImage[], opts: ResizeOptions & { mean?: number[]; std?: number[] }): Preprocessed {
-  if (!Array.isArray(images)) throw new Error(`preprocess: expected an array of images, got ${typeof images}`);
-  if (!images.length) throw new Error('preprocess: no images');
-  images.forEach((img, i) => checkRgbImage(img, `preprocess: image ${i}`));
+export function preprocessPixels(images: RgbImage[], opts: ResizeOptions & NormalizeOptions, op = 'preprocessPixels'): PreprocessedPixels {
+  if (!Array.isArray(images)) throw new Error(`${op}: expected an array of images, got ${typeof images}`);
+  if (!images.length) throw new Error(`${op}: no images`);
+  images.forEach((img, i) => checkRgbImage(img, `${op}: image ${i}`));
   const items = images.map((img, i) => {
     const [h, w] = resizedSize(img.height, img.width, opts);
-    if (h === 0 || w === 0) throw new Error(`preprocess: image ${i} (${img.width}×${img.height}) resizes to ${w}×${h}: too small for 16-pixel patches`);
+    if (h === 0 || w === 0) throw new Error(`${op}: image ${i} (${img.width}×${img.height}) resizes to ${w}×${h}: too small for 16-pixel patches`);
     const rgb = h === img.height && w === img.width ? toRgb(img) : resizeBilinear(img, w, h);
     return { h, w, data: normalize(rgb, w, h, opts.mean, opts.std), orig: [img.height, img.width] as [number, number] };
   });
@@ -175,7 +186,7 @@ export function preprocess(images: RgbImage[], opts: ResizeOptions & { mean?: nu
       batch.set(it.data.subarray((c * it.h + y) * it.w, (c * it.h + y + 1) * it.w), ((b * 3 + c) * H + y) * W);
     }
   });
-  return { pixelValues: tensor(batch, [items.length, 3, H, W]), sizes: items.map((i) => [i.h, i.w]), originalSizes: items.map((i) => i.orig) };
+  return { pixels: batch, shape: [items.length, 3, H, W], sizes: items.map((i) => [i.h, i.w]), originalSizes: items.map((i) => i.orig) };
 }
 
 function toRgb(img: RgbImage): Uint8Array {

@@ -2,7 +2,7 @@
  * Reverse-mode sweep: topological order from the output, each node's rule run inside a scope (its
  * intermediates freed), gradients summed per tensor, the graph freed afterwards unless retained.
  */
-import { Tensor, setBackwardHook } from '../tensor.ts';
+import { Tensor } from '../tensor.ts';
 import { EngineError, ShapeError, fmtShape } from '../errors.ts';
 import { scope, keep } from '../scope.ts';
 import { freeNode, noGrad, setKeepAlive, type GradNode } from './node.ts';
@@ -101,8 +101,6 @@ export function backward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}
     }
   });
 }
-
-setBackwardHook((t, seed) => backward(t, seed));
 
 /**
  * `valueAndGrad(f)(...xs)` → { value, grads }: f's scalar output and its gradient with respect to

@@ -21,6 +21,12 @@ export interface GradNode {
 }
 
 let gradEnabled = true;
+/** Handles saved for backward and not yet freed (a test checks none are made under noGrad). */
+let savedLive = 0;
+
+export function savedTensorCount(): number {
+  return savedLive;
+}
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
@@ -30,6 +36,17 @@ export function isGradEnabled(): boolean {
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs `fn` recording gradients even inside noGrad (checkpoint's recompute, which runs during backward). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
   try {
     return fn();
   } finally {
@@ -50,6 +67,7 @@ export function needsGrad(...inputs: (Tensor | number | null | undefined)[]): bo
  */
 export function record(op: string, inputs: Tensor[], out: Tensor, backward: BackwardRule, saved: Tensor[] = []): Tensor {
   if (!needsGrad(...inputs)) return out;
+  savedLive += saved.length;
   out.requiresGrad = true;
   out.gradNode = {
     op,
@@ -78,6 +96,7 @@ function keepAlive(t: Tensor): Tensor {
 export function freeNode(node: GradNode): void {
   if (node.freed) return;
   node.freed = true;
+  savedLive -= node.saved.length;
   for (const t of node.saved) t.dispose();
   node.saved = [];
 }

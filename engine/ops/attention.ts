@@ -8,8 +8,9 @@ import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
-  attentionGrid, attentionPlan, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionStorage, type AttentionVariant,
+  attentionGrid, attentionPlan, attentionWorkgroupBytes, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionPlan, type AttentionStorage, type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
+import { requireWorkgroupFits, workgroupMisfit, type DeviceLimits, type DeviceTraits } from '../limits.ts';
 import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 
@@ -29,9 +30,33 @@ export interface AttentionOptions {
   variant?: 'auto' | AttentionVariant;
 }
 
-/** The kernel layout for this adapter (`forced` from the options or YOLOS_ATTENTION). */
-export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant): AttentionVariant {
-  return forcedVariant('attention', 'YOLOS_ATTENTION', forced, ATTENTION_VARIANTS) ?? (rt().adapter.isSoftware ? 'blocked' : 'tiled');
+/**
+ * The kernel layout for this device at head dimension d (`forced` from the options or
+ * YOLOS_ATTENTION; a forced one that does not fit the device's limits throws a LimitError).
+ */
+export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant, d = 64, device: DeviceTraits = rt()): AttentionVariant {
+  return attentionLayout(d, forced, device).variant;
+}
+
+type AttentionPlans = Record<'fwd' | 'dq' | 'dkv', AttentionPlan>;
+
+/** The variant and the three kernels' plans, fitted to the device (tiles sized by its workgroup storage). */
+function attentionLayout(d: number, forced: 'auto' | AttentionVariant | undefined, device: DeviceTraits): { variant: AttentionVariant; plans: AttentionPlans } {
+  const want = forcedVariant('attention', 'YOLOS_ATTENTION', forced, ATTENTION_VARIANTS);
+  const variant = want ?? (device.adapter.isSoftware ? 'blocked' : 'tiled');
+  const plans = plansFor(d, variant, device.limits);
+  for (const kernel of ['fwd', 'dq', 'dkv'] as const) {
+    const needs = { size: [plans[kernel].wg] as const, bytes: attentionWorkgroupBytes(d, kernel, plans[kernel]) };
+    if (want) requireWorkgroupFits(`attention (${kernel}, D = ${d})`, want, needs, device.limits);
+    // 'row' needs 32 invocations and no workgroup storage: within every device's limits
+    else if (workgroupMisfit(needs, device.limits)) return { variant: 'row', plans: plansFor(d, 'row', device.limits) };
+  }
+  return { variant, plans };
+}
+
+function plansFor(d: number, variant: AttentionVariant, limits: DeviceLimits): AttentionPlans {
+  const wgBytes = limits.maxComputeWorkgroupStorageSize;
+  return { fwd: attentionPlan(d, 'fwd', variant, wgBytes), dq: attentionPlan(d, 'dq', variant, wgBytes), dkv: attentionPlan(d, 'dkv', variant, wgBytes) };
 }
 
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
@@ -69,9 +94,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
 
-  const variant = chooseAttentionVariant(opts.variant);
-  const wgBytes = rt().limits.maxComputeWorkgroupStorageSize;
-  const plans = { fwd: attentionPlan(d, 'fwd', variant, wgBytes), dq: attentionPlan(d, 'dq', variant, wgBytes), dkv: attentionPlan(d, 'dkv', variant, wgBytes) };
+  const { plans } = attentionLayout(d, opts.variant, rt());
   const out = Tensor.empty(q.shape, st.o, op);
   const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
   const chunks = Math.ceil(d / 4);

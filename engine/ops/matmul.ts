@@ -6,7 +6,9 @@
  * Kernel choice (see kernels/wgsl/matmul.wgsl.ts for the variants and their measurements):
  * software adapters (lavapipe, SwiftShader) take the barrier-free `register` kernel, whose
  * per-invocation tile depends on the shape; hardware GPUs take the `shared` (workgroup-memory tiled)
- * kernel. `YOLOS_MATMUL=register4x4|register8x4|shared` (Node) or `{ variant }` forces one.
+ * kernel. `YOLOS_MATMUL=register4x4|register8x4|shared|shared128` (Node) or `{ variant }` forces one.
+ * The choice reads the device's limits: where a variant's workgroup does not fit them, 'auto' takes
+ * the next smaller one and a forced one throws a LimitError (at WebGPU's default limits all fit).
  */
 import { Tensor } from '../tensor.ts';
 import { DTypeError, ShapeError, fmtShape } from '../errors.ts';
@@ -14,11 +16,12 @@ import { broadcastShapes, broadcastStrides, collapseDims, sameShape, sizeOf } fr
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { requireF16 } from '../dtype.ts';
-import { matmulKernel, sharedTile, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
+import { matmulKernel, sharedTile, sharedWorkgroupBytes, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
 import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 import { reshape } from './movement.ts';
+import { requireWorkgroupFits, workgroupMisfit, type DeviceTraits, type WorkgroupNeeds } from '../limits.ts';
 
 /**
  * The kernels one can force: register tiles (rows×cols of C per invocation) or the shared-memory ones
@@ -32,6 +35,20 @@ const REGISTER_TILES = {
   register4x4: { tm: 4, tn: 4, wx: 8, wy: 8 }, // 32×32 per workgroup: small or thin products
   register8x4: { tm: 8, tn: 4, wx: 16, wy: 8 }, // 64×64 per workgroup: the fastest on lavapipe and SwiftShader
 } as const;
+/** Outputs per invocation (tm = tn) of each shared variant: 4×4 → 64×64 tiles, 8×8 → 128×128. */
+const SHARED_TILES = { shared: 4, shared128: 8 } as const;
+/** Workgroup of every shared variant (the kernel's @workgroup_size). */
+const SHARED_WG = 16;
+
+/** The workgroup size and workgroup storage a variant's kernel needs. */
+export function matmulWorkgroup(v: MatmulVariant): WorkgroupNeeds {
+  if (v === 'shared' || v === 'shared128') return { size: [SHARED_WG, SHARED_WG], bytes: sharedWorkgroupBytes(SHARED_TILES[v]) };
+  const t = REGISTER_TILES[v];
+  return { size: [t.wx, t.wy], bytes: 0 };
+}
+
+/** Largest first: where a variant does not fit the device, the choice takes the next. */
+const BY_SIZE: readonly MatmulVariant[] = ['shared128', 'shared', 'register8x4', 'register4x4'];
 
 export interface MatmulOptions {
   /** Use Aᵀ: `a` is [..., K, M]. */
@@ -104,19 +121,31 @@ function productShape(a: Tensor, b: Tensor, tA: boolean, tB: boolean) {
 
 const storeType = (what: string, t: Tensor): StoreType => checkStorage('matmul', t, what);
 
-/** The kernel for a shape on this adapter (`forced` from the options or YOLOS_MATMUL). */
-export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant, batches = 1): MatmulVariant {
+/**
+ * The kernel for a shape on this device (`forced` from the options or YOLOS_MATMUL; a forced one
+ * that does not fit the device's limits throws a LimitError).
+ */
+export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant, batches = 1, device: DeviceTraits = rt()): MatmulVariant {
   const want = forcedVariant('matmul', 'YOLOS_MATMUL', forced, MATMUL_VARIANTS);
-  if (want) return want;
+  if (want) {
+    requireWorkgroupFits('matmul', want, matmulWorkgroup(want), device.limits);
+    return want;
+  }
+  const preferred = preferredVariant(M, N, batches, device.adapter.isSoftware);
+  return BY_SIZE.slice(BY_SIZE.indexOf(preferred)).find((v) => !workgroupMisfit(matmulWorkgroup(v), device.limits)) ?? 'register4x4';
+}
+
+function preferredVariant(M: number, N: number, batches: number, isSoftware: boolean): MatmulVariant {
   // GPUs: 128×128 tiles (twice the FMAs per workgroup-memory read) once there are enough of them to
   // occupy a large GPU (≥ 128 workgroups; an H100 has 132 SMs), else 64×64. Not yet timed on a GPU:
   // bench/gpu.ts times both at each size.
-  if (!rt().adapter.isSoftware) return Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= 128 ? 'shared128' : 'shared';
+  if (!isSoftware) return Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= 128 ? 'shared128' : 'shared';
   // Software rasterisers: barrier-free; an 8-row tile only where M has the rows to fill it.
   return M >= 64 && N >= 16 ? 'register8x4' : 'register4x4';
 }
 
-function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
+/** `rowSumA` (internal, one batch, no gradient): also receives Σ_k op(A)[m, k] per row m. */
+function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions, rowSumA?: Tensor): Tensor {
   const tA = !!opts.transposeA, tB = !!opts.transposeB;
   const typeA = storeType('a', a), typeB = storeType('b', b);
   const { M, N, K, batch } = productShape(a, b, tA, tB);
@@ -151,12 +180,12 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
     const p = new Params().u32(M, N, K, nb, tA ? 1 : K, tA ? M : 1, tB ? 1 : N, tB ? K : 1)
       .vec4Array(pad(c.shape, 1)).vec4Array(pad(c.strides[0], 0)).vec4Array(pad(c.strides[1], 0));
     const variant = chooseVariant(M, N, opts.variant, nb);
-    const common = { tA, tB, typeA, typeB, typeC, bias: bias ? storeType('bias', bias) : null, residual: residual ? storeType('residual', residual) : null, act, savePre };
+    const common = { tA, tB, typeA, typeB, typeC, bias: bias ? storeType('bias', bias) : null, residual: residual ? storeType('residual', residual) : null, act, savePre, rowSumA: !!rowSumA };
     let cfg: MatmulKernelConfig;
     let groups: [number, number, number];
     if (variant === 'shared' || variant === 'shared128') {
-      const t = variant === 'shared' ? 4 : 8;
-      cfg = { ...common, variant: 'shared', tm: t, tn: t, wx: 16, wy: 16, vecA: false, vecB: false, vecC: false };
+      const t = SHARED_TILES[variant];
+      cfg = { ...common, variant: 'shared', tm: t, tn: t, wx: SHARED_WG, wy: SHARED_WG, vecA: false, vecB: false, vecC: false };
       groups = [Math.ceil(N / sharedTile(t)), Math.ceil(M / sharedTile(t)), nb];
     } else {
       const t = REGISTER_TILES[variant];
@@ -168,6 +197,7 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
     if (residual) bufs.push(buf('matmul', residual));
     bufs.push(buf('matmul', out));
     if (pre) bufs.push(buf('matmul', pre));
+    if (rowSumA) bufs.push(buf('matmul', rowSumA));
     rt().dispatch(matmulKernel(cfg), p.bytes(), bufs, groups);
   }
   if (grads) {
@@ -177,6 +207,11 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
     record('matmul', inputs, out, (g, [sa, sb, z]) => {
       // y = act(z) + r, z = op(A)·op(B) + bias: dz = g ⊙ act'(z), dr = g, dbias = Σ_rows dz.
       const dz = act === 'relu' ? g.mul(z.gt(0)) : act === 'gelu' ? g.mul(z.geluGrad()) : g;
+      if (linearGradOptions.fold && sb.rank === 2 && sa.rank > 2 && !tA && sa.size > 0 && N > 0) {
+        const lin = linearGrads(dz, sa, sb, tB, need, !!bias, variant);
+        if (residual) lin.push(need.residual ? sumToShape(g, outShape) : null);
+        return lin;
+      }
       // d op(A) = dz·op(B)ᵀ, d op(B) = op(A)ᵀ·dz, transposed back where the operand was (same kernels).
       const ga = !need.a ? null : tA ? matmul(sb, dz, { transposeA: tB, transposeB: true, variant }) : matmul(dz, sb, { transposeB: !tB, variant });
       const gb = !need.b ? null : tB ? matmul(dz, sa, { transposeA: true, transposeB: tA, variant }) : matmul(sa, dz, { transposeA: !tA, variant });
@@ -188,4 +223,38 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions): Tensor {
   }
   pre?.dispose();
   return out;
+}
+
+/**
+ * @internal false: linear layers' gradients take the batched path (per-batch products, then sums over
+ * the batch and the rows) — for bench/train.ts's before/after comparison in one process.
+ */
+export const linearGradOptions = { fold: true };
+
+/**
+ * Gradients of a linear layer: a [..., M, K] (not transposed) times a 2-D b shared by every batch.
+ * The batch folds into the rows (a: [R, K], dz: [R, N], views), so each gradient is one 2-D product —
+ * the weight's needs no sum over the batch — and with b stored [N, K] (x·Wᵀ, as nn.Linear) the
+ * weight-gradient kernel dzᵀ·a also writes the bias gradient Σ_r dz[r, n] (its row sums of dzᵀ,
+ * `rowSumA`): one launch instead of three. Each output is still one serial f32 sum, over K for
+ * d a and over the R rows for d b and the bias: |err| ≤ γ_R·Σ|terms|, as the batched products had.
+ */
+function linearGrads(dz: Tensor, sa: Tensor, sb: Tensor, tB: boolean, need: { a: boolean; b: boolean; bias: boolean }, hasBias: boolean, variant: MatmulOptions['variant']): (Tensor | null)[] {
+  const K = sa.shape[sa.rank - 1], N = dz.shape[dz.rank - 1], R = sa.size / K;
+  const dz2 = dz.view([R, N]), a2 = sa.view([R, K]);
+  try {
+    let ga: Tensor | null = null;
+    if (need.a) { const g2 = matmul2(dz2, sb, { transposeB: !tB, variant }); ga = g2.view(sa.shape); g2.dispose(); }
+    let gb: Tensor | null = null, gbias: Tensor | null = null;
+    const fuseBias = hasBias && need.bias && tB;
+    if (need.b || fuseBias) {
+      if (fuseBias) gbias = Tensor.empty([N], 'f32', 'matmul.biasGrad');
+      gb = tB ? matmul2(dz2, a2, { transposeA: true, variant }, gbias ?? undefined) : matmul2(a2, dz2, { transposeA: true, variant });
+      if (!need.b) { gb.dispose(); gb = null; }
+    }
+    if (hasBias && need.bias && !gbias) gbias = sumToShape(dz2, [N]);
+    return hasBias ? [ga, gb, gbias] : [ga, gb];
+  } finally {
+    dz2.dispose(); a2.dispose();
+  }
 }

@@ -1,10 +1,11 @@
 /**
  * clipGradNorm: PyTorch's clip_grad_norm_ (L2) without reading anything back. The global norm
  * √(Σ over all gradients of Σg²) is reduced on the GPU into one buffer (kernels/wgsl/clip.wgsl.ts:
- * partial sums of squares of up to SUMSQ_GRADS gradients per launch into disjoint slots of one
- * buffer, one final reduce: `gradNorm`), and every gradient is scaled in place by
- * min(1, maxNorm / (norm + 1e-6)) by a kernel that reads that buffer. ⌈gradients/6⌉ + 1 + gradients
- * dispatches, no sync point.
+ * partial sums of squares of as many gradients per launch as the adapter's storage-buffer limit
+ * allows, into disjoint slots of one buffer, one final reduce: `gradNorm`), and every gradient is
+ * scaled in place by min(1, maxNorm / (norm + 1e-6)) by a kernel that reads that buffer.
+ * ⌈gradients / per launch⌉ + 1 + gradients dispatches (per launch: 15 on lavapipe, 7 under WebGPU's
+ * default limits), no sync point.
  * @example
  * const norm = clipGradNorm(model.parameters(), 1.0); // a scalar Tensor; read it only when logging
  */
@@ -14,7 +15,7 @@ import type { Storage } from '../storage.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
-import { CLIP_CHUNK, SUMSQ_GRADS, sumsqKernel, normKernel, scaleKernel } from '../kernels/wgsl/clip.wgsl.ts';
+import { CLIP_CHUNK, SUMSQ_MAX_GRADS, sumsqKernel, normKernel, scaleKernel } from '../kernels/wgsl/clip.wgsl.ts';
 import { buf } from '../ops/run.ts';
 import { full } from '../ops/creation.ts';
 
@@ -65,19 +66,33 @@ function gradientsOf(params: Iterable<Tensor>, op: string): Tensor[] {
   return grads;
 }
 
-/** √(Σ g²) over `grads`: partial sums of squares (SUMSQ_GRADS gradients a launch) into disjoint slots, then one final reduce. */
-function normOf(grads: Tensor[]): Tensor {
+/**
+ * @internal gradNorm with `perLaunch` gradients per sum-of-squares launch (tests compare counts: the
+ * result is the same bits for any).
+ */
+export function gradNormWith(params: Iterable<Tensor>, perLaunch: number): Tensor {
+  return normOf(gradientsOf(params, 'gradNorm'), perLaunch);
+}
+
+/** Gradients per sum-of-squares launch: one storage buffer each, beside the partials. */
+function sumsqGradsPerLaunch(): number {
+  return Math.max(1, Math.min(SUMSQ_MAX_GRADS, rt().limits.maxStorageBuffersPerShaderStage - 1));
+}
+
+/** √(Σ g²) over `grads`: partial sums of squares (`perLaunch` gradients a launch) into disjoint slots, then one final reduce. */
+function normOf(grads: Tensor[], perLaunch = sumsqGradsPerLaunch()): Tensor {
   if (grads.length === 0) return full([], 0);
   const r = rt();
   const slots = grads.map((g) => Math.ceil(g.size / CLIP_CHUNK));
   const total = slots.reduce((a, b) => a + b, 0);
   const partials = Tensor.empty([total], 'f32', 'clipGradNorm');
-  for (let slot = 0, i = 0; i < grads.length; i += SUMSQ_GRADS) {
-    const group = grads.slice(i, i + SUMSQ_GRADS);
+  if (!(Number.isInteger(perLaunch) && perLaunch >= 1 && perLaunch <= SUMSQ_MAX_GRADS)) throw new EngineError(`gradNorm: ${perLaunch} gradients per launch (expected an integer in [1, ${SUMSQ_MAX_GRADS}])`);
+  for (let slot = 0, i = 0; i < grads.length; i += perLaunch) {
+    const group = grads.slice(i, i + perLaunch);
     const ends: number[] = [];
     let end = 0;
     for (let b = 0; b < group.length; b++) ends.push((end += slots[i + b]));
-    const p = new Params().u32(slot, CLIP_CHUNK).vec4Array(group.map((g) => g.size), 2).vec4Array(ends, 2);
+    const p = new Params().u32(slot, CLIP_CHUNK).vec4Array(group.map((g) => g.size), SUMSQ_MAX_GRADS / 4).vec4Array(ends, SUMSQ_MAX_GRADS / 4);
     r.dispatch(sumsqKernel(group.length), p.bytes(), [...group, partials].map((t) => buf('clipGradNorm', t)), gridRows(end));
     slot += end;
   }

@@ -7,3 +7,5 @@ export * from './cross-entropy.ts';
 export * from './truncnormal.ts';
 export { refErf } from '../ops/elementwise.table.ts';
 export * from './attention.ts';
+export * from './optim.ts';
+export * from './matcher-cost.ts';

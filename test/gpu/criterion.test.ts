@@ -1,5 +1,5 @@
 /**
- * HungarianMatcher and SetCriterion (DETR's set loss, spec §5): a hand-worked batch, random batches
+ * HungarianMatcher and SetCriterion (DETR's set loss, [D:models/matcher.py, models/detr.py]): a hand-worked batch, random batches
  * against an f64 CPU reference of the same formulas (below), images without targets, the gradient
  * of the total loss against central differences of the reference (matching held fixed), and the
  * matcher's single readback per batch.
@@ -29,28 +29,9 @@ interface RefBatch { B: number; Q: number; C1: number; logits: Float64Array; box
 const COSTS = { costClass: 1, costBbox: 5, costGiou: 2 };
 const WEIGHTS = { ce: 1, bbox: 5, giou: 2 };
 
-function softmaxRow(x: Float64Array): number[] {
-  const m = Math.max(...x), e = Array.from(x, (v) => Math.exp(v - m)), s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-const box = (d: ArrayLike<number>, i: number) => [d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]];
-
-/** Per image, C[q, j] = 5·L1 − p(label_j) − 2·GIoU, row-major [Q, M_b]. */
-function refCosts({ B, Q, C1, logits, boxes, targets }: RefBatch): Float64Array[] {
-  return Array.from({ length: B }, (_, b) => {
-    const t = targets[b], M = t.labels.length, out = new Float64Array(Q * M);
-    for (let q = 0; q < Q; q++) {
-      const row = b * Q + q, p = softmaxRow(logits.subarray(row * C1, (row + 1) * C1)), pred = box(boxes, row);
-      for (let j = 0; j < M; j++) {
-        const tgt = box(t.boxes, j);
-        const l1 = pred.reduce((a, v, k) => a + Math.abs(v - tgt[k]), 0);
-        const giou = R.iouGiou(R.cxcywhToXyxy(pred), R.cxcywhToXyxy(tgt)).giou;
-        out[q * M + j] = COSTS.costBbox * l1 - COSTS.costClass * p[t.labels[j]] - COSTS.costGiou * giou;
-      }
-    }
-    return out;
-  });
-}
+/** Per image, C[q, j] = 5·L1 − p(label_j) − 2·GIoU, row-major [Q, M_b] (engine/reference/matcher-cost.ts). */
+const refCosts = ({ Q, C1, logits, boxes, targets }: RefBatch): Float64Array[] => R.matchCostRef(logits, boxes, Q, C1, targets, COSTS);
+const { softmaxRow, boxAt: box } = R;
 
 /** The set loss for a given matching (numClasses = C1 − 1 is no-object, eos weight 0.1). */
 function refLoss({ B, Q, C1, logits, boxes, targets }: RefBatch, indices: MatchIndices[], eosCoef = 0.1) {

@@ -1,5 +1,6 @@
 /**
- * Elementwise kernels against the CPU reference, for every op of the table, on awkward shapes.
+ * Elementwise kernels against the CPU reference, for every op of the table, on awkward shapes: the
+ * domains, tolerances and cases are the op table's (engine/ops/registry.ts `OPS[op].check`).
  *
  * Tolerances: inputs are f32-exact, so + − × are correctly rounded (≤ 0.5 ulp: rtol 2⁻²⁴); WGSL's
  * division is ≤ 2.5 ulp (rtol 3·2⁻²³). exp/log/sqrt have a few ulp in the WGSL spec (exp: 3 + 2|x|
@@ -10,25 +11,18 @@ import { describe, it, expect } from 'vitest';
 import { where, tensor, type Tensor } from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
 import { UNARY, BINARY, type UnaryOp, type BinaryOp } from '../../engine/ops/elementwise.table.ts';
-import { useEngine, randomPair, intPair, expectTensor, AWKWARD_SHAPES, EPS } from './util.ts';
+import { OPS } from '../../engine/ops/registry.ts';
+import { useEngine, randomPair, seededPair, intPair, expectTensor, EPS } from './util.ts';
 
 useEngine();
 
-const DOMAIN: Partial<Record<UnaryOp, [number, number]>> = { log: [1e-3, 10], sqrt: [0, 100], rsqrt: [1e-2, 100], exp: [-20, 20], sigmoid: [-30, 30], tanh: [-8, 8], gelu: [-9, 9], geluGrad: [-9, 9] };
-const TOL: Record<UnaryOp, { atol: number; rtol: number }> = {
-  neg: { atol: 0, rtol: 0 }, abs: { atol: 0, rtol: 0 }, sign: { atol: 0, rtol: 0 }, square: { atol: 0, rtol: EPS },
-  relu: { atol: 0, rtol: 0 }, exp: { atol: 1e-6, rtol: 4e-6 }, log: { atol: 1e-6, rtol: 4e-6 }, sqrt: { atol: 0, rtol: 4e-7 },
-  rsqrt: { atol: 0, rtol: 1e-6 }, sigmoid: { atol: 1e-7, rtol: 4e-6 }, tanh: { atol: 1e-7, rtol: 4e-6 },
-  gelu: { atol: 1e-6, rtol: 4e-6 }, geluGrad: { atol: 1e-6, rtol: 4e-6 },
-};
-
 describe('unary ops', () => {
   for (const op of Object.keys(UNARY) as UnaryOp[]) {
-    it.each(AWKWARD_SHAPES.map((s) => [JSON.stringify(s), s] as const))(`${op} %s`, async (_n, shape) => {
-      const [lo, hi] = DOMAIN[op] ?? [-5, 5];
-      const { t, r } = randomPair(shape, 7 + shape.length, lo, hi);
+    it.each(OPS[op].check.cases.map(([s]) => [JSON.stringify(s), s] as const))(`${op} %s`, async (_n, shape) => {
+      const { domains, tol } = OPS[op].check;
+      const { t, r } = seededPair(shape, 7 + shape.length, domains[0]);
       const y = (t as unknown as Record<UnaryOp, () => Tensor>)[op]();
-      await expectTensor(y, R.unary(op, r), TOL[op], op);
+      await expectTensor(y, R.unary(op, r), tol, op);
       t.dispose(); y.dispose();
     });
   }
@@ -52,23 +46,13 @@ describe('unary ops', () => {
   });
 });
 
-const BROADCAST_CASES: [number[], number[]][] = [
-  [[], []], [[1], [1]], [[3], [3]], [[257], [257]], [[65_537], [65_537]], [[3, 1], [1, 4]], [[], [17]], [[17], []],
-  [[2, 3, 5], [5]], [[2, 1, 5], [3, 1]], [[5, 1, 1, 7], [1, 6, 1]], [[0, 3], [3]], [[4, 0], [1, 1]], [[1, 2, 1, 3, 1, 2], [2, 1, 3, 1, 2, 1]],
-];
-const BIN_TOL: Record<BinaryOp, { atol: number; rtol: number }> = {
-  add: { atol: 0, rtol: EPS }, sub: { atol: 0, rtol: EPS }, mul: { atol: 0, rtol: EPS }, div: { atol: 0, rtol: 6 * EPS },
-  pow: { atol: 1e-6, rtol: 1e-5 }, maximum: { atol: 0, rtol: 0 }, minimum: { atol: 0, rtol: 0 },
-  eq: { atol: 0, rtol: 0 }, ne: { atol: 0, rtol: 0 }, lt: { atol: 0, rtol: 0 }, le: { atol: 0, rtol: 0 }, gt: { atol: 0, rtol: 0 }, ge: { atol: 0, rtol: 0 },
-};
-
 describe('binary ops with broadcasting', () => {
   for (const op of Object.keys(BINARY) as BinaryOp[]) {
-    it.each(BROADCAST_CASES.map(([a, b]) => [`${JSON.stringify(a)}⊕${JSON.stringify(b)}`, a, b] as const))(`${op} %s`, async (_n, sa, sb) => {
-      const [lo, hi] = op === 'pow' ? [0.1, 3] : op === 'div' ? [0.5, 2] : [-2, 2];
-      const A = randomPair(sa, 11, lo, hi), B = randomPair(sb, 12, lo, hi);
+    const { domains, tol, cases } = OPS[op].check;
+    it.each(cases.map(([a, b]) => [`${JSON.stringify(a)}⊕${JSON.stringify(b)}`, a, b] as const))(`${op} %s`, async (_n, sa, sb) => {
+      const A = seededPair(sa, 11, domains[0]), B = seededPair(sb, 12, domains[1]);
       const y = (A.t as unknown as Record<BinaryOp, (b: Tensor) => Tensor>)[op](B.t);
-      await expectTensor(y, R.binary(op, A.r, B.r), BIN_TOL[op], op);
+      await expectTensor(y, R.binary(op, A.r, B.r), tol, op);
       if (BINARY[op].compare) expect(y.dtype).toBe('f32');
     });
   }

@@ -39,6 +39,7 @@ import { OPS, NOT_OPS, DIFFERENTIABLE_OPS, type DifferentiableOp, type OpName } 
 import { UNARY, BINARY } from '../../engine/ops/elementwise.table.ts';
 import { unary, binary } from '../../engine/ops/elementwise.ts';
 import { record } from '../../engine/autograd/node.ts';
+import { drawValues, type Domain } from '../../engine/reference/inputs.ts';
 import { useEngine, rng } from './util.ts';
 
 useEngine();
@@ -46,22 +47,10 @@ useEngine();
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-/** How an input's values are drawn (all rounded to f32 so GPU and reference see the same numbers). */
-type Gen =
-  | { kind: 'uniform'; lo: number; hi: number }
-  /** |x| ∈ [lo, hi] with a random sign: away from the kink at 0. */
-  | { kind: 'away'; lo: number; hi: number }
-  /** Pairwise distinct (gaps ≥ half the grid step), shuffled: no ties for max/min. */
-  | { kind: 'distinct'; lo: number; hi: number }
-  /** offset + 0.2·k (k integer in [−8, 8]) + jitter ≤ 0.02: two offsets 0.1 apart never come within 0.06. */
-  | { kind: 'grid'; offset: number }
-  | { kind: 'values'; values: number[] }
-  /** Valid boxes [..., 4], positions in [0, 1), sides in [0.3, 1): xyxy or cxcywh. */
-  | { kind: 'boxes'; format: 'xyxy' | 'cxcywh' };
-
 interface In {
   shape: number[];
-  gen: Gen;
+  /** How its values are drawn (engine/reference/inputs.ts), rounded to f32 so GPU and reference see the same numbers. */
+  gen: Domain;
   dtype: 'f32' | 'i32';
   /** Whether the input requires grad and is finite-differenced (constants: masks, indices). */
   grad: boolean;
@@ -78,30 +67,7 @@ const BOXES = (n: number, format: 'xyxy' | 'cxcywh' = 'xyxy'): In => ({ shape: [
 const IDX = (values: number[], shape = [values.length]): In => ({ shape, gen: { kind: 'values', values }, dtype: 'i32', grad: false });
 
 function draw(inp: In, seed: number): Float64Array {
-  const n = inp.shape.reduce((a, b) => a * b, 1);
-  const next = rng(seed);
-  const g = inp.gen;
-  const out = new Float64Array(n);
-  if (g.kind === 'values') {
-    if (g.values.length !== n) throw new Error(`values: ${g.values.length} values for shape [${inp.shape}]`);
-    out.set(g.values);
-  } else if (g.kind === 'uniform') {
-    for (let i = 0; i < n; i++) out[i] = g.lo + (g.hi - g.lo) * next();
-  } else if (g.kind === 'away') {
-    for (let i = 0; i < n; i++) out[i] = (next() < 0.5 ? -1 : 1) * (g.lo + (g.hi - g.lo) * next());
-  } else if (g.kind === 'distinct') {
-    const step = (g.hi - g.lo) / n;
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) { const j = Math.floor(next() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
-    for (let i = 0; i < n; i++) out[i] = g.lo + step * (order[i] + 0.5 + 0.5 * (next() - 0.5));
-  } else if (g.kind === 'boxes') {
-    for (let i = 0; i < n; i += 4) {
-      const [x, y, w, h] = [next(), next(), 0.3 + 0.7 * next(), 0.3 + 0.7 * next()];
-      out.set(g.format === 'xyxy' ? [x, y, x + w, y + h] : [x + w / 2, y + h / 2, w, h], i);
-    }
-  } else {
-    for (let i = 0; i < n; i++) out[i] = g.offset + 0.2 * (Math.floor(next() * 17) - 8) + 0.04 * (next() - 0.5);
-  }
+  const out = drawValues(inp.shape.reduce((a, b) => a * b, 1), inp.gen, seed);
   return inp.dtype === 'f32' ? out.map(Math.fround) : out;
 }
 

@@ -1,6 +1,9 @@
 /** No leaks, scopes, and command batching (a submit per readback, not per op). */
 import { describe, it, expect } from 'vitest';
-import { tensor, zeros, randn, scope, keep, engine } from '../../engine/index.ts';
+import { tensor, zeros, randn, scope, keep, engine, noGrad } from '../../engine/index.ts';
+import { BufferPool } from '../../engine/pool.ts';
+import { savedTensorCount } from '../../engine/autograd/node.ts';
+import { Yolos, presets } from '../../yolos/index.ts';
 import { useEngine } from './util.ts';
 
 useEngine();
@@ -72,4 +75,69 @@ describe('memory', () => {
     t.dispose();
     expect(engine().memory().pooledBytes).toBeGreaterThanOrEqual(4000);
   });
+
+  it('trimPool() destroys the idle buffers, returns their bytes and leaves live tensors intact', async () => {
+    const live = tensor([1, 2, 3]);
+    for (let i = 0; i < 5; i++) zeros([1000 + 300 * i]).dispose();
+    const idle = engine().memory().pooledBytes;
+    expect(idle).toBeGreaterThanOrEqual(5 * 4000);
+    expect(engine().trimPool()).toBe(idle);
+    expect(engine().memory().pooledBytes).toBe(0);
+    expect(engine().trimPool()).toBe(0);
+    expect(Array.from(await live.add(1).data())).toEqual([2, 3, 4]);
+    live.dispose();
+  });
+
+  it('the pool keeps at most idleCap idle bytes, destroying the least recently released first', () => {
+    const made: { size: number; destroyed: boolean; destroy(): void }[] = [];
+    const device = { createBuffer: ({ size }: { size: number }) => { const b = { size, destroyed: false, destroy() { b.destroyed = true; } }; made.push(b); return b; } };
+    let epoch = 0;
+    const pool = new BufferPool(device as unknown as GPUDevice, 3 * 2048, () => epoch);
+    const bufs = [0, 1, 2, 3, 4].map(() => pool.acquire(2048, 'b'));
+    for (const b of bufs) b.lastEpoch = 0; // all used by the open encoder (epoch 0)
+    for (const b of bufs) pool.release(b);
+    expect(pool.pooledBytes).toBe(5 * 2048); // none may be destroyed before the submit
+    epoch = 1;
+    pool.enforceIdleCap(); // the runtime calls it after each submit
+    expect(pool.pooledBytes).toBe(3 * 2048);
+    expect(made.map((b) => b.destroyed)).toEqual([true, true, false, false, false]);
+    // a reacquired buffer is no longer idle; the next release past the cap evicts the oldest idle one
+    const again = pool.acquire(2048, 'b');
+    expect(again.buffer).toBe(made[4]);
+    pool.release(pool.acquire(4096, 'c'));
+    expect(made.map((b) => b.destroyed)).toEqual([true, true, true, false, false, false]);
+    expect(pool.pooledBytes).toBe(2048 + 4096);
+    expect(pool.trim()).toBe(2048 + 4096);
+    expect(made.filter((b) => !b.destroyed)).toEqual([made[4]]);
+  });
+
+  it('a noGrad forward of a small YOLOS saves nothing for backward and leaves only its outputs', async () => {
+    const model = Yolos.create({ ...presets.nano16, hidden_size: 32, num_hidden_layers: 2, intermediate_size: 64, num_detection_tokens: 5, image_size: [32, 32] }, { seed: 1 });
+    const x = randn([1, 3, 32, 32], { seed: 2 });
+    const base = engine().memory().tensors, saved = savedTensorCount();
+    let during = 0;
+    const out = scope(() => {
+      const o = model.predict(x);
+      during = engine().memory().tensors - base;
+      return o;
+    });
+    expect(savedTensorCount()).toBe(saved);
+    expect(out.logits.gradNode).toBeNull();
+    expect(out.boxes.gradNode).toBeNull();
+    expect(during).toBeGreaterThan(2); // the activations, alive until the scope ends
+    expect(engine().memory().tensors - base).toBe(2);
+    await out.boxes.data();
+    out.logits.dispose(); out.boxes.dispose();
+    // the counter does count: a recorded op saves its input and output until backward frees them
+    const p = model.parameters()[0];
+    const y = noGrad(() => p.exp());
+    expect(savedTensorCount()).toBe(saved);
+    const z = p.exp();
+    expect(savedTensorCount()).toBe(saved + 2);
+    z.sum().backward();
+    expect(savedTensorCount()).toBe(saved);
+    for (const t of [x, y, z]) t.dispose();
+    model.dispose();
+  });
 });
+

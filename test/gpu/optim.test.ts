@@ -1,6 +1,7 @@
 /** optim: AdamW and SGD against f64 references of PyTorch's formulas, gradient clipping, schedules, state dicts. */
 import { describe, it, expect } from 'vitest';
 import { tensor, zeros, nn, optim, type Tensor } from '../../engine/index.ts';
+import { adamwStepRef, sgdStepRef, gradNormRef, clipCoefRef } from '../../engine/reference/optim.ts';
 import { useEngine, rng, expectClose, EPS } from './util.ts';
 
 useEngine();
@@ -22,30 +23,6 @@ function gradValues(n: number, i: number, k: number): Float32Array {
 function setGrad(p: Tensor, v: Float32Array): void {
   p.grad?.dispose();
   p.grad = tensor(v, [...p.shape]);
-}
-
-/** PyTorch's AdamW, one parameter, one step, in f64 (torch/optim/adamw.py, single-tensor path). */
-function refAdamW(s: { p: Float64Array; m: Float64Array; v: Float64Array; t: number }, g: ArrayLike<number>, h: { lr: number; wd: number; b1: number; b2: number; eps: number }): void {
-  s.t++;
-  const bc1 = 1 - h.b1 ** s.t, bc2 = 1 - h.b2 ** s.t;
-  for (let i = 0; i < s.p.length; i++) {
-    s.p[i] *= 1 - h.lr * h.wd;
-    s.m[i] = h.b1 * s.m[i] + (1 - h.b1) * g[i];
-    s.v[i] = h.b2 * s.v[i] + (1 - h.b2) * g[i] * g[i];
-    const mhat = s.m[i] / bc1, vhat = s.v[i] / bc2;
-    s.p[i] -= (h.lr * mhat) / (Math.sqrt(vhat) + h.eps);
-  }
-}
-
-/** PyTorch's SGD, one parameter, one step, in f64 (torch/optim/sgd.py). */
-function refSGD(s: { p: Float64Array; buf: Float64Array | null }, g: ArrayLike<number>, h: { lr: number; momentum: number; dampening: number; wd: number; nesterov: boolean }): void {
-  const d = Float64Array.from(g, (gi, i) => gi + h.wd * s.p[i]);
-  if (h.momentum !== 0) {
-    if (!s.buf) s.buf = Float64Array.from(d);
-    else for (let i = 0; i < d.length; i++) s.buf[i] = h.momentum * s.buf[i] + (1 - h.dampening) * d[i];
-    for (let i = 0; i < d.length; i++) d[i] = h.nesterov ? d[i] + h.momentum * s.buf[i] : s.buf[i];
-  }
-  for (let i = 0; i < d.length; i++) s.p[i] -= h.lr * d[i];
 }
 
 describe('AdamW', () => {
@@ -72,7 +49,8 @@ describe('AdamW', () => {
       ps.forEach((x, i) => {
         const g = gradValues(x.p.size, i, k);
         setGrad(x.p, g);
-        refAdamW(refs[i], g, hyper[i]);
+        refs[i].t++;
+        adamwStepRef(refs[i].p, g, refs[i].m, refs[i].v, refs[i].t, hyper[i]);
       });
       opt.step();
     }
@@ -139,7 +117,7 @@ describe('SGD', () => {
     for (let k = 0; k < 5; k++) {
       const g = gradValues(15, 0, k);
       setGrad(x.p, g);
-      refSGD(ref, g, { lr: 0.05, ...h });
+      ref.buf = sgdStepRef(ref.p, g, ref.buf, { lr: 0.05, ...h });
       opt.step();
     }
     expectClose(await x.p.data(), ref.p, { rtol: 1e-6 }, 'SGD param');
@@ -168,17 +146,16 @@ describe('clipGradNorm', () => {
     setGrad(p, g);
     return { p, g };
   });
-  const refNorm = (gs: Float32Array[]) => Math.sqrt(gs.reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0));
 
   it('computes the global norm and scales every gradient by maxNorm / (norm + 1e-6)', async () => {
     const ps = make();
     const noGrad = zeros([4], { requiresGrad: true }); // skipped: no gradient
-    const want = refNorm(ps.map((x) => x.g));
+    const want = gradNormRef(ps.map((x) => x.g));
     const maxNorm = 1.5;
     const norm = optim.clipGradNorm([...ps.map((x) => x.p), noGrad], maxNorm);
     expect(norm.shape).toEqual([]);
     expectClose(await norm.data(), [want], { rtol: 4e-6 }, 'norm');
-    const coef = maxNorm / (want + 1e-6);
+    const coef = clipCoefRef(want, maxNorm);
     for (const x of ps) expectClose(await x.p.grad!.data(), Float64Array.from(x.g, (v) => v * coef), { rtol: 4e-6 }, 'clipped grad');
     expect(noGrad.grad).toBeNull();
     for (const x of ps) x.p.dispose();
@@ -188,7 +165,7 @@ describe('clipGradNorm', () => {
   it('sums many gradients (several launches of SUMSQ_GRADS, multi-chunk ones among them)', async () => {
     const shapes = [[1], [40_000], [3], [5, 7], [17_000], [2], [1], [33_000], [4, 4], [9], [1], [2, 3, 5], [20_000], [6]];
     const ps = shapes.map((sh, i) => { const p = zeros(sh, { requiresGrad: true }); setGrad(p, gradValues(p.size, i, 3)); return p; });
-    const want = Math.sqrt(ps.reduce((s, p, i) => s + gradValues(p.size, i, 3).reduce((a, v) => a + v * v, 0), 0));
+    const want = gradNormRef(ps.map((p, i) => gradValues(p.size, i, 3)));
     const norm = optim.gradNorm(ps);
     expectClose(await norm.data(), [want], { rtol: 4e-6 }, 'norm of 14 gradients');
     for (const t of [...ps, norm]) t.dispose();
@@ -197,7 +174,7 @@ describe('clipGradNorm', () => {
   it('leaves gradients bit-identical when the norm is below maxNorm', async () => {
     const ps = make();
     const norm = optim.clipGradNorm(ps.map((x) => x.p), 1e6);
-    expectClose(await norm.data(), [refNorm(ps.map((x) => x.g))], { rtol: 4e-6 }, 'norm');
+    expectClose(await norm.data(), [gradNormRef(ps.map((x) => x.g))], { rtol: 4e-6 }, 'norm');
     for (const x of ps) expect(Array.from(await x.p.grad!.data())).toEqual(Array.from(x.g));
     for (const x of ps) x.p.dispose();
     norm.dispose();

@@ -5,7 +5,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { KernelError, ShapeError } from '../../engine/index.ts';
-import { PLAYGROUND_OPS, runKernel, kernelsOf, kernelLayout, compareToReference, isMainKernel, PlaygroundError } from '../../engine/playground.ts';
+import { PLAYGROUND_OPS, runKernel, kernelsOf, kernelLayout, isMainKernel, PlaygroundError } from '../../engine/playground.ts';
+import { validate, describeValidation } from '../../engine/validate.ts';
 import { useEngine } from './util.ts';
 
 const engine = useEngine();
@@ -94,10 +95,21 @@ describe('kernel playground', () => {
     await expect(runKernel({ op: 'matmul', shapes: [[2, 3], [4, 5]], repeats: 0 })).rejects.toThrow(ShapeError);
   });
 
-  it('compareToReference: NaN matches NaN, errors are located and counted', () => {
-    const c = compareToReference([1, NaN, 3.5, 4], [1, NaN, 3, 4], () => 0.1);
+  it('validate (the one comparator): NaN matches NaN, errors are located and counted', () => {
+    const c = validate([1, NaN, 3.5, 4], [1, NaN, 3, 4], () => 0.1);
     expect(c).toMatchObject({ maxAbs: 0.5, worst: 2, got: 3.5, want: 3, bad: 1, n: 4, pass: false });
     expect(c.maxRel).toBeCloseTo(0.5 / 3, 12);
-    expect(compareToReference([1, 2], [1, 2], () => 0).pass).toBe(true);
+    expect(c.mismatches).toEqual([{ index: 2, got: 3.5, want: 3, err: 0.5, tol: 0.1 }]);
+    expect(describeValidation(c, 'gelu')).toMatch(/^gelu: 1 of 4 elements outside tolerance.*\n  \[2\] got 3\.5, want 3, \|diff\| 0\.5, tol 0\.1$/s);
+    expect(validate([1, 2], [1, 2], () => 0).pass).toBe(true);
+    expect(validate([1, 2], [1, 2.5], { atol: 0.1, rtol: 0.2 }).pass).toBe(true); // 0.5 ≤ 0.1 + 0.2·2.5
+  });
+
+  it('validate: a wrong infinity, a NaN result or a length mismatch never passes, whatever the tolerance', () => {
+    // an infinite reference with rtol > 0 gives an infinite tolerance: it must still match exactly
+    expect(validate([5, Infinity], [Infinity, Infinity], { rtol: 1 })).toMatchObject({ bad: 1, worst: 0, pass: false });
+    expect(validate([-Infinity], [Infinity], { atol: Infinity }).pass).toBe(false);
+    expect(validate([NaN], [1], { atol: Infinity }).pass).toBe(false);
+    expect(() => validate([1, 2], [1], {})).toThrow(/validate: the result has 2 elements, the reference 1/);
   });
 });

@@ -5,7 +5,7 @@
  *
  * The reference ran in float64, so the differences are our f32 rounding: logits are O(2) after 3
  * blocks of D = 32, each op adding a few ulp of its operands (matmul γ_K·Σ|ab| with K ≤ 768); the
- * measured error is ~1e-6, and the issue's bound, 1e-4 absolute on logits, is asserted.
+ * measured error is ~1e-6, and HF's conversion-script bound, 1e-4 absolute on logits, is asserted.
  */
 import { describe, it, expect } from 'vitest';
 import { tensor, scope } from '../../engine/index.ts';

@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { init, type Engine } from '../../engine/index.ts';
 import { Yolos, createDetector, fetchPretrained, folderStore, huggingFaceSnapshot, parseConfig, type DownloadProgress } from '../../yolos/node.ts';
@@ -139,5 +141,39 @@ describe('Yolos.fromPretrained and createDetector', () => {
     await expect(detector({ width: 4, height: 4, data: new Uint8Array(64) }, { threshold: 2 })).rejects.toThrow(/threshold/);
     detector.dispose();
     await expect(detector({ width: 4, height: 4, data: new Uint8Array(64) })).rejects.toThrow(/after dispose/);
+  });
+});
+
+/** Runs the CLI without blocking this process (the fixture Hub is served from it). */
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/yolos.mjs'), ...args], { cwd, env });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+describe('yolos detect --model <hub id>', () => {
+  test('downloads through fromPretrained into the cache, then detects offline from it', async () => {
+    const dir = tmp();
+    const png = new PNG({ width: 64, height: 64 });
+    png.data.fill(255);
+    writeFileSync(join(dir, 'white.png'), PNG.sync.write(png));
+    const env = { ...process.env, HF_ENDPOINT: hub.endpoint, YOLOS_CACHE: join(dir, 'cache') };
+    const run = (...extra: string[]) => cli(['detect', 'white.png', '--model', 'test-org/nano16', '--threshold', '0', '--out', 'out', ...extra], dir, env);
+    const first = await run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/model\.safetensors: .*MiB/);
+    expect(first.stdout.trim().split('\n').length).toBeGreaterThan(0);
+    const requests = hub.log.length;
+    const second = await run('--offline');
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(hub.log.length).toBe(requests);
+    const missing = await cli(['detect', 'white.png', '--model', 'test-org/none'], dir, env);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/test-org\/none\/resolve\/main\/config\.json → 404/);
   });
 });

@@ -1,7 +1,8 @@
 // Raw { width, height, data } images that cannot be what they claim throw, naming the image; before
 // this check, short data resized to garbage and detect returned [[]] without a word.
 import { describe, it, expect } from 'vitest';
-import { checkRgbImage, preprocess, type RgbImage } from '../../yolos/preprocess.ts';
+import { checkRgbImage, type RgbImage } from '../../yolos/preprocess.ts';
+import { preprocess } from '../../yolos/preprocess-tensor.ts';
 import { detect } from '../../yolos/detect.ts';
 import type { Yolos } from '../../yolos/model.ts';
 

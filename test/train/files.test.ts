@@ -80,3 +80,11 @@ describe('resume', () => {
     expect(existsSync(join(p, '..', 'none.jsonl'))).toBe(true);
   });
 });
+
+describe('evaluate', () => {
+  it('no images to evaluate is an error saying so, not an AP of 0 or NaN', async () => {
+    const { evaluate } = await import('../../yolos/train/evaluate.ts');
+    const val = { length: 0, groundTruth: { images: [], annotations: [], categories: [] }, get: () => { throw new Error('unreachable'); } };
+    await expect(evaluate(null as never, val as never, null as never)).rejects.toThrow('evaluate: no images to evaluate (the validation data has 0, limit none); expected at least one');
+  });
+});

@@ -27,7 +27,7 @@ function rectSample(): DetectionSample {
 
 describe('yolosResizeShape (YOLOS get_size_with_aspect_ratio, floored to 16)', () => {
   it('matches the spec examples', () => {
-    // 640×480 → short 512: ow = int(512·640/480) = 682 → 672 (spec §4.2).
+    // 640×480 → short 512: ow = int(512·640/480) = 682 → 672 (YOLOS floors both sides to multiples of 16).
     expect(yolosResizeShape(480, 640, 512, 853)).toEqual([512, 672]);
     // 1280×400, cap 853: 1280/400·512 = 1638.4 > 853 → size = round(853·400/1280) = round(266.5625) = 267;
     // oh = 267 → 256, ow = int(267·1280/400) = int(854.4) = 854 → 848. With cap 1333: 417 → 416, 1334 → 1328.

@@ -25,8 +25,8 @@ describe('configs', () => {
 describe('pre-processing', () => {
   it('resize sizes follow YolosImageProcessor (floor to 16, cap the long side)', () => {
     const tiny = { shortestEdge: 512, longestEdge: 1333 };
-    expect(resizedSize(480, 640, tiny)).toEqual([512, 672]); // spec §9: COCO 000000039769
-    expect(resizedSize(400, 1280, tiny)).toEqual([416, 1328]); // spec §4.2 derived example
+    expect(resizedSize(480, 640, tiny)).toEqual([512, 672]); // HF's reference image, COCO val 000000039769
+    expect(resizedSize(400, 1280, tiny)).toEqual([416, 1328]); // HF caps the long side at 1333 (the original Ti eval at 853)
     expect(resizedSize(480, 640, { shortestEdge: 800, longestEdge: 1333 })).toEqual([800, 1056]);
     expect(resizedSize(1000, 500, tiny)).toEqual([1024, 512]);
     expect(resizedSize(64, 64, { shortestEdge: 64, longestEdge: 64 })).toEqual([64, 64]);

@@ -1,6 +1,6 @@
 /**
  * YOLOS/DETR training augmentation, the eval resize, ImageNet normalisation and batching, on Float32
- * CHW images (spec §4.2, §6.3; YOLOS `datasets/transforms.py`, `datasets/coco.py`).
+ * CHW images (YOLOS `datasets/transforms.py`, `datasets/coco.py`; docs/yolos-spec-notes.md).
  *
  * Train pipeline (`trainAugment`), every random draw from the `rng` passed in, in this order:
  *   1. RandomHorizontalFlip(0.5): boxes x' = W − x (x0 and x1 swap);
@@ -25,6 +25,7 @@
 import { choice, randInt } from './rng.ts';
 import type { Rng } from './rng.ts';
 import type { DetectionSample } from './sample.ts';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.ts';
 
 export interface AugmentConfig {
   /** Short sides of the final RandomResize. */
@@ -307,10 +308,6 @@ export function evalTransform(sample: DetectionSample, size: number, maxSize?: n
   return toDetectionSample(resize(toPixelSample(sample), size, maxSize, multiple));
 }
 
-// The same values as IMAGENET_MEAN / IMAGENET_STD in ../preprocess.ts (not imported: that module loads the engine).
-const MEAN = [0.485, 0.456, 0.406] as const;
-const STD = [0.229, 0.224, 0.225] as const;
-
 /**
  * (x − mean_c) / std_c per RGB channel of a [3, H, W] image in [0, 1]; returns a new array.
  * @example normalizeImageNet(new Float32Array([0.485, 0.456, 0.406])) // ≈ [0, 0, 0]
@@ -320,8 +317,8 @@ export function normalizeImageNet(img: Float32Array): Float32Array {
   const hw = img.length / 3;
   const out = new Float32Array(img.length);
   for (let c = 0; c < 3; c++) {
-    const m = MEAN[c];
-    const s = STD[c];
+    const m = IMAGENET_MEAN[c];
+    const s = IMAGENET_STD[c];
     for (let p = c * hw; p < (c + 1) * hw; p++) out[p] = (img[p] - m) / s;
   }
   return out;

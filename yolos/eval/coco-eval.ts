@@ -232,69 +232,120 @@ function evaluateImg(gts: Gt[], dts: Dt[], ious: number[][], aRng: readonly [num
   return { dtScores: dts.map((d) => d.score), dtMatches: dtm, dtIgnore: dtIg, gtIgnore: gtIg };
 }
 
+/** pycocotools' `Params` for bbox evaluation, resolved from the options. */
+interface EvalParams {
+  imgIds: number[];
+  catIds: number[];
+  iouThrs: readonly number[];
+  recThrs: readonly number[];
+  areaRng: readonly (readonly [number, number])[];
+  /** Sorted ascending, 3 values. */
+  maxDets: number[];
+}
+
+/** gts and dts grouped per (image, category), as `_prepare` leaves `_gts` and `_dts`. */
+interface Prepared {
+  gts: Map<string, Gt[]>;
+  dts: Map<string, Dt[]>;
+}
+
+/** The accumulated arrays: precision [T, R, K, A, M] and recall [T, K, A, M], −1 where undefined. */
+interface Accumulated {
+  precision: Float64Array;
+  recall: Float64Array;
+}
+
+const cellKey = (img: number, cat: number) => `${img}/${cat}`;
+
 /**
  * Evaluates COCO-format detections against COCO ground truth exactly like pycocotools'
  * `COCOeval(gt, gt.loadRes(dets), 'bbox')` + `evaluate()` + `accumulate()` + `summarize()`.
  * @example const { AP, AP50 } = cocoEvaluate(gt, [{ image_id: 1, category_id: 1, bbox: [0, 0, 10, 10], score: 0.9 }]);
  */
 export function cocoEvaluate(groundTruth: CocoGroundTruth, detections: CocoDetection[], opts: CocoEvalOptions = {}): CocoEvalResult {
-  const iouThrs = COCO_IOU_THRS;
-  const recThrs = COCO_REC_THRS;
-  const areaRng = COCO_AREA_RNG;
+  const params = resolveParams(groundTruth, opts);
+  const prepared = prepare(groundTruth, detections, params);
+  const acc = accumulate(evaluate(prepared, params), params);
+  const all = summarize(acc, params, null);
+  const perCategory: Record<number, CocoStats> = {};
+  params.catIds.forEach((catId, k) => { perCategory[catId] = summarize(acc, params, k); });
+  const { imgIds, catIds, iouThrs, recThrs, areaRng, maxDets } = params;
+  return {
+    ...all,
+    stats: STAT_KEYS.map((s) => all[s]),
+    perCategory,
+    precision: acc.precision,
+    recall: acc.recall,
+    counts: [iouThrs.length, recThrs.length, catIds.length, areaRng.length, maxDets.length],
+    params: {
+      imgIds, catIds, iouThrs: [...iouThrs], recThrs: [...recThrs],
+      areaRng: areaRng.map((r) => [r[0], r[1]] as [number, number]), areaRngLbl: [...COCO_AREA_LBL], maxDets,
+    },
+  };
+}
+
+/** `COCOeval.params` with the options applied (ids as np.unique: deduplicated and sorted). */
+function resolveParams(groundTruth: CocoGroundTruth, opts: CocoEvalOptions): EvalParams {
   const maxDets = [...(opts.maxDets ?? [1, 10, 100])].sort((a, b) => a - b);
   if (maxDets.length !== 3) throw new Error(`cocoEvaluate: maxDets needs 3 values, got [${maxDets}]`);
-  const gtImgIds = new Set(groundTruth.images.map((im) => im.id));
-  const uniqSorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b); // np.unique
-  const imgIds = uniqSorted(opts.imgIds ?? groundTruth.images.map((im) => im.id));
-  const catIds = uniqSorted(opts.catIds ?? groundTruth.categories.map((c) => c.id));
-  const imgSet = new Set(imgIds);
-  const catSet = new Set(catIds);
+  const uniqSorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  return {
+    imgIds: uniqSorted(opts.imgIds ?? groundTruth.images.map((im) => im.id)),
+    catIds: uniqSorted(opts.catIds ?? groundTruth.categories.map((c) => c.id)),
+    iouThrs: COCO_IOU_THRS,
+    recThrs: COCO_REC_THRS,
+    areaRng: COCO_AREA_RNG,
+    maxDets,
+  };
+}
 
-  // --- _prepare: gts (COCO.createIndex + getAnnIds + loadAnns) ---
+/**
+ * `_prepare`: the gts of the evaluated images and categories (COCO.createIndex + getAnnIds + loadAnns),
+ * and the dets as `loadRes` makes them (ids 1.., area = w·h, not crowd; every result must name a gt image).
+ */
+function prepare(groundTruth: CocoGroundTruth, detections: CocoDetection[], params: EvalParams): Prepared {
+  const gtImgIds = new Set(groundTruth.images.map((im) => im.id));
+  const imgSet = new Set(params.imgIds);
+  const catSet = new Set(params.catIds);
+  const push = <V>(map: Map<string, V[]>, k: string, v: V) => {
+    const list = map.get(k);
+    if (list) list.push(v);
+    else map.set(k, [v]);
+  };
   const annById = new Map<number, CocoAnnotation>();
   for (const ann of groundTruth.annotations) annById.set(ann.id, ann);
-  const key = (img: number, cat: number) => `${img}/${cat}`;
-  const gtsBy = new Map<string, Gt[]>();
+  const gts = new Map<string, Gt[]>();
   for (const raw of groundTruth.annotations) {
     if (!imgSet.has(raw.image_id)) continue;
     const ann = annById.get(raw.id)!;
     if (!catSet.has(ann.category_id)) continue;
     if (typeof ann.area !== 'number') throw new Error(`cocoEvaluate: annotation ${ann.id} has no numeric 'area'`);
     const crowd = !!ann.iscrowd;
-    const g: Gt = { id: ann.id, bbox: checkBox(`annotation ${ann.id}`, ann.bbox), area: ann.area, crowd, ignore: crowd };
-    const k = key(ann.image_id, ann.category_id);
-    const list = gtsBy.get(k);
-    if (list) list.push(g);
-    else gtsBy.set(k, [g]);
+    push(gts, cellKey(ann.image_id, ann.category_id), { id: ann.id, bbox: checkBox(`annotation ${ann.id}`, ann.bbox), area: ann.area, crowd, ignore: crowd });
   }
-  // --- loadRes: ids 1.., area = w·h, iscrowd 0; every result must name a gt image ---
-  const dtsBy = new Map<string, Dt[]>();
+  const dts = new Map<string, Dt[]>();
   detections.forEach((det, i) => {
     if (!gtImgIds.has(det.image_id)) {
       throw new Error(`cocoEvaluate: Results do not correspond to current coco set (image_id ${det.image_id} is not in groundTruth.images)`);
     }
     if (!imgSet.has(det.image_id) || !catSet.has(det.category_id)) return;
     const bb = checkBox(`detection ${i}`, det.bbox);
-    const d: Dt = { id: i + 1, bbox: bb, area: bb[2] * bb[3], score: det.score };
-    const k = key(det.image_id, det.category_id);
-    const list = dtsBy.get(k);
-    if (list) list.push(d);
-    else dtsBy.set(k, [d]);
+    push(dts, cellKey(det.image_id, det.category_id), { id: i + 1, bbox: bb, area: bb[2] * bb[3], score: det.score });
   });
+  return { gts, dts };
+}
 
-  // --- evaluate: computeIoU + evaluateImg for every (cat, area, img) ---
-  const T = iouThrs.length;
-  const R = recThrs.length;
-  const K = catIds.length;
-  const A = areaRng.length;
-  const M = maxDets.length;
-  const maxDetLast = maxDets[M - 1];
-  // evalImgs[k][a][i], null where the image has neither gt nor dets of the category
+/**
+ * `evaluate`: computeIoU + evaluateImg for every (category, area range, image), as
+ * evalImgs[k][a][i], null where the image has neither gts nor dets of the category.
+ */
+function evaluate({ gts: gtsBy, dts: dtsBy }: Prepared, { imgIds, catIds, areaRng, iouThrs, maxDets }: EvalParams): (EvalImg | null)[][][] {
+  const maxDetLast = maxDets[maxDets.length - 1];
   const evalImgs: (EvalImg | null)[][][] = catIds.map(() => areaRng.map(() => new Array<EvalImg | null>(imgIds.length).fill(null)));
   catIds.forEach((catId, k) => {
     imgIds.forEach((imgId, i) => {
-      const gts = gtsBy.get(key(imgId, catId)) ?? [];
-      const dtsAll = dtsBy.get(key(imgId, catId)) ?? [];
+      const gts = gtsBy.get(cellKey(imgId, catId)) ?? [];
+      const dtsAll = dtsBy.get(cellKey(imgId, catId)) ?? [];
       if (gts.length === 0 && dtsAll.length === 0) return;
       const order = stableArgsort(dtsAll.map((d) => -d.score));
       const dts = order.slice(0, maxDetLast).map((j) => dtsAll[j]);
@@ -304,12 +355,20 @@ export function cocoEvaluate(groundTruth: CocoGroundTruth, detections: CocoDetec
       });
     });
   });
+  return evalImgs;
+}
 
-  // --- accumulate ---
+const precisionIndex = (p: EvalParams, t: number, r: number, k: number, a: number, m: number) =>
+  (((t * p.recThrs.length + r) * p.catIds.length + k) * p.areaRng.length + a) * p.maxDets.length + m;
+const recallIndex = (p: EvalParams, t: number, k: number, a: number, m: number) =>
+  ((t * p.catIds.length + k) * p.areaRng.length + a) * p.maxDets.length + m;
+
+/** `accumulate`: the precision/recall curves of every (IoU thr, category, area range, maxDets). */
+function accumulate(evalImgs: (EvalImg | null)[][][], params: EvalParams): Accumulated {
+  const { iouThrs, recThrs, catIds, areaRng, maxDets } = params;
+  const T = iouThrs.length, R = recThrs.length, K = catIds.length, A = areaRng.length, M = maxDets.length;
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
-  const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
-  const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
   for (let k = 0; k < K; k++) {
     for (let a = 0; a < A; a++) {
       const E = evalImgs[k][a].filter((e): e is EvalImg => e !== null);
@@ -346,74 +405,67 @@ export function cocoEvaluate(groundTruth: CocoGroundTruth, detections: CocoDetec
             rc[j] = tp / npig;
             pr[j] = tp / (fp + tp + SPACING_1);
           }
-          recall[rIdx(t, k, a, m)] = nd ? rc[nd - 1] : 0;
+          recall[recallIndex(params, t, k, a, m)] = nd ? rc[nd - 1] : 0;
           // precision envelope: monotone non-increasing from the right
           for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
           // q[r] = pr[searchsorted(rc, recThrs[r], 'left')], 0 past the end
           let p = 0;
           for (let r = 0; r < R; r++) {
             while (p < nd && rc[p] < recThrs[r]) p++;
-            precision[pIdx(t, r, k, a, m)] = p < nd ? pr[p] : 0;
+            precision[precisionIndex(params, t, r, k, a, m)] = p < nd ? pr[p] : 0;
           }
         }
       }
     }
   }
+  return { precision, recall };
+}
 
-  // --- summarize ---
-  const summarize = (ap: boolean, iouThr: number | null, areaLbl: string, maxDet: number, kOnly: number | null): number => {
-    const a = COCO_AREA_LBL.indexOf(areaLbl);
-    const m = maxDets.indexOf(maxDet);
-    const ts = iouThr === null ? iouThrs.map((_, t) => t) : iouThrs.flatMap((v, t) => (v === iouThr ? [t] : []));
-    const ks = kOnly === null ? catIds.map((_, k) => k) : [kOnly];
-    if (m < 0) return -1;
-    const vals: number[] = []; // s[s > -1], in numpy's C order (t, r, k) or (t, k)
-    for (const t of ts) {
-      if (ap) {
-        for (let r = 0; r < R; r++) {
-          for (const k of ks) {
-            const v = precision[pIdx(t, r, k, a, m)];
-            if (v > -1) vals.push(v);
-          }
-        }
-      } else {
+/** `summarize`: the 12 numbers over every category (kOnly null) or over category index kOnly alone. */
+function summarize(acc: Accumulated, params: EvalParams, kOnly: number | null): CocoStats {
+  const md = params.maxDets;
+  const one = (ap: boolean, iouThr: number | null, areaLbl: string, maxDet: number) => summarizeOne(acc, params, ap, iouThr, areaLbl, maxDet, kOnly);
+  return {
+    AP: one(true, null, 'all', md[2]),
+    AP50: one(true, 0.5, 'all', md[2]),
+    AP75: one(true, 0.75, 'all', md[2]),
+    APs: one(true, null, 'small', md[2]),
+    APm: one(true, null, 'medium', md[2]),
+    APl: one(true, null, 'large', md[2]),
+    AR1: one(false, null, 'all', md[0]),
+    AR10: one(false, null, 'all', md[1]),
+    AR100: one(false, null, 'all', md[2]),
+    ARs: one(false, null, 'small', md[2]),
+    ARm: one(false, null, 'medium', md[2]),
+    ARl: one(false, null, 'large', md[2]),
+  };
+}
+
+/** `_summarize` for one setting: the mean of the entries > −1 (−1 if none). */
+function summarizeOne(acc: Accumulated, params: EvalParams, ap: boolean, iouThr: number | null, areaLbl: string, maxDet: number, kOnly: number | null): number {
+  const { iouThrs, recThrs, catIds, maxDets } = params;
+  const a = COCO_AREA_LBL.indexOf(areaLbl);
+  const m = maxDets.indexOf(maxDet);
+  const ts = iouThr === null ? iouThrs.map((_, t) => t) : iouThrs.flatMap((v, t) => (v === iouThr ? [t] : []));
+  const ks = kOnly === null ? catIds.map((_, k) => k) : [kOnly];
+  if (m < 0) return -1;
+  const vals: number[] = []; // s[s > -1], in numpy's C order (t, r, k) or (t, k)
+  for (const t of ts) {
+    if (ap) {
+      for (let r = 0; r < recThrs.length; r++) {
         for (const k of ks) {
-          const v = recall[rIdx(t, k, a, m)];
+          const v = acc.precision[precisionIndex(params, t, r, k, a, m)];
           if (v > -1) vals.push(v);
         }
       }
+    } else {
+      for (const k of ks) {
+        const v = acc.recall[recallIndex(params, t, k, a, m)];
+        if (v > -1) vals.push(v);
+      }
     }
-    return vals.length === 0 ? -1 : pairwiseSum(vals, 0, vals.length) / vals.length;
-  };
-  const statsFor = (kOnly: number | null): CocoStats => ({
-    AP: summarize(true, null, 'all', maxDets[2], kOnly),
-    AP50: summarize(true, 0.5, 'all', maxDets[2], kOnly),
-    AP75: summarize(true, 0.75, 'all', maxDets[2], kOnly),
-    APs: summarize(true, null, 'small', maxDets[2], kOnly),
-    APm: summarize(true, null, 'medium', maxDets[2], kOnly),
-    APl: summarize(true, null, 'large', maxDets[2], kOnly),
-    AR1: summarize(false, null, 'all', maxDets[0], kOnly),
-    AR10: summarize(false, null, 'all', maxDets[1], kOnly),
-    AR100: summarize(false, null, 'all', maxDets[2], kOnly),
-    ARs: summarize(false, null, 'small', maxDets[2], kOnly),
-    ARm: summarize(false, null, 'medium', maxDets[2], kOnly),
-    ARl: summarize(false, null, 'large', maxDets[2], kOnly),
-  });
-  const all = statsFor(null);
-  const perCategory: Record<number, CocoStats> = {};
-  catIds.forEach((catId, k) => { perCategory[catId] = statsFor(k); });
-  return {
-    ...all,
-    stats: STAT_KEYS.map((s) => all[s]),
-    perCategory,
-    precision,
-    recall,
-    counts: [T, R, K, A, M],
-    params: {
-      imgIds, catIds, iouThrs: [...iouThrs], recThrs: [...recThrs],
-      areaRng: areaRng.map((r) => [r[0], r[1]] as [number, number]), areaRngLbl: [...COCO_AREA_LBL], maxDets,
-    },
-  };
+  }
+  return vals.length === 0 ? -1 : pairwiseSum(vals, 0, vals.length) / vals.length;
 }
 
 const STAT_KEYS: (keyof CocoStats)[] = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl'];

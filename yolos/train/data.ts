@@ -44,6 +44,8 @@ export interface TrainSource {
   categories: { id: number; name?: string }[];
   /** Batch number `step` of `size` samples (deterministic in (seed, step)). */
   batch(step: number, size: number): Promise<Batch>;
+  /** Images in one epoch (absent for an endless stream such as the shapes data). */
+  images?: number;
 }
 
 export interface ValSource {
@@ -64,7 +66,11 @@ export function augmentFor(model: string, size?: number): AugmentConfig {
 }
 
 /** What the train and val sources are built from (`makeSources` in ./data-node.ts adds the folder). */
-export interface SourceOptions { seed: number; model: string; size?: number; augment: boolean }
+export interface SourceOptions {
+  seed: number; model: string; size?: number; augment: boolean;
+  /** COCO validation images: the resize (the trainer passes the recipe's `validationResize`); default the largest training scale. */
+  evalResize?: { shortestEdge: number; longestEdge: number };
+}
 
 /** The synthetic shapes streams: training from image 0 of `seed`, validation `SHAPES_VAL`. */
 export function shapesSources(opts: SourceOptions): { train: TrainSource; val: ValSource } {
@@ -108,7 +114,7 @@ const FAILURES_BEFORE_GIVING_UP = 20;
 export function cocoSources(trainSet: CocoDataset, valSet: CocoDataset, opts: SourceOptions & { name: string; onWarning?: (message: string) => void }): { train: TrainSource; val: ValSource } {
   const warn = opts.onWarning ?? console.warn;
   const cfg = augmentFor(opts.model, opts.size);
-  const evalSize = cfg.scales[cfg.scales.length - 1];
+  const evalResize = opts.evalResize ?? { shortestEdge: cfg.scales[cfg.scales.length - 1], longestEdge: cfg.maxSize };
   const N = trainSet.length;
   if (N === 0) throw new Error(`${trainSet.annotationFile}: no images to train on`);
   const skipped = new Set<number>();
@@ -141,6 +147,7 @@ export function cocoSources(trainSet: CocoDataset, valSet: CocoDataset, opts: So
     train: {
       name: opts.name,
       categories: trainSet.categories,
+      images: N,
       async batch(step, n) {
         const samples: DetectionSample[] = [];
         for (let i = 0; i < n; i++) samples.push(await slot(step * n + i)); // epoch-wise seeded permutation
@@ -152,7 +159,7 @@ export function cocoSources(trainSet: CocoDataset, valSet: CocoDataset, opts: So
       length: valSet.length,
       async get(i) {
         const raw = await valSet.get(i);
-        return { ...evalTransform(raw, evalSize, cfg.maxSize), imageId: raw.imageId, origSize: raw.origSize };
+        return { ...evalTransform(raw, evalResize.shortestEdge, evalResize.longestEdge), imageId: raw.imageId, origSize: raw.origSize };
       },
     },
   };

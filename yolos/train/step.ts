@@ -1,9 +1,11 @@
 /**
- * One optimisation step, shared by the Node trainer and the browser page: forward, set loss (the
- * matcher's readback is the step's one sync point), backward, global-norm clip, AdamW, and the
- * scalars read back for logging. Every tensor it makes is freed before it returns.
+ * One optimisation step, shared by the Node trainer and the browser page, DETR's way: forward, match
+ * (the step's one sync point: the matcher's cost matrices read back and the assignments solved on the
+ * CPU), then set loss, backward, global-norm clip and AdamW in one `scope`, which frees everything the
+ * step made except the logged scalars it returns (one tensor, read back once). The forward's outputs
+ * cross the wait for the matching, so they are freed when the step ends, whatever happens.
  */
-import { tensor, scope } from '../../engine/index.ts';
+import { tensor, scope, noGrad, concat } from '../../engine/index.ts';
 import { gradNorm as globalGradNorm, type AdamW } from '../../engine/optim/index.ts';
 import type { Yolos } from '../model.ts';
 import type { SetCriterion } from '../criterion.ts';
@@ -29,15 +31,25 @@ export async function trainStep(
   { lr, clip }: { lr: number; clip: number },
 ): Promise<StepLosses> {
   optimizer.setLr(lr);
-  const x = tensor(pixels, shape);
-  const outputs = scope(() => model.forward(x)); // forward
-  const l = await criterion.forward(outputs, targets); // set loss (sync: the matcher's cost matrix)
-  l.loss.backward(); // backward
-  const norm = globalGradNorm(model.parameters()); // the global norm, on the GPU
-  optimizer.step({ clip: { norm, maxNorm: clip } }); // AdamW on the clipped gradients (clip fused in)
-  optimizer.zeroGrad();
-  // log: the scalars (the GPU has finished the step when they arrive)
-  const [loss, lossCe, lossBbox, lossGiou, gradNorm] = await Promise.all([l.loss.item(), l.lossCe.item(), l.lossBbox.item(), l.lossGiou.item(), norm.item()]);
-  for (const t of [x, outputs.logits, outputs.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, norm]) t.dispose();
-  return { loss, lossCe, lossBbox, lossGiou, classError: l.classError, cardinalityError: l.cardinalityError, gradNorm };
+  // forward (recorded; the input is freed here, the graph keeps its own handle on what backward needs)
+  const outputs = scope(() => model.forward(tensor(pixels, shape)));
+  try {
+    const matching = await criterion.match(outputs, targets); // sync: the cost matrices (and arg-max) read back
+    const logged = scope(() => {
+      const l = criterion.loss(outputs, targets, matching); // set loss
+      l.loss.backward(); // backward
+      const norm = globalGradNorm(model.parameters()); // clip: the global norm, on the GPU …
+      optimizer.step({ clip: { norm, maxNorm: clip } }); // … fused into AdamW on the clipped gradients
+      optimizer.zeroGrad();
+      // log: the five scalars as one tensor, read back with one copy after the scope
+      const scalars = noGrad(() => concat([l.loss, l.lossCe, l.lossBbox, l.lossGiou, norm].map((t) => t.reshape([1]))));
+      return { scalars, classError: l.classError, cardinalityError: l.cardinalityError };
+    });
+    // sync: the GPU has finished the step when the values arrive
+    const [loss, lossCe, lossBbox, lossGiou, gradNorm] = await logged.scalars.data().finally(() => logged.scalars.dispose());
+    return { loss, lossCe, lossBbox, lossGiou, classError: logged.classError, cardinalityError: logged.cardinalityError, gradNorm };
+  } finally {
+    outputs.logits.dispose();
+    outputs.boxes.dispose();
+  }
 }

@@ -4,7 +4,8 @@
  * clip, AdamW step, log — plus atomic checkpoints (every N steps / M minutes and at the end) and
  * exact resume. It prints nothing and installs no signal handlers unless asked (`progress`,
  * `signal`: the CLI turns SIGINT/SIGTERM/SIGHUP into an abort with `abortOnSignals`).
- * Recipe defaults are the nano-16 recipe of the training issue (spec §6 for COCO models).
+ * Recipe defaults are this project's from-scratch recipe for nano16 ('fanin' init, see init.ts); the
+ * paper's COCO fine-tuning recipe is in docs/yolos-spec-notes.md.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';

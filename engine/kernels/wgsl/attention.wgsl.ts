@@ -101,12 +101,19 @@ export interface AttentionPlan { r: number; wg: number; tile: number }
 export function attentionPlan(d: number, kernel: 'fwd' | 'dq' | 'dkv', variant: AttentionVariant = 'blocked', wgBytes = 16384): AttentionPlan {
   if (variant === 'row') return { r: 1, wg: 32, tile: 0 };
   if (variant === 'tiled') {
-    // per tile row: two vec4 arrays of ⌈D/4⌉ chunks (k, v; or q, dO), plus L and D for dK/dV
-    const perRow = 2 * Math.ceil(d / 4) * 16 + (kernel === 'dkv' ? 8 : 0);
+    const perRow = tileRowBytes(d, kernel);
     return { r: 1, wg: 64, tile: Math.max(KB, Math.min(64, Math.floor(wgBytes / perRow / KB) * KB)) };
   }
   const r = d <= 64 ? 8 : d <= 128 ? 4 : 2;
   return { r: kernel === 'fwd' ? r : r / 2, wg: 32, tile: 0 };
+}
+
+/** Workgroup storage per tile row: two vec4 arrays of ⌈D/4⌉ chunks (k, v; or q, dO), plus L and D for dK/dV. */
+const tileRowBytes = (d: number, kernel: 'fwd' | 'dq' | 'dkv') => 2 * Math.ceil(d / 4) * 16 + (kernel === 'dkv' ? 8 : 0);
+
+/** Bytes of var<workgroup> of a kernel laid out by `plan` (0 untiled). */
+export function attentionWorkgroupBytes(d: number, kernel: 'fwd' | 'dq' | 'dkv', plan: AttentionPlan): number {
+  return plan.tile * tileRowBytes(d, kernel);
 }
 
 /** Workgroups for `blocks` row blocks (of R rows) in each of `bh` heads. */

@@ -5,7 +5,7 @@
  * Boxes are vec4f (16-byte rows of a [.., 4] f32 tensor; pool buffers are multiples of 16 bytes).
  * One thread per output. The math (BOX_MATH) is shared with the matcher's cost kernel.
  *
- * Degenerate boxes (spec §5.1 says DETR gives 0/0 = NaN): IoU = 0 when the union is below the
+ * Degenerate boxes (DETR's box_ops has no epsilon, so it gives 0/0 = NaN): IoU = 0 when the union is below the
  * smallest normal f32 (2⁻¹²⁶ — GPUs may flush denormals, and 1/union must stay finite), and the
  * enclosing term is 0 when the enclosing area is below it. So the GIoU of two identical zero-area
  * boxes is 0, never NaN, and those branches have zero gradient.

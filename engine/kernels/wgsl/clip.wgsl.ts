@@ -1,9 +1,12 @@
 /**
  * Global gradient-norm clipping without a host round trip, in three kernels:
  *
- * 1. `sumsq`, once per SUMSQ_GRADS gradients: each workgroup squares and sums one chunk of CHUNK
- *    elements of one gradient (a cascaded strided sum per thread, then a shared-memory tree) into
- *    its own slot of one partials buffer.
+ * 1. `sumsq`, once per up to SUMSQ_MAX_GRADS gradients (as many as the adapter's storage-buffer
+ *    limit allows beside the partials: 7 under WebGPU's default of 8, 15 on lavapipe): each
+ *    workgroup squares and sums one chunk of CHUNK elements of one gradient (a cascaded strided sum
+ *    per thread, then a shared-memory tree) into its own slot of one partials buffer. A slot belongs
+ *    to one chunk of one gradient whatever the launch it falls in, so the partials — and the norm —
+ *    are the same bits for any number of gradients per launch.
  * 2. `norm`, once: one workgroup sums all partials and writes √Σ to a one-element buffer.
  * 3. `scale`, once per gradient: g ← g · min(1, maxNorm / (norm + 1e-6)), reading the norm from that
  *    buffer (PyTorch's clip_grad_norm_ coefficient).
@@ -26,8 +29,8 @@ const TREE = /* wgsl */ `
     workgroupBarrier();
   }`;
 
-/** Gradients one sum-of-squares launch reads (each a binding; with the partials, ≤ 8 storage buffers). */
-export const SUMSQ_GRADS = 6;
+/** Most gradients one sum-of-squares launch reads (its uniform tables hold 16 entries). */
+export const SUMSQ_MAX_GRADS = 16;
 
 /**
  * Sum of squares of `count` gradients in one launch: workgroups [0, end₀) take g0's chunks,
@@ -35,6 +38,7 @@ export const SUMSQ_GRADS = 6;
  * workgroup id, so the switch is uniform and the barriers of the tree below are legal.
  */
 export function sumsqKernel(count = 1): KernelSpec {
+  if (!(count >= 1 && count <= SUMSQ_MAX_GRADS)) throw new Error(`sumsqKernel: count ${count} outside [1, ${SUMSQ_MAX_GRADS}]`);
   const grads = Array.from({ length: count }, (_, b) => b);
   const at = (a: string, b: number) => `p.${a}[${b >> 2}][${b & 3}]`;
   return {
@@ -43,7 +47,7 @@ export function sumsqKernel(count = 1): KernelSpec {
     outputs: 1,
     code: () => /* wgsl */ `
 ${ROW_INDEX}
-struct Params { slot: u32, chunk: u32, n: array<vec4u, 2>, end: array<vec4u, 2> }
+struct Params { slot: u32, chunk: u32, n: array<vec4u, 4>, end: array<vec4u, 4> }
 @group(0) @binding(0) var<uniform> p: Params;
 ${grads.map((b) => `@group(0) @binding(${b + 1}) var<storage, read> g${b}: array<f32>;`).join('\n')}
 @group(0) @binding(${count + 1}) var<storage, read_write> partials: array<f32>;

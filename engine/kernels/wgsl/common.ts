@@ -88,7 +88,7 @@ export function cascadeSum(acc: string, expr: string, start: string, step: strin
 /**
  * Code for one 64-thread workgroup computing `let <out> = log Σ_j exp(src[base + j])` over j < len,
  * stably (max first), through `var<workgroup> sv: array<f32, 64>` and `lid` declared by the kernel.
- * Shared by the cross-entropy and match-cost kernels.
+ * Shared by the cross-entropy kernel and YOLOS's match-cost kernel (yolos/match-cost.wgsl.ts).
  */
 export function workgroupLogSumExp(out: string, src: string, len: string): string {
   const tree = (op: string) => `

@@ -1,7 +1,7 @@
 /**
  * Elementwise kernels: one template for unary ops (flat, contiguous), one for binary ops and one for
  * `where`, both with NumPy broadcasting through per-operand strides (0 on broadcast dimensions) after
- * the op has collapsed dimensions to the lowest rank. Op bodies come from the table in ops/elementwise.ts.
+ * the op has collapsed dimensions to the lowest rank. Op bodies come from the table in ops/elementwise.table.ts.
  */
 import { FLAT_INDEX, SPECIALS, stridedOffsets } from './common.ts';
 import type { KernelSpec } from '../../runtime.ts';

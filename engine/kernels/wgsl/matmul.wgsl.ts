@@ -83,17 +83,24 @@ export interface MatmulKernelConfig {
   act: MatmulActivation;
   /** Also write Z = A·B + bias (f32), the pre-activation, as a second output. */
   savePre: boolean;
+  /**
+   * Also write RowSum[m] = Σ_k op(A)[m, k] (f32, one batch only) as the last output: with
+   * op(A) = dzᵀ, a linear layer's bias gradient beside its weight gradient (no reduction launch).
+   */
+  rowSumA?: boolean;
 }
 
 /** Rows (and columns) of C per workgroup of the shared variant: 16 invocations × tm. */
 export const sharedTile = (tm: number) => 16 * tm;
 /** Slice of K staged per step: 16 for 64×64 tiles, 8 for 128×128 (8 KiB of workgroup memory each). */
-const sharedDepth = (c: MatmulKernelConfig) => (c.tm === 8 ? 8 : 16);
+const sharedDepth = (c: Pick<MatmulKernelConfig, 'tm'>) => (c.tm === 8 ? 8 : 16);
+/** Workgroup storage of the shared variant: the A and B tiles, sharedTile(tm) × depth floats each. */
+export const sharedWorkgroupBytes = (tm: number) => 2 * sharedTile(tm) * sharedDepth({ tm }) * 4;
 
 export function matmulKey(c: MatmulKernelConfig): string {
   const shape = c.variant === 'register' ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}` : `shared${sharedTile(c.tm)}`;
   return `matmul/${shape}/${c.tA ? 't' : 'n'}${c.tB ? 't' : 'n'}/v${+c.vecA}${+c.vecB}${+c.vecC}/${c.typeA}${c.typeB}>${c.typeC}` +
-    `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}`;
+    `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}${c.rowSumA ? '+rs' : ''}`;
 }
 
 export function matmulKernel(c: MatmulKernelConfig): KernelSpec {
@@ -101,7 +108,7 @@ export function matmulKernel(c: MatmulKernelConfig): KernelSpec {
   return {
     key: matmulKey(c),
     inputs,
-    outputs: c.savePre ? 2 : 1,
+    outputs: 1 + (c.savePre ? 1 : 0) + (c.rowSumA ? 1 : 0),
     code: () => (c.variant === 'register' ? registerKernel(c) : sharedKernel(c)),
   };
 }
@@ -128,6 +135,7 @@ function bindings(c: MatmulKernelConfig, vecC: boolean): string {
   if (c.residual) lines.push(`@group(0) @binding(${b++}) var<storage, read> Res: ${arr(c.residual, vecC)};`);
   lines.push(`@group(0) @binding(${b++}) var<storage, read_write> C: ${arr(c.typeC, vecC)};`);
   if (c.savePre) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> Z: ${arr('f32', vecC)};`);
+  if (c.rowSumA) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> RowSum: array<f32>;`);
   return lines.join('\n');
 }
 
@@ -211,6 +219,8 @@ function registerKernel(c: MatmulKernelConfig): string {
       b = (kk, q) => `vec4f(${[0, 1, 2, 3].map((i) => `b${kk}_${4 * q + i}`).join(', ')})`;
     }
     const fma: string[] = [];
+    // Row sums of A (bias gradients): tm adds per step of K beside tm·tn FMAs.
+    if (c.rowSumA) for (let kk = 0; kk < steps; kk++) for (let r = 0; r < tm; r++) fma.push(`rs${r} += ${a(r, kk)};`);
     for (let kk = 0; kk < steps; kk++) {
       for (let q = 0; q < CQ; q++) {
         const bv = `bv${kk}_${q}`;
@@ -225,6 +235,11 @@ function registerKernel(c: MatmulKernelConfig): string {
   const alongK = (c.vecA && !c.tA) || (c.vecB && c.tB);
   const accs: string[] = [];
   for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
+  if (c.rowSumA) for (let r = 0; r < tm; r++) accs.push(`var rs${r} = 0.0;`);
+  // The first column of invocations stores the row sums (every invocation of a row computes the same).
+  const rowSums = !c.rowSumA ? '' : `if (gid.x == 0u && gid.z == 0u) {
+    ${Array.from({ length: tm }, (_, r) => `if (row0 + ${r}u < p.M) { RowSum[row0 + ${r}u] = rs${r}; }`).join('\n    ')}
+  }`;
   const gather: string[] = [];
   for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) gather.push(`accs[${r * CQ + q}] = acc${r}_${q};`);
   // One copy of the epilogue in a loop over the accumulators (copied to an array once, so the main
@@ -246,6 +261,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   ${pre.join('\n  ')}
   ${accs.join('\n  ')}
   ${alongK ? `for (var k = 0u; k < p.K; k += 4u) {\n    ${step(4)}\n  }` : `for (var k = 0u; k < p.K; k++) {\n    ${step(1)}\n  }`}
+  ${rowSums}
   let outBase = gid.z * p.M * p.N;
   var accs: array<vec4f, ${tm * CQ}>;
   ${gather.join(' ')}
@@ -272,6 +288,13 @@ function sharedKernel(c: MatmulKernelConfig): string {
   for (let r = 0; r < tm; r++) for (let q = 0; q < GN; q++) accs.push(`acc${r}_${q}`);
   const fma: string[] = [];
   for (let g = 0; g < GM; g++) for (let i = 0; i < 4; i++) for (let q = 0; q < GN; q++) fma.push(`acc${4 * g + i}_${q} += a${g}.${XYZW[i]} * b${q};`);
+  // Row sums of A (bias gradients): the tile's A is zero past the edges, so the sums are exact.
+  if (c.rowSumA) for (let g = 0; g < GM; g++) fma.push(`rs${g} += a${g};`);
+  const rowSums = !c.rowSumA ? '' : `if (wid.x == 0u && lx == 0u && wid.z == 0u) {
+    for (var i = 0u; i < 4u; i++) {
+      ${Array.from({ length: GM }, (_, g) => `{ let row = tileRow + 4u * (ly + ${16 * g}u) + i; if (row < p.M) { RowSum[row] = rs${g}[i]; } }`).join('\n      ')}
+    }
+  }`;
   return /* wgsl */ `${header(c)}
 ${PARAMS}
 ${bindings({ ...c, vecA: false, vecB: false }, false)}
@@ -284,6 +307,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   let lx = lid3.x; let ly = lid3.y;
   ${BATCH_OFFSETS('wid.z')}
   ${accs.map((x) => `var ${x} = vec4f(0.0);`).join(' ')}
+  ${c.rowSumA ? Array.from({ length: GM }, (_, g) => `var rs${g} = vec4f(0.0);`).join(' ') : ''}
   for (var k0 = 0u; k0 < p.K; k0 += ${BK}u) {
     for (var i = 0u; i < ${(TM * BK) / 256}u; i++) {
       let e = lid + i * 256u; ${mapA}
@@ -305,6 +329,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     }
     workgroupBarrier();
   }
+  ${rowSums}
   let outBase = wid.z * p.M * p.N;
   let accs = array<vec4f, ${accs.length}>(${accs.join(', ')});
   // accs[r·${GN} + q][j]: row 4·(ly + 16·(r / 4)) + r % 4, column 4·(lx + 16·q) + j of the tile

@@ -1,5 +1,5 @@
 /**
- * DETR's Hungarian-matching cost (yolos/matcher.ts) for a whole batch in one launch:
+ * DETR's Hungarian-matching cost (matcher.ts) for a whole batch in one `launch` (the engine's public door):
  *   C[b·Q + q, t] = costBbox·‖pred − tgt‖₁ − costClass·softmax(logits)[b·Q + q, label_t] − costGiou·GIoU(xyxy(pred), xyxy(tgt))
  * for the targets t of image b only: DETR builds the full [B·Q, ΣM] matrix and then uses its
  * diagonal blocks; the off-diagonal blocks are never read, so this kernel writes just the blocks,
@@ -10,13 +10,13 @@
  * Validation mode checks that every predicted box is valid (w, h ≥ 0, no NaN), like DETR's assert;
  * target boxes and labels are checked on the host.
  */
-import { ROW_INDEX, SPECIALS, workgroupLogSumExp } from './common.ts';
-import { BOX_MATH } from './box.wgsl.ts';
-import type { KernelSpec } from '../../runtime.ts';
+import { wgsl, type KernelSpec } from '../engine/index.ts';
+
+const { ROW_INDEX, SPECIALS, BOX_MATH, workgroupLogSumExp } = wgsl;
 
 export function matchCostKernel(): KernelSpec {
   return {
-    key: 'match-cost',
+    key: 'yolos/match-cost',
     inputs: 5,
     outputs: 1,
     asserts: true,
