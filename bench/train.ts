@@ -21,25 +21,27 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { init, tensor, scope, describeAdapterOf } from '../engine/node.ts';
 import { AdamW, gradNorm } from '../engine/optim/index.ts';
-import { Yolos, presets, SetCriterion, type PresetName } from '../yolos/index.ts';
+import { Yolos, presets, type PresetName } from '../yolos/index.ts';
 import { mulberry32 } from '../engine/prng.ts';
 import { labelMap } from '../yolos/train/data.ts';
 import { makeSources } from '../yolos/train/data-node.ts';
 import { parameterGroups } from '../yolos/train/groups.ts';
+import { scratchRecipe, makeOptimizer, makeCriterion } from '../yolos/train/recipe.ts';
 import { median, resultsDir } from './harness.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' }, model: { type: 'string' }, size: { type: 'string' }, compare: { type: 'boolean' } } });
-const steps = Number(values.steps ?? 20), B = Number(values.batch ?? 16);
 const name = (values.model ?? 'nano16') as PresetName;
 if (!(name in presets)) throw new Error(`bench/train: unknown --model ${name} (expected ${Object.keys(presets).join(', ')})`);
 const config = presets[name];
+const recipe = scratchRecipe(config);
+const steps = Number(values.steps ?? 20), B = Number(values.batch ?? recipe.batch);
 const [H, W] = values.size ? values.size.split('x').map(Number) : config.image_size;
 /** nano-16 at its own size trains on the shapes data; anything else on random images and boxes. */
 const shapesData = name === 'nano16' && !values.size;
 const engine = await init();
-const model = Yolos.create(config, { init: 'fanin' });
-const opt = new AdamW(parameterGroups(model, 1e-4), { lr: 5e-4 });
-const criterion = new SetCriterion({ numClasses: config.num_labels });
+const model = Yolos.create(config, { init: recipe.init });
+const opt = makeOptimizer(model, recipe);
+const criterion = makeCriterion(config.num_labels, recipe);
 const nextBatch = await (async () => {
   if (shapesData) {
     const { train: src } = await makeSources({ data: 'shapes', seed: 0, model: 'nano16', augment: false });
@@ -61,7 +63,7 @@ const nextBatch = await (async () => {
 })();
 /** The step as it was before (per-parameter launches, batched linear gradients) or as it is now. */
 type Variant = 'before' | 'after';
-const optimizers: Record<Variant, AdamW> = { after: opt, before: values.compare ? new AdamW(parameterGroups(model, 1e-4), { lr: 5e-4, foreach: false }) : opt };
+const optimizers: Record<Variant, AdamW> = { after: opt, before: values.compare ? new AdamW(parameterGroups(model, recipe.weightDecay), { lr: recipe.lr, betas: recipe.betas, eps: recipe.eps, foreach: false }) : opt };
 const oneStep = async (step: number, variant: Variant) => {
   linearGradOptions.fold = variant === 'after';
   const t0 = performance.now();

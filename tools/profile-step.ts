@@ -1,7 +1,8 @@
 /**
  * GPU time per kernel of one nano-16 training step (forward, set loss, backward, clip, AdamW), from
  * timestamp queries around each dispatch (each in its own compute pass while profiling). Needs an
- * adapter with timestamp-query (lavapipe, SwiftShader, GPUs).   npx tsx tools/profile-step.ts [batch]
+ * adapter with timestamp-query (lavapipe, SwiftShader, GPUs).   [TOP=25] npx tsx tools/profile-step.ts [batch]
+ * (TOP: how many kernels to list, slowest first)
  */
 import { init, tensor, scope } from '../engine/node.ts';
 import { AdamW, gradNorm } from '../engine/optim/index.ts';

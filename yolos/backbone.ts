@@ -148,7 +148,7 @@ export function planBackbone(file: ReadonlyMap<string, SafeTensor>, backboneConf
   const [th, tw] = peGrid(target), Q = target.num_detection_tokens;
   const report = [
     `${where}: ${KIND_NAMES[kind]}: used ${used.size} tensors (patch embedding, [CLS] token, ${src.num_hidden_layers} encoder blocks, final layer norm, position embeddings)`,
-    `position embeddings: the [CLS] PE is row ${clsRow}${clsRow ? " (the distillation token's, as YOLOS-B: spec §2.9; row 0 is dropped)" : ''}; the ${sh}×${sw} patch grid is bicubic-resized to ${th}×${tw}${src.tailRows ? `; the checkpoint's ${src.tailRows} [DET] PE rows are dropped` : ''}`,
+    `position embeddings: the [CLS] PE is row ${clsRow}${clsRow ? " (the distillation token's, as YOLOS-B does; row 0 is dropped)" : ''}; the ${sh}×${sw} patch grid is bicubic-resized to ${th}×${tw}${src.tailRows ? `; the checkpoint's ${src.tailRows} [DET] PE rows are dropped` : ''}`,
   ];
   for (const [k, t] of file) if (!used.has(k)) report.push(`ignored '${k}' [${t.shape}]: ${ignoredBecause(k, kind)}`);
   report.push(`new: vit.embeddings.detection_tokens [1,${Q},${D}] and the [DET] rows of the position embeddings, trunc-normal(0.02)`);

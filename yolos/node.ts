@@ -15,5 +15,5 @@ export { folderStore, huggingFaceCacheDir, huggingFaceSnapshot, yolosCacheDir } 
 export { openCocoFolder, NoAnnotationFileError, type CocoFolderOptions } from './data/coco-node.ts';
 export { makeSources } from './train/data-node.ts';
 export { writeShapesCoco } from './data/shapes-node.ts';
-export { train, type TrainOptions, type TrainResult, type EvalRecord } from './train/train.ts';
+export { train, abortOnSignals, type TrainOptions, type TrainResult, type EvalRecord } from './train/train.ts';
 export { loadInitialModel, loadInitialModelFrom } from './transfer-node.ts';

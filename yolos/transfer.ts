@@ -8,6 +8,7 @@ import { parseConfig, type YolosConfig } from './config.ts';
 import { Yolos } from './model.ts';
 import { checkpointKind } from './backbone.ts';
 import { numberedLabels, withLabels } from './relabel.ts';
+import { paramRole } from './param-roles.ts';
 import { parseHeader } from './safetensors-header.ts';
 
 export { checkpointKind, type CheckpointKind } from './backbone.ts';
@@ -79,8 +80,8 @@ export function transferFromFiles(files: { config: Uint8Array; weights: Uint8Arr
  * the backbone never saw.
  */
 export function trainableWhenFrozen(name: string): boolean {
-  return name === 'vit.embeddings.detection_tokens' || name === 'vit.embeddings.position_embeddings' || name === 'vit.encoder.mid_position_embeddings'
-    || name.startsWith('class_labels_classifier.') || name.startsWith('bbox_predictor.');
+  const role = paramRole(name);
+  return role === 'head' || role === 'position' || role === 'mid-position' || name === 'vit.embeddings.detection_tokens';
 }
 
 /**

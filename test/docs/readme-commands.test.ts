@@ -16,7 +16,9 @@ import { shapesDataset } from '../../yolos/data/shapes.ts';
 
 type Rule = { match: RegExp; skip: string } | { match: RegExp; run: 'once' | 'until-step'; needs?: string };
 const RULES: Rule[] = [
+  { match: /^npx yolos detect .*--model hustvl\//, skip: 'downloads from the Hugging Face Hub (no network here); test/hub/hub.test.ts runs `yolos detect --model <id>` against a local Hub fixture' },
   { match: /^npx yolos detect /, run: 'once' }, // with stand-ins for the downloaded files (below)
+  { match: /^npx yolos --(version|help)$/, run: 'once' },
   { match: /^npx yolos train .*--data path\/to\/coco/, skip: 'needs a COCO 2017 folder (path/to/coco does not exist here)' },
   { match: /^npx yolos train /, run: 'until-step' },
   { match: /^npx yolos eval /, run: 'once' },

@@ -10,7 +10,8 @@ it('README: "Training in ten lines" runs and learns', () => {
   const block = readme.split('### Training in ten lines')[1].split('```ts')[1].split('```')[0];
   expect(block.trim().split('\n').length).toBeLessThanOrEqual(14);
   const file = join(mkdtempSync(join(tmpdir(), 'readme-')), 'example.mts');
-  writeFileSync(file, block.replace("'./engine/index.ts'", `'${resolve('engine/index.ts')}'`));
+  expect(block).toContain("from 'yolos-webgpu'");
+  writeFileSync(file, block.replace("'yolos-webgpu'", `'${resolve('node.ts')}'`)); // the package's Node entry, from the sources
   const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
   const losses = r.stdout.trim().split('\n').map((l) => Number(l.split(' ')[1]));

@@ -1,21 +1,20 @@
 /**
  * The Train tab's Web Worker: it owns the engine (WebGPU works in dedicated workers), the model, the
  * optimizer and the data, and runs `trainStep` from yolos/train/step.ts — the Node trainer's step —
- * with the same recipe (AdamW with the spec's parameter groups, clip 0.1, warm-up then cosine,
- * fan-in init). The page only draws: steps, validation predictions and weight bytes come back as
+ * with the same from-scratch recipe (yolos/train/recipe.ts; the page's form may change batch, lr,
+ * warm-up and schedule steps). The page only draws: steps, validation predictions and weight bytes come back as
  * messages (web/src/train-protocol.ts), so the main thread never waits on the GPU.
  */
 import { init, describeAdapterOf, tensor, scope } from '../../engine/index.ts';
-import { AdamW, warmupCosine } from '../../engine/optim/index.ts';
-import { Yolos, presets, shapesDataset, collate, SetCriterion, postprocess, type ShapesDataset, type Batch } from '../../yolos/index.ts';
+import type { AdamW } from '../../engine/optim/index.ts';
+import { Yolos, presets, shapesDataset, collate, postprocess, type ShapesDataset, type Batch } from '../../yolos/index.ts';
 import { trainStep } from '../../yolos/train/step.ts';
-import { parameterGroups } from '../../yolos/train/groups.ts';
+import { scratchRecipe, lrAt, makeOptimizer, makeCriterion } from '../../yolos/train/recipe.ts';
 import { SHAPES_VAL, labelMap, type LabelMap } from '../../yolos/train/data.ts';
 import { modelFromBytes } from './weights.ts';
 import { SIZE, VAL_IMAGES, type FromWorker, type StepLog, type ToWorker, type TrainProgress, type TrainSettings } from './train-protocol.ts';
 
-const WEIGHT_DECAY = 1e-4;
-const CLIP = 0.1;
+const RECIPE = scratchRecipe(presets.nano16);
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
@@ -25,9 +24,9 @@ class Trainer {
   step = 0;
   imagesSeen = 0;
   running = false;
-  settings: TrainSettings = { seed: 0, batch: 16, lr: 5e-4, warmup: 200, total: 8000, every: 10 };
+  settings: TrainSettings = { seed: 0, batch: RECIPE.batch, lr: RECIPE.lr, warmup: RECIPE.warmup, total: RECIPE.steps, every: 10 };
   private optimizer: AdamW | null = null;
-  private criterion = new SetCriterion({ numClasses: presets.nano16.num_labels, eosCoef: 0.1, weights: { ce: 1, bbox: 5, giou: 2 } });
+  private criterion = makeCriterion(presets.nano16.num_labels, RECIPE);
   private data: ShapesDataset;
   private labels: LabelMap;
   private valBatch: Batch;
@@ -61,14 +60,14 @@ class Trainer {
     if (this.model) return;
     const seed = this.settings.seed;
     this.data = shapesDataset({ seed, count: Number.MAX_SAFE_INTEGER, size: SIZE });
-    this.model = Yolos.create(presets.nano16, { seed, init: 'fanin' });
+    this.model = Yolos.create(presets.nano16, { seed, init: RECIPE.init });
     this.setOptimizer();
   }
 
   private setOptimizer(): void {
     this.optimizer?.dispose();
     this.model!.train();
-    this.optimizer = new AdamW(parameterGroups(this.model!, WEIGHT_DECAY), { lr: this.settings.lr, betas: [0.9, 0.999], eps: 1e-8 });
+    this.optimizer = makeOptimizer(this.model!, { ...RECIPE, lr: this.settings.lr });
   }
 
   start(): void {
@@ -106,11 +105,11 @@ class Trainer {
     const model = this.model!, optimizer = this.optimizer!;
     const t0 = performance.now();
     const { batch, lr: base } = this.settings;
-    const lr = warmupCosine(this.step, { warmup: Math.min(this.settings.warmup, total), total, base });
+    const lr = lrAt(this.step, { ...RECIPE, lr: base, warmup: this.settings.warmup, total, stepsPerEpoch: 1 });
     // batch (CPU): images imagesSeen … imagesSeen + batch − 1 of the stream, so a batch-size change keeps the stream
     const b = collate(Array.from({ length: batch }, (_, i) => this.data.get(this.imagesSeen + i)));
     const targets = b.targets.map((t) => ({ labels: Int32Array.from(t.labels, this.labels.toIndex), boxes: t.boxes }));
-    const l = await trainStep(model, optimizer, this.criterion, b.pixels, b.shape, targets, { lr, clip: CLIP });
+    const l = await trainStep(model, optimizer, this.criterion, b.pixels, b.shape, targets, { lr, clip: RECIPE.clip });
     if (!Number.isFinite(l.loss)) throw new Error(`the loss became ${l.loss} at step ${this.step} (lr ${lr}); lower the learning rate and reset`);
     const ms = performance.now() - t0;
     this.seconds += ms / 1000;

@@ -6,15 +6,26 @@
  */
 import { shapesDataset, type Detection, type DetectionSample } from '../../yolos/index.ts';
 import { SHAPES_VAL } from '../../yolos/train/data.ts';
+import { scratchRecipe } from '../../yolos/train/recipe.ts';
+import { presets } from '../../yolos/config.ts';
 import { byId, chwToRgba, download, fmt, paint } from './common.ts';
 import { drawLossChart } from './chart.ts';
 import { SIZE, VAL_IMAGES, type FromWorker, type StepLog, type ToWorker, type TrainProgress, type TrainSettings } from './train-protocol.ts';
 
 export type { StepLog };
 
+/** The from-scratch recipe the tab trains with (yolos/train/recipe.ts): the form starts from its numbers. */
+const RECIPE = scratchRecipe(presets.nano16);
 /** The recipe's batch (`npm start`), and the default on a software adapter, where 16 is slow. */
-export const RECIPE_BATCH = 16;
+export const RECIPE_BATCH = RECIPE.batch;
 export const SOFTWARE_BATCH = 4;
+
+/** Writes the recipe's lr, warm-up and schedule steps into the form (the page's markup holds no numbers of its own that count). */
+function applyRecipeDefaults(): void {
+  byId<HTMLInputElement>('t-lr').value = String(RECIPE.lr);
+  byId<HTMLInputElement>('t-warmup').value = String(RECIPE.warmup);
+  byId<HTMLInputElement>('t-total').value = String(RECIPE.steps);
+}
 
 /** Picks the default batch for this adapter and writes the hint from the same numbers. */
 export function applyBatchDefault(isSoftware: boolean): void {
@@ -49,6 +60,7 @@ export class TrainPanel {
   private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
 
   constructor(isSoftware: boolean) {
+    applyRecipeDefaults();
     applyBatchDefault(isSoftware);
     const val = shapesDataset({ ...SHAPES_VAL, count: VAL_IMAGES, size: SIZE });
     this.val = Array.from({ length: VAL_IMAGES }, (_, i) => val.get(i));
@@ -87,9 +99,9 @@ export class TrainPanel {
     return {
       seed: Math.trunc(this.num('t-seed', 0)),
       batch: Math.max(1, Math.trunc(this.num('t-batch', RECIPE_BATCH))),
-      lr: this.num('t-lr', 5e-4),
-      warmup: Math.max(0, Math.trunc(this.num('t-warmup', 200))),
-      total: Math.max(1, Math.trunc(this.num('t-total', 8000))),
+      lr: this.num('t-lr', RECIPE.lr),
+      warmup: Math.max(0, Math.trunc(this.num('t-warmup', RECIPE.warmup))),
+      total: Math.max(1, Math.trunc(this.num('t-total', RECIPE.steps))),
       every: Math.max(1, Math.trunc(this.num('t-every', 10))),
     };
   }

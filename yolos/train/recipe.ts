@@ -94,7 +94,7 @@ function isTiLike(config: YolosConfig): boolean {
  * The from-scratch recipe (see the file comment).
  * @example scratchRecipe(presets.nano16).steps // 12000
  */
-export function scratchRecipe(config: YolosConfig): Recipe {
+export function scratchRecipe(config: YolosConfig): Recipe & { steps: number; init: InitScheme } {
   return { kind: 'scratch', steps: 12000, epochs: null, batch: 16, lr: 5e-4, warmup: 200, lrMin: 0, schedule: 'step', ...SHARED, init: 'fanin', evalResize: validationResize(config) };
 }
 

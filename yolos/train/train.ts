@@ -10,13 +10,12 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { init, LimitError } from '../../engine/node.ts';
-import { AdamW, warmupCosine } from '../../engine/optim/index.ts';
 import { trainStep } from './step.ts';
-import { parameterGroups } from './groups.ts';
+import { scratchRecipe, finetuneRecipe, validationResize, lrAt, stepsPerEpoch, makeOptimizer, makeCriterion, type Recipe } from './recipe.ts';
 import { Yolos } from '../model.ts';
 import { presets, parseConfig, type YolosConfig, type PresetName } from '../config.ts';
-import { SetCriterion } from '../criterion.ts';
 import type { InitScheme } from '../init.ts';
+import { loadInitialModel, freezeBackbone } from '../transfer-node.ts';
 import { labelMap, type ValSource, type LabelMap } from './data.ts';
 import { makeSources } from './data-node.ts';
 import { saveCheckpoint, loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
@@ -36,7 +35,7 @@ export interface TrainOptions {
   trainSplit?: string;
   /** A preset name or a config (default nano16). */
   model?: PresetName | YolosConfig;
-  /** Optimisation steps (the cosine schedule ends here). Default 8000; on resume it may grow. */
+  /** Optimisation steps (the cosine schedule ends here). Default the recipe's (from scratch 12 000; fine-tuning: its epochs over the data); on resume it may grow. */
   steps?: number;
   /** Wall-clock budget of this call: stop (and checkpoint) after this many minutes; with no `steps` given the schedule is fitted to it. */
   minutes?: number;
@@ -53,7 +52,12 @@ export interface TrainOptions {
   out?: string;
   /** Resume from a checkpoint path, or true for `<out>/checkpoint.safetensors`. The recipe options are the checkpoint's (a different one is refused). */
   resume?: string | boolean;
+  /** Initialisation of a model trained from scratch (default 'fanin'); not with `initFrom`. */
   init?: InitScheme;
+  /** Start from pre-trained weights — a folder, a .safetensors file or a Hub id — and fine-tune with the paper's recipe (recipe.ts). */
+  initFrom?: string;
+  /** With `initFrom`: train only what is new (the [DET] tokens, position embeddings and heads); the backbone stays frozen. */
+  freezeBackbone?: boolean;
   augment?: boolean;
   /** Write a checkpoint every N steps (default 500) … */
   checkpointEvery?: number;
@@ -108,20 +112,49 @@ export interface TrainResult {
   interrupted: boolean;
 }
 
-const DEFAULTS = { model: 'nano16' as PresetName | YolosConfig, steps: 8000, batch: 16, lr: 5e-4, weightDecay: 1e-4, clip: 0.1, warmup: 200, seed: 0, out: 'runs/train', checkpointEvery: 500, logEvery: 10, init: 'fanin' as InitScheme };
+/** Options that are the run's, not the recipe's. */
+const RUN_DEFAULTS = { model: 'nano16' as PresetName | YolosConfig, seed: 0, out: 'runs/train', checkpointEvery: 500, logEvery: 10 };
 
-export { parameterGroups };
+/** The recipe's values under the option names (steps null: from the recipe's epochs over the data). */
+function recipeDefaults(r: Recipe) {
+  return { steps: r.steps ?? undefined, batch: r.batch, lr: r.lr, weightDecay: r.weightDecay, clip: r.clip, warmup: r.warmup, init: r.init ?? undefined };
+}
 
-/** The effective options: the defaults, then the checkpoint's recipe (resume) or the caller's. */
+/** The config a run trains: the checkpoint's, a preset's or the caller's. */
+function configOf(model: PresetName | YolosConfig, resumed: LoadedCheckpoint | null): YolosConfig {
+  if (resumed) return resumed.meta.config;
+  const config = typeof model === 'string' ? presets[model] : parseConfig(model);
+  if (!config) throw new Error(`train: unknown model '${model}' (expected one of ${Object.keys(presets).join(', ')})`);
+  return config;
+}
+
+/**
+ * The effective options: the recipe (fine-tuning with `initFrom`, else from scratch), then the
+ * checkpoint's pinned options (resume) or the caller's.
+ */
 function resolve(options: TrainOptions, resumed: LoadedCheckpoint | null, resumePath: string | null) {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrainOptions;
-  if (!resumed) return { ...DEFAULTS, ...given, augment: given.augment ?? given.data !== 'shapes' };
-  const saved = resumed.meta.options;
-  checkPinned(given, saved, resumePath!);
-  const pinned = Object.fromEntries(PINNED.map((k) => [k, saved[k]]).filter(([, v]) => v !== undefined));
-  const steps = resumedTotal(given.steps, saved.steps as number, resumed.meta.step, resumePath!);
-  const o = { ...DEFAULTS, checkpointEvery: saved.checkpointEvery as number, logEvery: saved.logEvery as number, ...given, ...pinned, steps, out: given.out ?? (saved.out as string) } as typeof DEFAULTS & TrainOptions;
-  return { ...o, augment: o.augment ?? o.data !== 'shapes' }; // checkpoints before `augment` was pinned
+  const saved = resumed?.meta.options;
+  const transfer = resumed ? { initFrom: saved!.initFrom as string | undefined, freezeBackbone: saved!.freezeBackbone as boolean | undefined } : { initFrom: given.initFrom, freezeBackbone: given.freezeBackbone };
+  if (resumed) {
+    for (const k of ['initFrom', 'freezeBackbone'] as const) {
+      if (given[k] !== undefined && given[k] !== (transfer[k] ?? (k === 'freezeBackbone' ? false : undefined))) {
+        throw new Error(`train: ${k} ${JSON.stringify(given[k])} differs from ${JSON.stringify(transfer[k] ?? null)} in the checkpoint '${resumePath}'; a resumed run keeps the recipe it started with — leave it out, or start a new run with another --out`);
+      }
+    }
+  } else {
+    if (transfer.freezeBackbone && !transfer.initFrom) throw new Error('train: freezeBackbone (--freeze-backbone) needs initFrom (--init-from): a randomly initialised backbone would never train');
+    if (transfer.initFrom !== undefined && given.init !== undefined) throw new Error(`train: init (--init) ${given.init} applies to a model trained from scratch; with initFrom (--init-from) the weights are the pre-trained ones and the new tensors are the loader's`);
+  }
+  const config = configOf(given.model ?? RUN_DEFAULTS.model, resumed);
+  const recipe = transfer.initFrom ? finetuneRecipe(config, given.batch ?? (saved?.batch as number | undefined)) : scratchRecipe(config);
+  const defaults = { ...RUN_DEFAULTS, ...recipeDefaults(recipe) };
+  if (!resumed) return { ...defaults, ...given, ...transfer, recipe, config, augment: given.augment ?? given.data !== 'shapes' };
+  checkPinned(given, saved!, resumePath!);
+  const pinned = Object.fromEntries(PINNED.map((k) => [k, saved![k]]).filter(([, v]) => v !== undefined));
+  const steps = resumedTotal(given.steps, saved!.steps as number, resumed.meta.step, resumePath!);
+  const o = { ...defaults, checkpointEvery: saved!.checkpointEvery as number, logEvery: saved!.logEvery as number, ...given, ...pinned, ...transfer, steps, out: given.out ?? (saved!.out as string) };
+  return { ...o, recipe, config, augment: o.augment ?? o.data !== 'shapes' }; // checkpoints before `augment` was pinned
 }
 
 /**
@@ -130,33 +163,38 @@ function resolve(options: TrainOptions, resumed: LoadedCheckpoint | null, resume
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   await init();
-  const resumePath = options.resume === true ? join(options.out ?? DEFAULTS.out, 'checkpoint.safetensors') : options.resume || null;
+  const resumePath = options.resume === true ? join(options.out ?? RUN_DEFAULTS.out, 'checkpoint.safetensors') : options.resume || null;
   if (resumePath) await removeStaleTemps(dirname(resumePath));
   const resumed = resumePath ? await loadCheckpoint(resumePath) : null;
   const o = resolve(options, resumed, resumePath);
   if (!o.data) throw new Error('train: no data given (shapes or a COCO-format folder)');
   const modelName = typeof o.model === 'string' ? o.model : 'custom';
-  const config: YolosConfig = resumed ? resumed.meta.config : typeof o.model === 'string' ? presets[o.model] : parseConfig(o.model);
-  if (!config) throw new Error(`train: unknown model '${o.model}' (expected one of ${Object.keys(presets).join(', ')})`);
-  for (const k of ['steps', 'batch', 'checkpointEvery', 'logEvery'] as const) {
+  const config = o.config;
+  for (const k of ['batch', 'checkpointEvery', 'logEvery'] as const) {
     if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new Error(`train: ${k} must be a positive integer, got ${o[k]}`);
   }
+  if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`train: steps must be a positive integer, got ${o.steps}`);
   const out = o.out;
   await mkdir(out, { recursive: true });
   await removeStaleTemps(out);
-  const { train: source, val } = await makeSources({ data: o.data, seed: o.seed, model: modelName, size: o.size, augment: o.augment, trainSplit: o.trainSplit });
+  const evalResize = validationResize(config, o.size);
+  const { train: source, val } = await makeSources({ data: o.data, seed: o.seed, model: modelName, size: o.size, augment: o.augment, trainSplit: o.trainSplit, evalResize });
   const labels = labelMap(source.categories, config.num_labels);
-  const model = resumed ? resumed.model : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init });
+  const say = o.progress === 'bar' || o.progress === 'lines' ? (line: string) => console.error(line) : () => {};
+  const model = resumed ? resumed.model : o.initFrom ? await initialModel(o.initFrom, config, o.seed, labels.id2label, say) : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init });
+  if (o.freezeBackbone) freezeBackbone(model);
   model.train();
-  const optimizer = new AdamW(parameterGroups(model, o.weightDecay), { lr: o.lr, betas: [0.9, 0.999], eps: 1e-8 });
+  const optimizer = makeOptimizer(model, { ...o.recipe, lr: o.lr, weightDecay: o.weightDecay });
   if (resumed) resumed.restoreOptimizer(optimizer);
-  const criterion = new SetCriterion({ numClasses: config.num_labels, eosCoef: 0.1, weights: { ce: 1, bbox: 5, giou: 2 } });
+  const criterion = makeCriterion(config.num_labels, o.recipe);
+  const perEpoch = stepsPerEpoch(source.images, o.batch);
+  const schedule = { schedule: (resumed?.meta.options.schedule as Recipe['schedule'] | undefined) ?? o.recipe.schedule, lr: o.lr, lrMin: (resumed?.meta.options.lrMin as number | undefined) ?? o.recipe.lrMin, warmup: o.warmup, stepsPerEpoch: perEpoch };
   const startStep = resumed ? resumed.meta.step : 0;
   const history = resumed ? ((resumed.meta.history as StepRecord[] | undefined) ?? []).filter((h) => h.step < startStep) : [];
   let step = startStep;
   let imagesSeen = resumed ? resumed.meta.imagesSeen : 0;
   const priorSeconds = resumed ? resumed.meta.seconds : 0;
-  let total = o.steps;
+  let total = o.steps ?? (o.recipe.epochs ?? 1) * perEpoch;
   const fitToBudget = options.minutes !== undefined && options.steps === undefined && !resumed;
   let paceFrom = 0;
   const metricsPath = join(out, 'metrics.jsonl');
@@ -166,7 +204,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const checkpointPath = join(out, 'checkpoint.safetensors');
-  const recipe = () => ({ ...Object.fromEntries(PINNED.map((k) => [k, o[k]])), model: modelName === 'custom' ? config : modelName, steps: total, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery, out });
+  const recipe = () => ({
+    ...Object.fromEntries(PINNED.map((k) => [k, o[k]])), model: modelName === 'custom' ? config : modelName, steps: total, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery, out,
+    initFrom: o.initFrom, freezeBackbone: o.freezeBackbone, schedule: schedule.schedule, lrMin: schedule.lrMin,
+  });
   let savedAt = elapsed();
   const checkpoint = async () => {
     await saveCheckpoint(checkpointPath, model, optimizer, { step, config: model.config, options: recipe(), seconds: priorSeconds + elapsed(), imagesSeen, history });
@@ -188,7 +229,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (o.shouldStop?.()) { stoppedBy = 'shouldStop'; break; }
       if (o.minutes !== undefined && elapsed() > o.minutes * 60) { stoppedBy = 'minutes'; break; }
       // schedule, batch (CPU), then one step on the GPU
-      const lr = warmupCosine(step, { warmup: Math.min(o.warmup, total), total, base: o.lr });
+      const lr = lrAt(step, { ...schedule, total });
       const batch = await source.batch(step, o.batch);
       const targets = batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes }));
       const { loss, lossCe, lossBbox, lossGiou, classError } = await trainStep(model, optimizer, criterion, batch.pixels, batch.shape, targets, { lr, clip: o.clip });
@@ -229,6 +270,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const interrupted = stoppedBy === 'signal' || stoppedBy === 'shouldStop';
   const evalResult = o.evalAtEnd && !interrupted ? await runEval() : undefined;
   return { history, evals, eval: evalResult, checkpoint: checkpointPath, weights, steps: step, totalSteps: total, imagesSeen, seconds: priorSeconds + elapsed(), model, labels, val, stoppedBy, interrupted };
+}
+
+/** The pre-trained start of a fine-tuning run (transfer-node.ts); `say` gets its report (what was used, resized, created). */
+async function initialModel(source: string, config: YolosConfig, seed: number, id2label: Record<string, string>, say: (line: string) => void): Promise<Yolos> {
+  const { model, report } = await loadInitialModel(source, config, { seed, id2label });
+  for (const line of report) say(`init-from ${source}: ${line}`);
+  return model;
 }
 
 /** `<dir>/checkpoint.safetensors` when it exists, else null. */

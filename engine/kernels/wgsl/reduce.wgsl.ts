@@ -147,11 +147,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * the zero slots and lanes are exact. (Sizes that are not powers of two fall back to subgroupAdd,
  * whose order is the driver's.) Max, min and integer sums are exact in any order: subgroupMax/Min/Add.
  *
- * Subgroup sizes: lavapipe and SwiftShader both run 8 lanes (what `adapterInfo.subgroupMinSize/
- * MaxSize` report and the `subgroup_size` builtin gives, test/gpu/limits.test.ts), GPUs 32 (NVIDIA,
+ * Subgroup sizes: lavapipe runs 8 lanes, SwiftShader 8 under dawn.node and 4 in Chromium (what
+ * `adapterInfo.subgroupMinSize/MaxSize` report and the `subgroup_size` builtin gives, measured by
+ * test/gpu/limits.test.ts in both projects), GPUs 32 (NVIDIA,
  * Intel, Apple, AMD RDNA in wave32) or 64 (AMD GCN/CDNA, RDNA in wave64). Nothing here depends on
  * which: the only assumptions are a power of two that divides 256 (every size WebGPU allows, 4 to
- * 128) and full subgroups, which a 256 × 1 × 1 workgroup has at those sizes. At 32: 8 subgroups,
+ * 128) and full subgroups (size × num_subgroups = 256, which the limits test checks on each
+ * adapter; drivers fill subgroups in order when the X size is a multiple of the size). At 32: 8 subgroups,
  * each butterfly has 5 levels; lanes 0–7 of each subgroup then hold one partial each (the j loop
  * runs once, nsg = 8 ≤ 32), the 16-slot tree adds only zeros (exact), and the last butterfly adds
  * 8 non-zero values in 3 levels: 5 + 3 = 8. At 64: 4 subgroups, 6 + 2 = 8 levels. In general
