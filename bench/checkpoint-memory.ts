@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { init, tensor, scope, describeAdapterOf } from '../engine/node.ts';
 import { Yolos, presets, SetCriterion, type PresetName } from '../yolos/index.ts';
 import { mulberry32 } from '../engine/prng.ts';
@@ -72,7 +73,10 @@ for (const { name, B, H, W } of cases) {
   model.dispose();
 }
 
-const result = { adapter: describeAdapterOf(engine), date: new Date().toISOString(), warmupSteps: warmup, note: 'one training forward + set loss + backward per row; peak = pool live bytes (size classes); no optimizer state', rows };
+const result = {
+  adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], warmupSteps: warmup,
+  note: 'one training forward + set loss + backward per row; peak = pool live bytes (size classes); no optimizer state; ms is one step\'s wall time under the machine\'s load at the time', rows,
+};
 const slug = `${engine.adapter.source}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const dir = resultsDir();
 await mkdir(dir, { recursive: true });

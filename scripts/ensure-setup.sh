@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 what="${1:-start}"
 if [ ! -d node_modules ] || [ ! -d node_modules/webgpu ]; then
   echo "[setup] node_modules missing: npm ci" >&2
-  npm ci --no-audit --no-fund >&2
+  # onnxruntime-node (a bench peer) would otherwise fetch a CUDA provider from outside the npm registry
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >&2
 fi
 [ "$(uname -s)" = Linux ] || exit 0
 has_hw=0
