@@ -11,6 +11,8 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 export OUT=${OUT:-$root/bench/results}
+# the fallback launcher (tries each NVIDIA ICD and the system Vulkan loader; see bench/gpu-run.sh)
+cp "$root/bench/gpu-run.sh" "$root/.gpu/run.sh"
 step() { local limit=$1; shift; echo "== $*"; timeout "$limit" "$@" || echo "== failed ($?): $*"; }
 step 240 bash "$root/.gpu/run.sh" gpu.mjs
 step 60 bash "$root/.gpu/run.sh" yolos.mjs --gpu

@@ -9,7 +9,7 @@
  */
 import { Runtime, setRuntime, hasRuntime, rt, describeAdapter, type InitOptions } from './runtime.ts';
 
-export type { InitOptions, AdapterInfoSummary, KernelSpec } from './runtime.ts';
+export type { InitOptions, AdapterInfoSummary, KernelSpec, LimitsChoice } from './runtime.ts';
 export type { MemoryInfo } from './pool.ts';
 export type { DType } from './dtype.ts';
 export { Tensor, type TensorLike, type NestedArray } from './tensor.ts';

@@ -6,7 +6,12 @@
  * capped from the header before decoding. On the fixture set this matches PIL byte for byte.
  * PNG encoding stays on pngjs (small, synchronous).
  */
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+
+// sharp (a native module) loads on the first decode, so what never decodes (benches, the trainer on
+// the shapes data, bundles for a GPU machine without libvips) never needs it.
+let sharpModule: Promise<typeof import('sharp')> | null = null;
+const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default;
 import { PNG } from 'pngjs';
 import type { RgbImage } from './preprocess.ts';
 import { readImageHeader } from './image-header.ts';
@@ -26,6 +31,7 @@ export async function decodeImage(bytes: Uint8Array, name = 'image', opts: Decod
   if (header) capPixels(header.width, header.height, maxPixels, name);
   // failOn 'error': like PIL, refuse truncated or corrupt data but accept libjpeg's warnings (extraneous bytes…)
   const options = { limitInputPixels: maxPixels === Infinity ? false : maxPixels, ignoreIcc: true, failOn: 'error' } as const;
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata(); // the header only

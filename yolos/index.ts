@@ -17,6 +17,7 @@ export { mulberry32, hashSeed, type Rng } from './data/rng.ts';
 export { shapesDataset, ShapesDataset, renderShapes, SHAPE_KINDS, type ShapeKind, type ShapesOptions, type ShapesScene } from './data/shapes.ts';
 export { CocoDataset, cocoTarget, rgbaToChw, type CocoDatasetOptions, type CocoImageReader } from './data/coco.ts';
 export { parseCocoAnnotations, validateCocoGroundTruth } from './data/coco-validate.ts';
+export { cocoFromFiles, chooseAnnotationFiles, type DatasetFile, type CocoFilesDataset, type CocoFilesOptions } from './data/coco-files.ts';
 export { trainAugment, evalTransform, collate, normalizeImageNet, yolosResizeShape, resizeBilinearChw, toPixelSample, toDetectionSample, TI_AUGMENT, SMALL_AUGMENT, SHAPES_AUGMENT, type AugmentConfig, type PixelSample, type Batch } from './data/augment.ts';
 export { cocoEvaluate, formatCocoStats, type CocoGroundTruth, type CocoDetection, type CocoEvalResult, type CocoEvalOptions, type CocoStats } from './eval/coco-eval.ts';
 export { createDetector, setDetectorImageLoader, type Detector, type DetectedObject, type DetectOptions, type DetectorOptions, type ModelSource } from './detector.ts';

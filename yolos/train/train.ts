@@ -4,8 +4,8 @@
  * clip, AdamW step, log — plus atomic checkpoints (every N steps / M minutes and at the end) and
  * exact resume. It prints nothing and installs no signal handlers unless asked (`progress`,
  * `signal`: the CLI turns SIGINT/SIGTERM/SIGHUP into an abort with `abortOnSignals`).
- * Recipe defaults are this project's from-scratch recipe for nano16 ('fanin' init, see init.ts); the
- * paper's COCO fine-tuning recipe is in docs/yolos-spec-notes.md.
+ * The recipe's numbers are recipe.ts's: the from-scratch recipe, or the paper's fine-tuning recipe
+ * when the run starts from pre-trained weights (`initFrom`).
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';

@@ -149,7 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  *
  * Subgroup sizes: lavapipe runs 8 lanes, SwiftShader 8 under dawn.node and 4 in Chromium (what
  * `adapterInfo.subgroupMinSize/MaxSize` report and the `subgroup_size` builtin gives, measured by
- * test/gpu/limits.test.ts in both projects), GPUs 32 (NVIDIA,
+ * test/gpu/limits.test.ts in both projects), GPUs 32 (NVIDIA — an H200 gives 32, bench/limits-device.ts —
  * Intel, Apple, AMD RDNA in wave32) or 64 (AMD GCN/CDNA, RDNA in wave64). Nothing here depends on
  * which: the only assumptions are a power of two that divides 256 (every size WebGPU allows, 4 to
  * 128) and full subgroups (size × num_subgroups = 256, which the limits test checks on each
