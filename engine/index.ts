@@ -26,7 +26,7 @@ export { reshape, permute, transpose, slice, concat, pad, broadcastTo, squeeze, 
 export { gather, scatterAdd } from './ops/gather.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
 export { layerNorm } from './ops/layernorm.ts';
-export { attention, chooseAttentionVariant, type AttentionOptions } from './ops/attention.ts';
+export { attention, attentionHeads, chooseAttentionVariant, type AttentionOptions } from './ops/attention.ts';
 export { boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou, elementwiseIou, setValidation, validationEnabled } from './ops/box.ts';
 export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.ts';
 export { noGrad, isGradEnabled, needsGrad } from './autograd/node.ts';

@@ -18,7 +18,7 @@ const sizes = (positionals.length ? positionals : ['256x320', '512x672']).map((s
   return [Number(m[1]), Number(m[2])] as const;
 });
 
-const N = 4096; // timestamp pairs: more than one forward's dispatches
+const N = 2048; // timestamp pairs (WebGPU allows 4096 queries per set); a forward has fewer dispatches
 const e = await init({ maxDispatchesPerSubmit: N });
 if (!e.hasFeature('timestamp-query')) throw new Error('profile-forward: the adapter has no timestamp-query');
 const model = Yolos.create(presets[name], { seed: 0 });

@@ -8,7 +8,7 @@ import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
-  attentionGrid, attentionPlan, attentionWorkgroupBytes, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionPlan, type AttentionStorage, type AttentionVariant,
+  attentionGrid, attentionPlan, type AttentionForwardLayout, attentionWorkgroupBytes, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionPlan, type AttentionStorage, type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
 import { requireWorkgroupFits, workgroupMisfit, type DeviceLimits, type DeviceTraits } from '../limits.ts';
 import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
@@ -59,6 +59,14 @@ function plansFor(d: number, variant: AttentionVariant, limits: DeviceLimits): A
   return { fwd: attentionPlan(d, 'fwd', variant, wgBytes), dq: attentionPlan(d, 'dq', variant, wgBytes), dkv: attentionPlan(d, 'dkv', variant, wgBytes) };
 }
 
+/** Dispatches the forward kernel on `ts` (q, k, v, o[, lse]) for bh heads of tq queries and tk keys. */
+function forward(op: string, ts: Tensor[], d: number, st: AttentionStorage, plan: AttentionPlan, n: { bh: number; tq: number; tk: number; scale: number }, layout: AttentionForwardLayout): void {
+  if (n.bh * n.tq === 0) return;
+  const qBlocks = Math.ceil(n.tq / plan.r);
+  const params = new Params().u32(n.bh, n.tq, n.tk).f32(n.scale).u32(qBlocks, Math.ceil(d / 4)).bytes();
+  rt().dispatch(attentionForwardKernel(d, st, plan, layout), params, ts.map((t) => buf(op, t)), attentionGrid(qBlocks, n.bh, plan));
+}
+
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
 export const ATTENTION_MAX_D = 256;
 
@@ -96,34 +104,71 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 
   const { plans } = attentionLayout(d, opts.variant, rt());
   const out = Tensor.empty(q.shape, st.o, op);
+  if (!needsGrad(q, k, v)) { // inference: no log-sum-exp to keep for backward
+    forward(op, [q, k, v, out], d, st, plans.fwd, { bh, tq, tk, scale }, { lse: false });
+    return out;
+  }
   const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
   const chunks = Math.ceil(d / 4);
-  if (bh * tq > 0) {
-    const qBlocks = Math.ceil(tq / plans.fwd.r);
-    const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-    rt().dispatch(attentionForwardKernel(d, st, plans.fwd), params, [q, k, v, out, lse].map((t) => buf(op, t)), attentionGrid(qBlocks, bh, plans.fwd));
-  }
-  if (needsGrad(q, k, v)) {
-    record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
-      const bop = `${op}.backward`;
-      const dq = Tensor.empty(qs.shape, 'f32', `${op}.dq`);
-      const dk = Tensor.empty(ks.shape, 'f32', `${op}.dk`);
-      const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
-      const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
-      if (bh * tq > 0) {
-        const qBlocks = Math.ceil(tq / plans.dq.r);
-        const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDqKernel(d, st, plans.dq), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh, plans.dq));
-      }
-      if (bh * tk > 0) {
-        // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
-        const kBlocks = Math.ceil(tk / plans.dkv.r);
-        const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
-        rt().dispatch(attentionBackwardDkvKernel(d, st, plans.dkv), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh, plans.dkv));
-      }
-      return [dq, dk, dv];
-    }, [q, k, v, out, lse]);
-  }
+  forward(op, [q, k, v, out, lse], d, st, plans.fwd, { bh, tq, tk, scale }, {});
+  record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
+    const bop = `${op}.backward`;
+    const dq = Tensor.empty(qs.shape, 'f32', `${op}.dq`);
+    const dk = Tensor.empty(ks.shape, 'f32', `${op}.dk`);
+    const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
+    const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
+    if (bh * tq > 0) {
+      const qBlocks = Math.ceil(tq / plans.dq.r);
+      const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
+      rt().dispatch(attentionBackwardDqKernel(d, st, plans.dq), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh, plans.dq));
+    }
+    if (bh * tk > 0) {
+      // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
+      const kBlocks = Math.ceil(tk / plans.dkv.r);
+      const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
+      rt().dispatch(attentionBackwardDkvKernel(d, st, plans.dkv), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh, plans.dkv));
+    }
+    return [dq, dk, dv];
+  }, [q, k, v, out, lse]);
   lse.dispose();
+  return out;
+}
+
+/**
+ * attention() with the heads packed in the last axis, as the linear layers around it lay them out:
+ * q [B, Tq, H·D], k and v [B, Tk, H·D] → [B, Tq, H·D]. The same numbers, bit for bit, as splitting
+ * the heads ([B, H, T, D] by reshape + permute), attention() and merging them back. Without a
+ * gradient that is one kernel reading and writing the packed rows (no permute copies, no
+ * log-sum-exp); with one, it is that composition (attention's backward works on [B, H, T, D]).
+ * @example const o = attentionHeads(q, k, v, 3); // q, k, v: [B, L, 192] → o: [B, L, 192], 3 heads of 64
+ */
+export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, opts: AttentionOptions = {}): Tensor {
+  const op = 'attentionHeads';
+  checkTensor(op, q, 'q');
+  checkTensor(op, k, 'k');
+  checkTensor(op, v, 'v');
+  const shapes = `q=${fmtShape(q.shape)} k=${fmtShape(k.shape)} v=${fmtShape(v.shape)}`;
+  if (!Number.isInteger(heads) || heads < 1) throw new ShapeError(`${op}: heads must be a positive integer, got ${heads} (${shapes})`);
+  if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) throw new ShapeError(`${op}: q, k and v must be [B, T, heads·D], got ${shapes}`);
+  const [B, tq, hd] = q.shape, tk = k.shape[1];
+  if (k.shape[0] !== B || v.shape[0] !== B || k.shape[2] !== hd || v.shape[2] !== hd || v.shape[1] !== tk) {
+    throw new ShapeError(`${op}: expected q [B, Tq, E], k and v [B, Tk, E] with the same B and E, got ${shapes}`);
+  }
+  if (hd % heads !== 0) throw new ShapeError(`${op}: the last axis (${hd}) is not a multiple of heads (${heads}): ${shapes}`);
+  const d = hd / heads;
+  if (needsGrad(q, k, v)) {
+    const split = (t: Tensor) => t.reshape([B, t.shape[1], heads, d]).permute([0, 2, 1, 3]);
+    return attention(split(q), split(k), split(v), opts).permute([0, 2, 1, 3]).reshape([B, tq, hd]);
+  }
+  if (d > ATTENTION_MAX_D) throw new ShapeError(`${op}: head dimension D = ${hd}/${heads} must be in 1..${ATTENTION_MAX_D} (${shapes})`);
+  if (tk === 0 && B * tq > 0) throw new ShapeError(`${op}: no keys to attend to (Tk = 0): ${shapes}`);
+  const st: AttentionStorage = { q: checkStorage(op, q, 'q'), k: checkStorage(op, k, 'k'), v: checkStorage(op, v, 'v'), o: opts.outDtype ?? 'f32' };
+  if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
+  if (st.o === 'f16') requireF16(op);
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
+  const { plans } = attentionLayout(d, opts.variant, rt());
+  const out = Tensor.empty(q.shape, st.o, op);
+  forward(op, [q, k, v, out], d, st, plans.fwd, { bh: B * heads, tq, tk, scale }, { heads, lse: false });
   return out;
 }

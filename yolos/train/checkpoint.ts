@@ -6,8 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { writeAtomic, describeFsError } from './files-node.ts';
-import { tensor, keep, type Tensor } from '../../engine/index.ts';
-import type { AdamW, OptimizerStateDict, AdamWHyper } from '../../engine/optim/index.ts';
+import { tensor, keep, type Tensor, type optim } from '../../engine/index.ts';
+
+type AdamW = optim.AdamW;
+type OptimizerStateDict<H> = optim.OptimizerStateDict<H>;
+type AdamWHyper = optim.AdamWHyper;
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
 import { parseConfig, type YolosConfig } from '../config.ts';
 import { Yolos } from '../model.ts';

@@ -30,7 +30,10 @@
  *    costs class 1, box 5, GIoU 2 (criterion.ts, matcher.ts);
  *  - plain f32, no dropout or drop-path.
  */
-import { AdamW, warmupCosine, cosine } from '../../engine/optim/index.ts';
+import { optim } from '../../engine/index.ts';
+
+const { AdamW, warmupCosine, cosine } = optim;
+type AdamW = optim.AdamW;
 import { SetCriterion } from '../criterion.ts';
 import { HungarianMatcher } from '../matcher.ts';
 import { defaultResize } from '../detect.ts';

@@ -5,8 +5,10 @@
  * step made except the logged scalars it returns (one tensor, read back once). The forward's outputs
  * cross the wait for the matching, so they are freed when the step ends, whatever happens.
  */
-import { tensor, scope, noGrad, concat } from '../../engine/index.ts';
-import { gradNorm as globalGradNorm, type AdamW } from '../../engine/optim/index.ts';
+import { tensor, scope, noGrad, concat, optim } from '../../engine/index.ts';
+
+const globalGradNorm = optim.gradNorm;
+type AdamW = optim.AdamW;
 import type { Yolos } from '../model.ts';
 import type { SetCriterion } from '../criterion.ts';
 

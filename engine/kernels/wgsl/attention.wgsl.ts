@@ -174,6 +174,13 @@ function rowAccess(d: number, st: AttentionStorage) {
   };
 }
 
+/** WGSL for the first element of row t (of a sequence of len rows) of head bh. */
+type RowBase = (t: string, len: string) => string;
+/** Rows of [BH, T, D], contiguous per head. */
+const packedRows: RowBase = (t, len) => `(bh * ${len} + ${t}) * D`;
+/** Rows of [B, T, H, D] (a linear layer's [B, T, H·D] output, heads not split out): head bh = b·H + h. */
+const headRows = (h: number): RowBase => (t, len) => `((bh / ${h}u) * ${len} + ${t}) * ${h}u * D + (bh % ${h}u) * D`;
+
 /**
  * The walk over the other sequence (keys for fwd and dQ, queries for dK/dV) in blocks of 4 rows
  * n0…n0+3: `open` starts the loop body with `<name>Ok` (which rows exist), `row(X, i)` is chunk c of
@@ -181,14 +188,14 @@ function rowAccess(d: number, st: AttentionStorage) {
  * Untiled: rows straight from global memory (clamped to the last row; masked by Ok). Tiled: each
  * tile of `plan.tile` rows is first copied to workgroup memory by the whole workgroup.
  */
-function otherRows(plan: AttentionPlan, name: string, n0: string, len: string, arrays: string[], scalars: string[], ld: (a: string, base: string) => string) {
+function otherRows(plan: AttentionPlan, name: string, n0: string, len: string, arrays: string[], scalars: string[], ld: (a: string, base: string) => string, base: RowBase = packedRows) {
   const ok = `
     let ${name}Ok = vec4<bool>(${n0} < ${len}, ${n0} + 1u < ${len}, ${n0} + 2u < ${len}, ${n0} + 3u < ${len});`;
   if (!plan.tile) {
     return {
       decls: '',
       open: `for (var ${n0} = 0u; ${n0} < ${len}; ${n0} += ${KB}u) {${ok}
-${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (bh * ${len} + min(${n0}${i ? ` + ${i}u` : ''}, ${len} - 1u)) * D;`).join('\n')}`,
+${[0, 1, 2, 3].map((i) => `    let ${name}${i} = ${base(`min(${n0}${i ? ` + ${i}u` : ''}, ${len} - 1u)`, len)};`).join('\n')}`,
       row: (x: string, i: number) => ld(x, `${name}${i}`),
       scalar: (x: string, i: number) => `${x}[bh * ${len} + min(${n0}${i ? ` + ${i}u` : ''}, ${len} - 1u)]`,
       close: '}',
@@ -201,7 +208,7 @@ ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (bh * ${len} + min(${n0}${i ? `
     workgroupBarrier(); // the previous tile's readers are done
     for (var e = lid; e < ${T}u * DV; e += ${plan.wg}u) {
       let c = e % DV;
-      let b = (bh * ${len} + min(t0 + e / DV, ${len} - 1u)) * D;
+      let b = ${base(`min(t0 + e / DV, ${len} - 1u)`, len)};
 ${arrays.map((x) => `      ${x}s[e] = ${ld(x, 'b')};`).join('\n')}
     }
 ${scalars.length ? `    for (var e = lid; e < ${T}u; e += ${plan.wg}u) {
@@ -219,17 +226,27 @@ ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (${n0} - t0 + ${i}u) * DV;`).jo
 // driver does not unroll them (see v1 above). Private arrays are flat: element [r·DV + c].
 
 /**
- * Forward. Params { bh, tq, tk, scale, qBlocks = ⌈tq/R⌉, dv = ⌈D/4⌉ }; inputs q, k, v; outputs
- * o [BH,Tq,D], lse [BH,Tq]. Grid: attentionGrid(qBlocks, bh, plan).
+ * Where the forward's rows live and what it writes. heads = H > 0: q, k, v and o are [B, T, H·D] (a
+ * linear layer's output, no permute to [B, H, T, D] and back: in YOLOS-Ti those four copies cost
+ * about as much as a tenth of the forward). lse = false: no log-sum-exp output, for inference.
  */
-export function attentionForwardKernel(d: number, st: AttentionStorage = F32_STORAGE, plan = attentionPlan(d, 'fwd')): KernelSpec {
+export interface AttentionForwardLayout { heads?: number; lse?: boolean }
+
+/**
+ * Forward. Params { bh, tq, tk, scale, qBlocks = ⌈tq/R⌉, dv = ⌈D/4⌉ }; inputs q, k, v; outputs
+ * o [BH,Tq,D] (or [B,Tq,H·D], see AttentionForwardLayout), lse [BH,Tq] unless layout.lse is false.
+ * Grid: attentionGrid(qBlocks, bh, plan).
+ */
+export function attentionForwardKernel(d: number, st: AttentionStorage = F32_STORAGE, plan = attentionPlan(d, 'fwd'), layout: AttentionForwardLayout = {}): KernelSpec {
   const { key, enable } = storage(st);
   const { ld, sto } = rowAccess(d, st);
-  const kv = otherRows(plan, 'kb', 'j0', 'p.tk', ['K', 'V'], [], ld);
+  const heads = layout.heads ?? 0, lse = layout.lse ?? true;
+  const base = heads ? headRows(heads) : packedRows;
+  const kv = otherRows(plan, 'kb', 'j0', 'p.tk', ['K', 'V'], [], ld, base);
   return {
-    key: `attention/fwd/d${d}/r${plan.r}${planKey(plan)}${key}`,
+    key: `attention/fwd/d${d}/r${plan.r}${planKey(plan)}${key}${heads ? `/h${heads}` : ''}${lse ? '' : '/nolse'}`,
     inputs: 3,
-    outputs: 2,
+    outputs: lse ? 2 : 1,
     code: () => /* wgsl */ `${enable}
 ${prologue(d, plan)}
 struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
@@ -238,7 +255,7 @@ struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
 @group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
 @group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
 @group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
-@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;
+${lse ? '@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;' : ''}
 ${kv.decls}
 ${ENTRY('p.qBlocks', plan)}
   var q = array<vec4f, R * DV>();
@@ -246,7 +263,7 @@ ${ENTRY('p.qBlocks', plan)}
   var m = array<f32, R>();
   var l = array<f32, R>();
   for (var r = 0u; r < R; r++) {
-    let qb = (bh * p.tq + min(row0 + r, p.tq - 1u)) * D;
+    let qb = ${base('min(row0 + r, p.tq - 1u)', 'p.tq')};
     for (var c = 0u; c < p.dv; c++) { q[r * DV + c] = ${ld('Q', 'qb')}; }
     m[r] = NEG_BIG;
   }
@@ -281,11 +298,10 @@ ${ENTRY('p.qBlocks', plan)}
   ${kv.close}
   for (var r = 0u; r < R; r++) {
     if (row0 + r >= p.tq) { break; }
-    let row = bh * p.tq + row0 + r;
-    let ob = row * D;
+    let ob = ${base('row0 + r', 'p.tq')};
     let inv = 1.0 / l[r];
     for (var c = 0u; c < p.dv; c++) { let val = acc[r * DV + c] * inv; ${sto('O', 'ob', 'val')} }
-    LSE[row] = m[r] + log(l[r]);
+    ${lse ? 'LSE[bh * p.tq + row0 + r] = m[r] + log(l[r]);' : ''}
   }
 }`,
   };
