@@ -158,7 +158,9 @@ const payload = {
 };
 const out = resultsDir();
 await mkdir(out, { recursive: true });
-const file = join(out, `ort-${adapterSlug(engine)}.json`);
+// node-only and web-only runs (they take very different times) keep separate files
+const kind = peers.every((p) => p.startsWith('web-')) ? '-web' : peers.some((p) => p.startsWith('web-')) ? '' : '-node';
+const file = join(out, `ort-${adapterSlug(engine)}${kind}.json`);
 await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
 await rename(`${file}.tmp`, file);
 console.log(`wrote ${file}`);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { init } from '../engine/node.ts';
 import { presets, type YolosConfig, type PresetName } from './config.ts';
-import { defaultResize } from './detect.ts';
+import { validationResize } from './train/recipe.ts';
 import { labelMap, shapesSources, cocoSources } from './train/data.ts';
 import { openCocoFolder } from './data/coco-node.ts';
 import { evaluate } from './train/evaluate.ts';
@@ -14,11 +14,11 @@ const PRESETS = Object.keys(presets) as PresetName[];
 
 /**
  * The evaluation short side on COCO images: `size` when given, else the one the model's config
- * implies (`defaultResize`, as `yolos detect` and the Hub processors use: 64 for nano16, 512 for tiny, 800 for the others).
+ * implies (`validationResize`, the validation transform of the trainer, from `defaultResize` as `yolos detect` and the Hub processors use: 64 for nano16, 512 for tiny, 800 for the others).
  * @example evalSize(presets.nano16) // 64
  */
 export function evalSize(config: YolosConfig, size?: number): number {
-  return size ?? defaultResize(config).shortestEdge;
+  return validationResize(config, size).shortestEdge;
 }
 
 interface EvalFlags { weights: string; config?: string; model?: string; data: string; limit?: number; size?: number }

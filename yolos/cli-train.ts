@@ -13,7 +13,7 @@ const SCRATCH = scratchRecipe(presets.nano16);
 
 interface TrainFlags {
   data?: string; trainSplit?: string; model?: string; steps?: number; minutes?: number; batch?: number; lr?: number; size?: number; seed?: number;
-  out?: string; resume?: string | true; init?: 'fanin' | 'hf'; initFrom?: string; freezeBackbone?: boolean; augment?: boolean; eval?: boolean; evalEvery?: number; evalLimit?: number;
+  out?: string; resume?: string | true; init?: 'fanin' | 'hf'; initFrom?: string; freezeBackbone?: boolean; checkpointBlocks?: boolean; augment?: boolean; eval?: boolean; evalEvery?: number; evalLimit?: number;
   checkpointEvery?: number; checkpointMinutes?: number;
 }
 
@@ -34,6 +34,7 @@ export function trainCommand(cmd: Command): Command {
     .option('--init <scheme>', `from scratch: ${SCRATCH.init} (the from-scratch recipe, default) or hf`, oneOf(['fanin', 'hf']))
     .option('--init-from <source>', "fine-tune from pre-trained weights with the paper's recipe: a folder (config.json + model.safetensors), a .safetensors file, or a Hub id (a ViT/DeiT backbone or a YOLOS)")
     .option('--freeze-backbone', 'with --init-from: train only the new parts ([DET] tokens, position embeddings, heads)')
+    .option('--checkpoint-blocks', 'recompute each encoder block in backward: activation memory of one block, one more encoder forward per step, identical gradients')
     .option('--no-augment', 'no flips/resizes/crops (default: augment COCO data, not shapes)')
     .option('--checkpoint-every <n>', 'write the checkpoint every N steps (default 500)', int())
     .option('--checkpoint-minutes <m>', 'and every M minutes of training', positive)
@@ -51,7 +52,7 @@ export async function runTrain(o: TrainFlags): Promise<number> {
   try {
     const opts: TrainOptions = {
       data: o.data, trainSplit: o.trainSplit, model: o.model as TrainOptions['model'], steps: o.steps, minutes: o.minutes, batch: o.batch, lr: o.lr,
-      size: o.size, seed: o.seed, out: o.out, resume: o.resume, init: o.init, initFrom: o.initFrom, freezeBackbone: o.freezeBackbone, augment: o.augment === false ? false : undefined,
+      size: o.size, seed: o.seed, out: o.out, resume: o.resume, init: o.init, initFrom: o.initFrom, freezeBackbone: o.freezeBackbone, checkpointBlocks: o.checkpointBlocks, augment: o.augment === false ? false : undefined,
       checkpointEvery: o.checkpointEvery, checkpointMinutes: o.checkpointMinutes, evalAtEnd: o.eval, evalEvery: o.evalEvery, evalLimit: o.evalLimit,
       progress: process.stderr.isTTY ? 'bar' : 'lines', signal: stop.signal,
       onEval: (e) => { if (o.evalEvery) console.log(`eval at step ${e.step}: AP ${e.result.AP.toFixed(3)} AP50 ${e.result.AP50.toFixed(3)}`); },

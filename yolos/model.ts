@@ -4,7 +4,7 @@
  * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
  * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
  */
-import { Tensor, keep, noGrad, needsGrad, concat, attention, checkpoint, ShapeError, type Engine } from '../engine/index.ts';
+import { Tensor, keep, noGrad, needsGrad, concat, attentionHeads, checkpoint, ShapeError, type Engine } from '../engine/index.ts';
 import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
 import { fetchPretrained, type PretrainedOptions } from './hub.ts';
 import { resizeBicubic } from './interpolate.ts';
@@ -22,15 +22,18 @@ export interface YolosOutput {
 }
 
 /**
- * softmax(q·kᵀ/√d)·v. Inference and long sequences use the fused kernel (memory linear in L, and
- * faster forward); short sequences that need gradients use the composition, whose backward measured
- * 1.5× faster at L = 164 on lavapipe (the fused backward recomputes the logits twice).
+ * softmax(q·kᵀ/√d)·v for q, k, v [B, L, h·d] (the linear layers' layout) → [B, L, h·d]. Inference
+ * and long sequences use the fused kernel (memory linear in L, and faster forward; without a
+ * gradient it reads and writes the packed rows, no permute copies); short sequences that need
+ * gradients use the composition, whose backward measured 1.5× faster at L = 164 on lavapipe (the
+ * fused backward recomputes the logits twice).
  */
-function attend(q: Tensor, k: Tensor, v: Tensor): Tensor {
-  const L = q.shape[q.rank - 2];
-  if (!needsGrad(q, k, v) || L > 256) return attention(q, k, v);
-  const d = q.shape[q.rank - 1];
-  return q.matmul(k, { transposeB: true }).mul(1 / Math.sqrt(d)).softmax(-1).matmul(v);
+function attend(q: Tensor, k: Tensor, v: Tensor, h: number): Tensor {
+  const [B, L, D] = q.shape;
+  if (!needsGrad(q, k, v) || L > 256) return attentionHeads(q, k, v, h);
+  const heads = (t: Tensor) => t.reshape([B, L, h, D / h]).permute([0, 2, 1, 3]); // [B, h, L, d]
+  const p = heads(q).matmul(heads(k), { transposeB: true }).mul(1 / Math.sqrt(D / h)).softmax(-1);
+  return p.matmul(heads(v)).permute([0, 2, 1, 3]).reshape([B, L, D]);
 }
 
 /**
@@ -226,7 +229,7 @@ export class Yolos {
    */
   forward(pixelValues: Tensor): YolosOutput {
     const c = this.config, P = c.patch_size, D = c.hidden_size, Q = c.num_detection_tokens;
-    const h = c.num_attention_heads, d = D / h;
+    const h = c.num_attention_heads;
     if (pixelValues.rank !== 4 || pixelValues.shape[1] !== c.num_channels) {
       throw new ShapeError(`Yolos.forward: expected pixel values [B, ${c.num_channels}, H, W], got [${pixelValues.shape}]`);
     }
@@ -245,15 +248,14 @@ export class Yolos {
     let x = concat([cls, emb, det], 1).add(this.positionEmbeddings(this.p('vit.embeddings.position_embeddings'), gh, gw)); // [B, L, D]
 
     const mid = c.use_mid_position_embeddings ? this.p('vit.encoder.mid_position_embeddings') : null; // [depth−1, 1, L0, D]
-    const heads = (t: Tensor) => t.reshape([B, L, h, d]).permute([0, 2, 1, 3]); // [B, h, L, d]
     const block = (i: number, x: Tensor): Tensor => { // [B, L, D] → [B, L, D]
       const l = (n: string) => this.p(`vit.encoder.layer.${i}.${n}`);
       // x = x + Attn(LN1(x))
       const a = x.layerNorm(l('layernorm_before.weight'), l('layernorm_before.bias'), c.layer_norm_eps);
-      const q = heads(linear(a, l('attention.attention.query.weight'), l('attention.attention.query.bias')));
-      const k = heads(linear(a, l('attention.attention.key.weight'), l('attention.attention.key.bias')));
-      const v = heads(linear(a, l('attention.attention.value.weight'), l('attention.attention.value.bias')));
-      const o = attend(q, k, v).permute([0, 2, 1, 3]).reshape([B, L, D]); // [B, L, D]
+      const q = linear(a, l('attention.attention.query.weight'), l('attention.attention.query.bias'));
+      const k = linear(a, l('attention.attention.key.weight'), l('attention.attention.key.bias'));
+      const v = linear(a, l('attention.attention.value.weight'), l('attention.attention.value.bias'));
+      const o = attend(q, k, v, h); // [B, L, D]
       x = linear(o, l('attention.output.dense.weight'), l('attention.output.dense.bias'), { residual: x });
       // x = x + MLP(LN2(x)), exact GELU
       const m = x.layerNorm(l('layernorm_after.weight'), l('layernorm_after.bias'), c.layer_norm_eps);

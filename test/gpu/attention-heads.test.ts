@@ -17,7 +17,7 @@ const merge = (t: Tensor) => t.permute([0, 2, 1, 3]).reshape([t.shape[0], t.shap
 
 describe('attentionHeads', () => {
   // [B, Tq, Tk, H, D]
-  const CASES = [[2, 17, 17, 3, 5], [1, 70, 9, 2, 64], [1, 5, 130, 3, 16], [2, 1, 4, 1, 7]] as const;
+  const CASES = [[2, 17, 17, 3, 5], [1, 5, 130, 3, 16], [2, 1, 4, 1, 7]] as const;
   it.each(CASES.map((c) => [c.join('×'), ...c] as const))('B×Tq×Tk×H×D %s: the same bits as split → attention → merge, every layout', async (_n, B, tq, tk, h, d) => {
     const Q = randomPair([B, tq, h * d], 91), K = randomPair([B, tk, h * d], 92), V = randomPair([B, tk, h * d], 93);
     // the reference, per head: also checks the packed indexing against an independent implementation

@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_WEBGPU_ARGS } from '../chromium-args.ts';
 import { serveStatic } from '../e2e/server.ts';
+import { startHub } from '../hub/hub-server.ts';
 import { shapesDataset } from '../../yolos/data/shapes.ts';
 import { SHAPES_VAL } from '../../yolos/train/data.ts';
 import { REPO, consumer, pack, sh, tarballFiles } from './pack.ts';
@@ -122,29 +123,36 @@ detector.dispose();
     sh(join(dir, 'node_modules/.bin/tsc'), ['-p', '.'], dir);
   }, 300_000);
 
-  test('(c) a Vite app with the default config builds and detects in Chromium, main thread and Worker', async () => {
+  test('(c) a Vite app with the default config builds and detects in Chromium, main thread and Worker, from a Hub fixture', async () => {
     const dir = consumer('vite', tgz, [devVersion('vite')]);
     addAssets(join(dir, 'public'));
     for (const f of ['index.html', 'main.js', 'worker.js', 'detect.js']) copyFileSync(join(import.meta.dirname, 'app', f), join(dir, f));
     sh(join(dir, 'node_modules/.bin/vite'), ['build'], dir);
     expect(existsSync(join(dir, 'dist/index.html'))).toBe(true);
+    const files = { 'config.json': readFileSync(CONFIG), 'model.safetensors': readFileSync(MODEL) };
+    const hub = await startHub({ 'test-org/nano16': { main: files } });
     const server = await serveStatic(join(dir, 'dist'));
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_WEBGPU_ARGS, headless: true });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      await page.goto(`${server.url}?endpoint=${encodeURIComponent(hub.endpoint)}`);
       await page.waitForFunction(() => (window as unknown as { results?: unknown }).results, undefined, { timeout: 180_000 });
-      const results = await page.evaluate(() => (window as unknown as { results: { main?: Det[]; worker?: Det[]; error?: string } }).results);
+      type Run = { dets: Det[]; downloaded: string[] };
+      const results = await page.evaluate(() => (window as unknown as { results: { main?: Run; worker?: Run; error?: string } }).results);
       expect(results.error, results.error).toBeUndefined();
       expect(errors).toEqual([]);
-      expectShapes(results.main!);
-      expectShapes(results.worker!);
-      expect(results.worker).toEqual(results.main); // same adapter, same kernels: the same numbers
+      expectShapes(results.main!.dets);
+      expect(results.worker!.dets).toEqual(results.main!.dets); // same adapter, same kernels: the same numbers
+      // the page downloaded both files through the Hub's redirect; the Worker found them in the Cache API
+      expect(results.main!.downloaded.sort()).toEqual(['config.json', 'model.safetensors']);
+      expect(results.worker!.downloaded).toEqual([]);
+      expect(hub.log.filter((l) => l.includes('/resolve/main/model.safetensors'))).toHaveLength(1);
     } finally {
       await browser.close();
       await server.close();
+      await hub.close();
     }
   }, 400_000);
 

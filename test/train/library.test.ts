@@ -39,3 +39,16 @@ it('onStep/onEval, abort → checkpoint, resume refuses another --batch, grows -
   expect(logged).toEqual([0, 1, 2, 3, 4, 5, 6]);
   rest.model.dispose();
 });
+
+it('checkpointBlocks (--checkpoint-blocks) trains to the same bits as the plain path', async () => {
+  const run = async (checkpointBlocks: boolean) => {
+    const r = await train({ data: 'shapes', model: 'nano16', batch: 2, steps: 3, warmup: 1, logEvery: 1, out: mkdtempSync(join(tmpdir(), 'yolos-ckb-')), checkpointBlocks });
+    expect(r.model.checkpointBlocks).toBe(checkpointBlocks);
+    const weights = await Promise.all(r.model.parameters().map((p) => p.data()));
+    r.model.dispose();
+    return { losses: r.history.map((h) => h.loss), weights };
+  };
+  const plain = await run(false), checkpointed = await run(true);
+  expect(checkpointed.losses).toEqual(plain.losses);
+  checkpointed.weights.forEach((w, i) => expect(w, `parameter ${i}`).toEqual(plain.weights[i]));
+});

@@ -58,6 +58,8 @@ export interface TrainOptions {
   initFrom?: string;
   /** With `initFrom`: train only what is new (the [DET] tokens, position embeddings and heads); the backbone stays frozen. */
   freezeBackbone?: boolean;
+  /** Recompute each encoder block in backward (gradient checkpointing): activation memory of one block, identical gradients. */
+  checkpointBlocks?: boolean;
   augment?: boolean;
   /** Write a checkpoint every N steps (default 500) … */
   checkpointEvery?: number;
@@ -183,6 +185,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const say = o.progress === 'bar' || o.progress === 'lines' ? (line: string) => console.error(line) : () => {};
   const model = resumed ? resumed.model : o.initFrom ? await initialModel(o.initFrom, config, o.seed, labels.id2label, say) : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init });
   if (o.freezeBackbone) freezeBackbone(model);
+  model.checkpointBlocks = options.checkpointBlocks ?? false; // not part of the recipe: a resume may change it
   model.train();
   const optimizer = makeOptimizer(model, { ...o.recipe, lr: o.lr, weightDecay: o.weightDecay });
   if (resumed) resumed.restoreOptimizer(optimizer);
