@@ -1,11 +1,12 @@
 /**
  * YOLOS forward latency (median after warm-up, wall clock around the readback of the outputs) and
  * peak GPU memory, batch 1 and 8: nano16 at 64×64 on software adapters; with --gpu also tiny at
- * 512×672 (1 345 patches + 100 [DET] tokens).   npx tsx bench/yolos.ts [--gpu]
- * Writes bench/results/yolos-<adapter>.json.
+ * 256×320 and 512×672 (421 and 1 445 tokens: 320 or 1 344 patches, [CLS], 100 [DET]).
+ *   npx tsx bench/yolos.ts [--gpu]
+ * Writes bench/results/yolos-<adapter>.json (atomically). Against ONNX Runtime: bench/ort.ts.
  */
 import { parseArgs } from 'node:util';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { init, randn, scope, describeAdapterOf } from '../engine/node.ts';
 import { Yolos, presets, type PresetName } from '../yolos/index.ts';
@@ -15,7 +16,7 @@ const { values } = parseArgs({ options: { gpu: { type: 'boolean' }, repeats: { t
 const engine = await init();
 const repeats = Number(values.repeats ?? 7);
 const cases: [PresetName, number, number][] = [['nano16', 64, 64]];
-if (values.gpu) cases.push(['tiny', 512, 672]);
+if (values.gpu) cases.push(['tiny', 256, 320], ['tiny', 512, 672]);
 const rows = [];
 for (const [name, H, W] of cases) {
   const model = Yolos.create(presets[name], { seed: 0 });
@@ -42,5 +43,7 @@ console.log(`YOLOS forward, ${describeAdapterOf(engine)}\n| model | input | batc
 for (const r of rows) console.log(`| ${r.model} | ${r.size} | ${r.batch} | ${r.msPerForward.toFixed(1)} | ${r.imagesPerSec.toFixed(1)} | ${r.peakActivationMiB.toFixed(2)} |`);
 await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-await writeFile(join(resultsDir(), `yolos-${slug}.json`), `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), rows }, null, 2)}\n`);
+const file = join(resultsDir(), `yolos-${slug}.json`);
+await writeFile(`${file}.tmp`, `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), rows }, null, 2)}\n`);
+await rename(`${file}.tmp`, file);
 engine.dispose();

@@ -24,3 +24,8 @@ export { createDetector, setDetectorImageLoader, type Detector, type DetectedObj
 export { fetchPretrained, resolveUrl, cacheApiStore, DEFAULT_ENDPOINT, type PretrainedOptions, type PretrainedFiles, type DownloadProgress, type ModelStore } from './hub.ts';
 export { toRgbImage, setBytesDecoder, DEFAULT_MAX_PIXELS, type ImageInput, type ImageInputOptions, type DecodeOptions, type DecodedImage } from './image-input.ts';
 export { fromBackbone, transferFromFiles, freezeBackbone, trainableWhenFrozen, checkpointKind, type CheckpointKind, type TransferResult, type TransferOptions } from './transfer.ts';
+export { ViTClassifier, type ViTInit } from './classify/vit-classifier.ts';
+export { vitConfig, parseViTConfig, vitParameterShapes, type ViTConfig } from './classify/vit-config.ts';
+export { classifyStep, classifierOptimizer } from './classify/classify-step.ts';
+export { classifyAccuracy } from './classify/accuracy.ts';
+export { renderClassifySample, classifyBatch, SHAPES_CLASSIFY_LABELS, SHAPES_CLASSIFY_VAL, COLOUR_FAMILIES, type ClassifySample } from './data/shapes-classify.ts';

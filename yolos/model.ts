@@ -4,7 +4,7 @@
  * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
  * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
  */
-import { Tensor, keep, noGrad, needsGrad, concat, attentionHeads, checkpoint, ShapeError, type Engine } from '../engine/index.ts';
+import { Tensor, keep, scope, noGrad, needsGrad, concat, attentionHeads, checkpoint, ShapeError, type Engine } from '../engine/index.ts';
 import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
 import { fetchPretrained, type PretrainedOptions } from './hub.ts';
 import { resizeBicubic } from './interpolate.ts';
@@ -237,15 +237,19 @@ export class Yolos {
     if (H % P !== 0 || W % P !== 0 || H === 0 || W === 0) throw new ShapeError(`Yolos.forward: height and width must be positive multiples of ${P}, got ${H}×${W}`);
     const gh = H / P, gw = W / P, N = gh * gw, L = 1 + N + Q;
 
-    // Patch embedding: the stride-P convolution as unfold + matmul.
-    const patches = pixelValues.reshape([B, C, gh, P, gw, P]).permute([0, 2, 4, 1, 3, 5]).reshape([B, N, C * P * P]);
-    const projW = this.p('vit.embeddings.patch_embeddings.projection.weight').reshape([D, C * P * P]);
-    const emb = linear(patches, projW, this.p('vit.embeddings.patch_embeddings.projection.bias')); // [B, N, D]
-
-    // [CLS] ‖ patches ‖ [DET]×Q, plus position embeddings.
-    const cls = this.p('vit.embeddings.cls_token').broadcastTo([B, 1, D]);
-    const det = this.p('vit.embeddings.detection_tokens').broadcastTo([B, Q, D]);
-    let x = concat([cls, emb, det], 1).add(this.positionEmbeddings(this.p('vit.embeddings.position_embeddings'), gh, gw)); // [B, L, D]
+    // Each stage (embeddings, every block, the final norm) runs in its own scope and the stage input is
+    // freed as soon as the next exists, so inference holds one stage's activations at a time, not all of
+    // them (YOLOS-Ti 512×672: 237 → 19 MiB of activations); the tape keeps what backward needs itself.
+    let x = scope(() => {
+      // Patch embedding: the stride-P convolution as unfold + matmul.
+      const patches = pixelValues.reshape([B, C, gh, P, gw, P]).permute([0, 2, 4, 1, 3, 5]).reshape([B, N, C * P * P]);
+      const projW = this.p('vit.embeddings.patch_embeddings.projection.weight').reshape([D, C * P * P]);
+      const emb = linear(patches, projW, this.p('vit.embeddings.patch_embeddings.projection.bias')); // [B, N, D]
+      // [CLS] ‖ patches ‖ [DET]×Q, plus position embeddings.
+      const cls = this.p('vit.embeddings.cls_token').broadcastTo([B, 1, D]);
+      const det = this.p('vit.embeddings.detection_tokens').broadcastTo([B, Q, D]);
+      return concat([cls, emb, det], 1).add(this.positionEmbeddings(this.p('vit.embeddings.position_embeddings'), gh, gw)); // [B, L, D]
+    });
 
     const mid = c.use_mid_position_embeddings ? this.p('vit.encoder.mid_position_embeddings') : null; // [depth−1, 1, L0, D]
     const block = (i: number, x: Tensor): Tensor => { // [B, L, D] → [B, L, D]
@@ -263,16 +267,20 @@ export class Yolos {
       return linear(hid, l('output.dense.weight'), l('output.dense.bias'), { residual: x });
     };
     for (let i = 0; i < c.num_hidden_layers; i++) {
-      // checkpointBlocks: only x is kept for backward, which recomputes the block (its parameters by closure)
-      x = this.checkpointBlocks ? checkpoint((xi) => block(i, xi), [x]) : block(i, x);
-      // Type-I position embeddings before every later block
-      if (mid && i < c.num_hidden_layers - 1) {
+      const prev = x;
+      x = scope(() => {
+        // checkpointBlocks: only x is kept for backward, which recomputes the block (its parameters by closure)
+        const y = this.checkpointBlocks ? checkpoint((xi) => block(i, xi), [prev]) : block(i, prev);
+        if (!mid || i === c.num_hidden_layers - 1) return y;
+        // Type-I position embeddings before every later block
         const table = mid.slice([i], [i + 1]).reshape([1, mid.shape[2], D]);
-        x = x.add(this.positionEmbeddings(table, gh, gw));
-      }
+        return y.add(this.positionEmbeddings(table, gh, gw));
+      });
+      prev.dispose();
     }
-    x = x.layerNorm(this.p('vit.layernorm.weight'), this.p('vit.layernorm.bias'), c.layer_norm_eps);
-    const tokens = x.slice([0, 1 + N], [B, L]); // [B, Q, D]: the [DET] tokens
+    const last = x;
+    const tokens = scope(() => last.layerNorm(this.p('vit.layernorm.weight'), this.p('vit.layernorm.bias'), c.layer_norm_eps).slice([0, 1 + N], [B, L])); // [B, Q, D]: the [DET] tokens
+    last.dispose();
 
     // Two 3-layer MLP heads (ReLU between layers).
     const mlp = (head: string) => {

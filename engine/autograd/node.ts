@@ -32,10 +32,10 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` without recording gradients. */
-export function noGrad<T>(fn: () => T): T {
+/** Runs `fn` with gradient recording on or off, restoring the previous state after. */
+function withGrad<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -43,15 +43,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` without recording gradients. */
+export function noGrad<T>(fn: () => T): T {
+  return withGrad(false, fn);
+}
+
 /** Runs `fn` recording gradients even inside noGrad (checkpoint's recompute, which runs during backward). */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGrad(true, fn);
 }
 
 /** Whether an op over these inputs must be recorded. */
