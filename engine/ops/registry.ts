@@ -32,7 +32,7 @@ export type OpName =
   | 'sum' | 'mean' | 'max' | 'min' | 'variance' | 'argmax' | 'argmin' | 'sumToShape'
   | 'softmax' | 'logSoftmax'
   | 'reshape' | 'permute' | 'transpose' | 'slice' | 'concat' | 'pad' | 'broadcastTo' | 'squeeze' | 'expandDims' | 'clone'
-  | 'gather' | 'scatterAdd' | 'matmul' | 'layerNorm' | 'attention'
+  | 'gather' | 'scatterAdd' | 'matmul' | 'layerNorm' | 'attention' | 'attentionHeads'
   | 'boxCxcywhToXyxy' | 'boxXyxyToCxcywh' | 'boxIou' | 'generalizedBoxIou' | 'elementwiseIou' | 'elementwiseGiou'
   | 'crossEntropy'
   | 'tensor' | 'zeros' | 'ones' | 'full' | 'zerosLike' | 'onesLike' | 'arange' | 'rand' | 'randn' | 'randomBits';
@@ -232,6 +232,7 @@ export const OPS = {
   matmul: { differentiable: true, check: MATMUL_CHECK },
   layerNorm: { differentiable: true, check: LAYERNORM_CHECK }, // to x, weight and bias
   attention: { differentiable: true, check: ATTENTION_CHECK }, // to q, k and v (engine/ops/attention.ts)
+  attentionHeads: { differentiable: true }, // heads packed in the last axis; with a gradient, split → attention → merge
   // Boxes (engine/ops/box.ts), to both operands
   boxCxcywhToXyxy: { differentiable: true },
   boxXyxyToCxcywh: { differentiable: true },

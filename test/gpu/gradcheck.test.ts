@@ -263,6 +263,16 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
   attention: [
     { name: 'q,k,v [1,2,3,5]', inputs: [U([1, 2, 3, 5]), U([1, 2, 3, 5]), U([1, 2, 3, 5])], gpu: (q, k, v) => Engine.attention(q, k, v), ref: (q, k, v) => R.attention(q, k, v) },
   ],
+  attentionHeads: [
+    {
+      name: 'q [1,3,6], k,v [1,4,6], 2 heads', inputs: [U([1, 3, 6]), U([1, 4, 6]), U([1, 4, 6])], gpu: (q, k, v) => Engine.attentionHeads(q, k, v, 2),
+      ref: (q, k, v) => {
+        const split = (t: { shape: number[]; data: Float64Array }) => R.permute({ shape: [1, t.shape[1]!, 2, 3], data: t.data }, [0, 2, 1, 3]);
+        const o = R.permute(R.attention(split(q), split(k), split(v)), [0, 2, 1, 3]);
+        return { shape: [1, 3, 6], data: o.data };
+      },
+    },
+  ],
   crossEntropy: [
     { name: '[3,5] targets [4,0,4]', inputs: [U([3, 5], -2, 2), IDX([4, 0, 4])], gpu: (x, t) => crossEntropy(x, t), ref: (x, t) => ({ shape: [], data: Float64Array.of(R.crossEntropy(x, t.data)) }) },
     {
