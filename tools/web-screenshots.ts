@@ -71,9 +71,13 @@ try {
   if (only.has('playground')) {
     await page.goto(`${server.url}playground.html#gelu`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
-    await page.waitForFunction(() => document.querySelector<HTMLTextAreaElement>('#p-wgsl')!.value.includes('fn main'));
-    const code = await page.inputValue('#p-wgsl');
-    await page.fill('#p-wgsl', code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'));
+    // the page exposes its CodeMirror editor for scripts: window.playground.editor.getText() / setText()
+    type WithEditor = { playground: { editor: { getText(): string; setText(code: string): void } } };
+    await page.waitForFunction(() => (window as unknown as WithEditor).playground.editor.getText().includes('fn main'));
+    await page.evaluate(() => {
+      const e = (window as unknown as WithEditor).playground.editor;
+      e.setText(e.getText().replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'));
+    });
     await page.click('#p-run');
     await page.waitForSelector('#p-results tr[data-kernel="edited"]', { timeout: 60_000 });
     await page.screenshot({ path: join(a.out!, 'playground.png'), fullPage: true });
