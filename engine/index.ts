@@ -12,6 +12,7 @@ import { Runtime, setRuntime, hasRuntime, rt, describeAdapter, type InitOptions 
 export type { InitOptions, AdapterInfoSummary, KernelSpec, LimitsChoice } from './runtime.ts';
 export type { MemoryInfo } from './pool.ts';
 export type { DType } from './dtype.ts';
+export { requireF16 } from './dtype.ts';
 export { Tensor, type TensorLike, type NestedArray } from './tensor.ts';
 export { scope, keep } from './scope.ts';
 export * from './errors.ts';

@@ -7,8 +7,7 @@
  * bias and residual). Error of one output: each weight moves by ≤ 2⁻¹¹ relative, so a dot product
  * moves by ≤ 2⁻¹¹·Σ|w·x| (plus f32's own K·2⁻²⁴·Σ|w·x|).
  */
-import { Tensor, keep, noGrad, DTypeError } from '../engine/index.ts';
-import { requireF16 } from '../engine/dtype.ts';
+import { type Tensor, keep, noGrad, DTypeError, requireF16 } from '../engine/index.ts';
 
 /** What to('f16') changed, so to('f32') can undo it. */
 export interface HalfState {

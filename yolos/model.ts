@@ -4,7 +4,7 @@
  * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
  * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
  */
-import { Tensor, keep, scope, noGrad, needsGrad, concat, attentionHeads, checkpoint, ShapeError, type Engine } from '../engine/index.ts';
+import { Tensor, keep, scope, noGrad, needsGrad, concat, attentionHeads, checkpoint, ShapeError, DTypeError, type Engine } from '../engine/index.ts';
 import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
 import { fetchPretrained, type PretrainedOptions } from './hub.ts';
 import { resizeBicubic } from './interpolate.ts';
@@ -13,6 +13,7 @@ import { checkWeights, toF32Tensor, copyWeightInto, type WeightValue, type Weigh
 import { initParameters, type InitScheme } from './init.ts';
 import { withLabels, reinitClassOutput } from './relabel.ts';
 import { planBackbone, applyBackbone } from './backbone.ts';
+import { toHalf, toFull, disposeHalf, f16ModeError, type HalfState } from './half.ts';
 
 export interface YolosOutput {
   /** [B, Q, num_labels + 1] raw class logits; the last class is "no object". */
@@ -55,6 +56,8 @@ export class Yolos {
    * Gradients are bit-identical. No effect without a graph (predict, noGrad).
    */
   checkpointBlocks = false;
+  /** Set by to('f16'): what it changed (half.ts). */
+  private half: HalfState | null = null;
 
   private constructor(config: YolosConfig, params: Map<string, Tensor>) {
     this.config = config;
@@ -162,6 +165,7 @@ export class Yolos {
 
   /** The weights as safetensors bytes (F32, Hub key names); reads every parameter back from the GPU. */
   async saveSafetensors(metadata?: Record<string, string>): Promise<Uint8Array> {
+    if (this.half) throw f16ModeError('Yolos.saveSafetensors');
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: (await t.data()) as Float32Array });
     return writeSafetensors(out, metadata);
@@ -183,6 +187,7 @@ export class Yolos {
    * @example model.loadStateDict(other.stateDict());
    */
   loadStateDict(dict: Map<string, WeightValue> | Record<string, WeightValue>, { strict = true }: { strict?: boolean } = {}): WeightsCheck {
+    if (this.half) throw f16ModeError('Yolos.loadStateDict');
     const given = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const expected = [...this.params].map(([n, t]) => [n, t.shape] as const);
     const check = checkWeights(expected, given, { allowMissing: !strict, allowUnexpected: !strict, source: 'the dict', title: 'Yolos.loadStateDict: the dict does not fit the model' });
@@ -198,12 +203,45 @@ export class Yolos {
     return [...this.params.values()];
   }
 
-  train(on = true): this { this.training = on; return this; }
+  train(on = true): this {
+    if (on && this.half) throw f16ModeError('Yolos.train');
+    this.training = on;
+    return this;
+  }
   eval(): this { return this.train(false); }
 
   dispose(): void {
+    disposeHalf(this.half);
+    this.half = null;
     for (const t of this.params.values()) t.dispose();
     this.params.clear();
+  }
+
+  /** 'f16' after to('f16') (the matmul weights stored in f16), else 'f32'. */
+  get dtype(): 'f32' | 'f16' {
+    return this.half ? 'f16' : 'f32';
+  }
+
+  /**
+   * f16 inference mode, where the adapter has 'shader-f16' (else a DTypeError naming the adapter):
+   * every Linear weight and the patch projection are stored in f16 and read by matmul with f32
+   * accumulation; biases, LayerNorm, tokens and position embeddings stay f32 (half.ts says why).
+   * Inference only: every parameter is frozen, and train(), saveSafetensors() and loadStateDict()
+   * throw until to('f32'). The f32 weights are kept (1.5× the weight memory) so to('f32') restores
+   * them bit-exactly; `keepF32: false` frees them, and to('f32') then widens the f16 values.
+   * @example model.eval().to('f16'); const { logits, boxes } = scope(() => model.predict(x));
+   */
+  to(dtype: 'f16' | 'f32', opts: { keepF32?: boolean } = {}): this {
+    if (dtype !== 'f16' && dtype !== 'f32') throw new DTypeError(`Yolos.to: expected 'f16' or 'f32', got ${JSON.stringify(dtype)}`);
+    if (dtype === this.dtype) return this;
+    if (dtype === 'f16') {
+      if (this.training) throw new DTypeError("Yolos.to('f16'): the model is in training mode; f16 is for inference (call model.eval() first)");
+      this.half = toHalf(this.params, opts.keepF32 ?? true);
+    } else {
+      toFull(this.params, this.half!);
+      this.half = null;
+    }
+    return this;
   }
 
   private p(name: string): Tensor {

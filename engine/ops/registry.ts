@@ -276,4 +276,6 @@ export const NOT_OPS = [
   'noGrad', 'isGradEnabled', 'needsGrad', 'backward', 'grad', 'valueAndGrad', 'gradients', 'checkpoint',
   // writing kernels (engine/launch.ts)
   'launch', 'assertCode', 'Params', 'grid1d', 'gridRows',
+  // feature checks
+  'requireF16',
 ] as const;
