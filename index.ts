@@ -5,4 +5,14 @@
  */
 export * from './engine/index.ts';
 export { createDetector, Yolos, parseConfig, presets, detect, fetchPretrained, toRgbImage } from './yolos/index.ts';
-export type { Detector, DetectedObject, DetectOptions, DetectorOptions, ModelSource, PretrainedOptions, DownloadProgress, ImageInput, YolosConfig } from './yolos/index.ts';
+export type {
+  Detector,
+  DetectedObject,
+  DetectOptions,
+  DetectorOptions,
+  ModelSource,
+  PretrainedOptions,
+  DownloadProgress,
+  ImageInput,
+  YolosConfig,
+} from './yolos/index.ts';

@@ -7,4 +7,14 @@ import './yolos/platform-node.ts';
 export * from './engine/node.ts';
 export { createDetector, Yolos, parseConfig, presets, detect, fetchPretrained } from './yolos/index.ts';
 export { toRgbImage } from './yolos/image-input-node.ts';
-export type { Detector, DetectedObject, DetectOptions, DetectorOptions, ModelSource, PretrainedOptions, DownloadProgress, ImageInput, YolosConfig } from './yolos/index.ts';
+export type {
+  Detector,
+  DetectedObject,
+  DetectOptions,
+  DetectorOptions,
+  ModelSource,
+  PretrainedOptions,
+  DownloadProgress,
+  ImageInput,
+  YolosConfig,
+} from './yolos/index.ts';

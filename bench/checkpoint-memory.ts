@@ -23,7 +23,10 @@ const warmup = Number(values.warmup ?? 1);
 const cases = (values.cases ?? 'nano16:16:64x64,tiny:1:512x672').split(',').map((spec) => {
   const [name, b, size] = spec.split(':');
   const [H, W] = (size ?? '').split('x').map(Number);
-  if (!(name in presets) || !(Number(b) > 0) || !(H > 0 && W > 0)) throw new Error(`bench/checkpoint-memory: --cases entry '${spec}' is not <model>:<batch>:<H>x<W> with model in ${Object.keys(presets).join(', ')}`);
+  if (!(name in presets) || !(Number(b) > 0) || !(H > 0 && W > 0))
+    throw new Error(
+      `bench/checkpoint-memory: --cases entry '${spec}' is not <model>:<batch>:<H>x<W> with model in ${Object.keys(presets).join(', ')}`,
+    );
   return { name: name as PresetName, B: Number(b), H, W };
 });
 
@@ -37,7 +40,10 @@ async function step(model: Yolos, criterion: SetCriterion, B: number, H: number,
     labels: Int32Array.from({ length: 5 }, () => Math.floor(rnd() * model.config.num_labels)),
     boxes: Float32Array.from({ length: 20 }, (_, i) => (i % 4 < 2 ? 0.2 + 0.6 * rnd() : 0.05 + 0.3 * rnd())),
   }));
-  const x = tensor(Float32Array.from({ length: B * 3 * H * W }, () => 2 * rnd() - 1), [B, 3, H, W]);
+  const x = tensor(
+    Float32Array.from({ length: B * 3 * H * W }, () => 2 * rnd() - 1),
+    [B, 3, H, W],
+  );
   await engine.flush();
   const base = engine.memory().liveBytes;
   engine.pool.resetPeak();
@@ -49,7 +55,10 @@ async function step(model: Yolos, criterion: SetCriterion, B: number, H: number,
   const ms = performance.now() - t0;
   const peak = engine.memory().peakBytes;
   for (const t of [x, out.logits, out.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou]) t.dispose();
-  for (const p of model.parameters()) { p.grad?.dispose(); p.grad = null; }
+  for (const p of model.parameters()) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
   return { peakBytes: peak, activationPeakBytes: peak - base, baseBytes: base, ms };
 }
 
@@ -58,15 +67,24 @@ for (const { name, B, H, W } of cases) {
   const config = presets[name];
   const model = Yolos.create(config, { init: 'fanin' });
   const criterion = new SetCriterion({ numClasses: config.num_labels });
-  const row: Record<string, unknown> = { model: name, batch: B, size: [H, W], layers: config.num_hidden_layers, tokens: 1 + (H / 16) * (W / 16) + config.num_detection_tokens };
+  const row: Record<string, unknown> = {
+    model: name,
+    batch: B,
+    size: [H, W],
+    layers: config.num_hidden_layers,
+    tokens: 1 + (H / 16) * (W / 16) + config.num_detection_tokens,
+  };
   for (const ck of [false, true]) {
     model.checkpointBlocks = ck;
     for (let i = 0; i < warmup; i++) await step(model, criterion, B, H, W, 100 + i);
     const r = await step(model, criterion, B, H, W, 1);
     row[ck ? 'checkpointed' : 'plain'] = { ...r, peakMiB: MiB(r.peakBytes), activationPeakMiB: MiB(r.activationPeakBytes) };
-    console.log(`${name} b${B} ${H}×${W} ${ck ? 'checkpointBlocks' : 'plain           '}: peak ${MiB(r.peakBytes)} MiB (activations ${MiB(r.activationPeakBytes)} MiB), ${r.ms.toFixed(0)} ms`);
+    console.log(
+      `${name} b${B} ${H}×${W} ${ck ? 'checkpointBlocks' : 'plain           '}: peak ${MiB(r.peakBytes)} MiB (activations ${MiB(r.activationPeakBytes)} MiB), ${r.ms.toFixed(0)} ms`,
+    );
   }
-  const p = row.plain as { activationPeakBytes: number; ms: number }, c = row.checkpointed as { activationPeakBytes: number; ms: number };
+  const p = row.plain as { activationPeakBytes: number; ms: number },
+    c = row.checkpointed as { activationPeakBytes: number; ms: number };
   row.activationPeakRatio = +(c.activationPeakBytes / p.activationPeakBytes).toFixed(3);
   row.timeRatio = +(c.ms / p.ms).toFixed(3);
   rows.push(row);
@@ -74,8 +92,12 @@ for (const { name, B, H, W } of cases) {
 }
 
 const result = {
-  adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], warmupSteps: warmup,
-  note: 'one training forward + set loss + backward per row; peak = pool live bytes (size classes); no optimizer state; ms is one step\'s wall time under the machine\'s load at the time', rows,
+  adapter: describeAdapterOf(engine),
+  date: new Date().toISOString(),
+  loadavg: loadavg()[0],
+  warmupSteps: warmup,
+  note: "one training forward + set loss + backward per row; peak = pool live bytes (size classes); no optimizer state; ms is one step's wall time under the machine's load at the time",
+  rows,
 };
 const slug = `${engine.adapter.source}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const dir = resultsDir();

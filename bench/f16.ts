@@ -22,12 +22,16 @@ import { median, resultsDir } from './harness.ts';
 const { values } = parseArgs({ options: { repeats: { type: 'string' } } });
 const repeats = Number(values.repeats ?? 7);
 const engine = await init();
-if (!engine.hasFeature('shader-f16')) throw new Error(`bench/f16: the adapter ${describeAdapterOf(engine)} has no 'shader-f16'; run on lavapipe or a GPU that has it`);
+if (!engine.hasFeature('shader-f16'))
+  throw new Error(`bench/f16: the adapter ${describeAdapterOf(engine)} has no 'shader-f16'; run on lavapipe or a GPU that has it`);
 const loadBefore = loadavg();
 
 // 1. Latency, interleaved.
 const speed = [];
-for (const [name, H, W, B] of [['tiny', 256, 320, 1], ['nano16', 64, 64, 8]] as [PresetName, number, number, number][]) {
+for (const [name, H, W, B] of [
+  ['tiny', 256, 320, 1],
+  ['nano16', 64, 64, 8],
+] as [PresetName, number, number, number][]) {
   const f32 = Yolos.create(presets[name], { seed: 0 });
   const f16 = Yolos.create(presets[name], { seed: 0 }).to('f16', { keepF32: false });
   const x = randn([B, 3, H, W], { seed: 1 });
@@ -35,31 +39,58 @@ for (const [name, H, W, B] of [['tiny', 256, 320, 1], ['nano16', 64, 64, 8]] as 
     const t = performance.now();
     const out = scope(() => m.predict(x));
     await out.boxes.data();
-    out.logits.dispose(); out.boxes.dispose();
+    out.logits.dispose();
+    out.boxes.dispose();
     return performance.now() - t;
   };
-  await once(f32); await once(f16); await once(f32); await once(f16); // warm-up: pipelines compiled, pool filled
-  const t32: number[] = [], t16: number[] = [];
-  for (let i = 0; i < repeats; i++) { t32.push(await once(f32)); t16.push(await once(f16)); }
-  const ms32 = median(t32), ms16 = median(t16);
+  await once(f32);
+  await once(f16);
+  await once(f32);
+  await once(f16); // warm-up: pipelines compiled, pool filled
+  const t32: number[] = [],
+    t16: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    t32.push(await once(f32));
+    t16.push(await once(f16));
+  }
+  const ms32 = median(t32),
+    ms16 = median(t16);
   speed.push({ model: name, size: `${H}×${W}`, batch: B, msF32: ms32, msF16: ms16, speedup: ms32 / ms16, timesF32: t32, timesF16: t16 });
   console.log(`${name} ${H}×${W} b${B}: f32 ${ms32.toFixed(1)} ms, f16 ${ms16.toFixed(1)} ms (×${(ms32 / ms16).toFixed(2)})`);
-  x.dispose(); f32.dispose(); f16.dispose();
+  x.dispose();
+  f32.dispose();
+  f16.dispose();
 }
 
 // 2. Accuracy against the float64 PyTorch reference.
 const ref = 'test/fixtures/yolos-ref';
 const io = readSafetensors(new Uint8Array(readFileSync(`${ref}/io.safetensors`)));
-const exact = (k: string) => { const hi = io.get(k) as SafeTensor, lo = io.get(`${k}.lo`) as SafeTensor; return Float64Array.from(hi.data as Float32Array, (v, i) => v + (lo.data as Float32Array)[i]!); };
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k])); return m; };
+const exact = (k: string) => {
+  const hi = io.get(k) as SafeTensor,
+    lo = io.get(`${k}.lo`) as SafeTensor;
+  return Float64Array.from(hi.data as Float32Array, (v, i) => v + (lo.data as Float32Array)[i]!);
+};
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
+  return m;
+};
 const fixture = {} as Record<'f32' | 'f16', { maxAbsLogit: number; maxAbsBox: number }>;
 for (const dtype of ['f32', 'f16'] as const) {
-  const model = Yolos.fromSafetensors(new Uint8Array(readFileSync(`${ref}/model.safetensors`)), parseConfig(readFileSync(`${ref}/config.json`, 'utf8'))).to(dtype);
-  let dl = 0, db = 0;
+  const model = Yolos.fromSafetensors(
+    new Uint8Array(readFileSync(`${ref}/model.safetensors`)),
+    parseConfig(readFileSync(`${ref}/config.json`, 'utf8')),
+  ).to(dtype);
+  let dl = 0,
+    db = 0;
   for (const i of [0, 1]) {
     const x = io.get(`input${i}`)!;
     const out = scope(() => model.predict(tensor(x.data as Float32Array, x.shape)));
-    const read = async (t: Tensor) => { const d = await t.data(); t.dispose(); return d; };
+    const read = async (t: Tensor) => {
+      const d = await t.data();
+      t.dispose();
+      return d;
+    };
     dl = Math.max(dl, maxDiff(await read(out.logits), exact(`logits${i}`)));
     db = Math.max(db, maxDiff(await read(out.boxes), exact(`boxes${i}`)));
   }
@@ -71,21 +102,38 @@ for (const dtype of ['f32', 'f16'] as const) {
 // 3. AP of the committed model.
 const ap = {} as Record<'f32' | 'f16', { AP: number; AP50: number; AP75: number }>;
 for (const dtype of ['f32', 'f16'] as const) {
-  const model = Yolos.fromSafetensors(new Uint8Array(readFileSync('models/shapes-nano16.safetensors')), parseConfig(readFileSync('models/config.json', 'utf8')));
+  const model = Yolos.fromSafetensors(
+    new Uint8Array(readFileSync('models/shapes-nano16.safetensors')),
+    parseConfig(readFileSync('models/config.json', 'utf8')),
+  );
   model.eval().to(dtype);
   const { train, val } = await makeSources({ data: 'shapes', seed: 0, model: 'nano16', augment: false });
   const { result } = await evaluate(model, val, labelMap(train.categories, model.config.num_labels));
   ap[dtype] = { AP: result.AP, AP50: result.AP50, AP75: result.AP75 };
-  console.log(`shapes-nano16 on the validation stream (${val.length} images), ${dtype}: AP ${result.AP.toFixed(3)}, AP50 ${result.AP50.toFixed(3)}, AP75 ${result.AP75.toFixed(3)}`);
+  console.log(
+    `shapes-nano16 on the validation stream (${val.length} images), ${dtype}: AP ${result.AP.toFixed(3)}, AP50 ${result.AP50.toFixed(3)}, AP75 ${result.AP75.toFixed(3)}`,
+  );
   model.dispose();
 }
 
 const loadAfter = loadavg();
-console.log(`load average (1/5/15 min) before ${loadBefore.map((l) => l.toFixed(2)).join('/')}, after ${loadAfter.map((l) => l.toFixed(2)).join('/')} on ${cpus().length} CPUs`);
+console.log(
+  `load average (1/5/15 min) before ${loadBefore.map((l) => l.toFixed(2)).join('/')}, after ${loadAfter.map((l) => l.toFixed(2)).join('/')} on ${cpus().length} CPUs`,
+);
 await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const file = join(resultsDir(), `f16-${slug}.json`);
-const result = { adapter: describeAdapterOf(engine), date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, repeats, speed, fixture, ap };
+const result = {
+  adapter: describeAdapterOf(engine),
+  date: new Date().toISOString(),
+  cpus: cpus().length,
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadAfter,
+  repeats,
+  speed,
+  fixture,
+  ap,
+};
 await writeFile(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
 await rename(`${file}.tmp`, file);
 engine.dispose();

@@ -48,7 +48,9 @@ const started = performance.now();
 const e = await init();
 console.log(`adapter: ${describeAdapterOf(e)}`);
 const l = e.limits;
-console.log(`limits: maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`);
+console.log(
+  `limits: maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`,
+);
 const peer = argv.includes('--no-tfjs') ? null : await tfjs();
 if (peer) console.log(`peer: TensorFlow.js ${peer.version} WebGPU backend on ${peer.adapter || '?'}`);
 const attention = oursAttention().variant;
@@ -61,21 +63,44 @@ if (only) cases = cases.filter((c) => c.kind.includes(only));
 const timing = small ? { warmup: 1, repeats: 5, targetMs: 30, maxInner: 16 } : { warmup: 3, repeats: 7, targetMs: 50, maxInner: 512 };
 const errors: { case: CaseSpec; error: string }[] = [];
 const rows = await runKernelBench({
-  cases, noTfjs: !peer, ...timing,
+  cases,
+  noTfjs: !peer,
+  ...timing,
   log: (line) => console.log(`  ${line}`),
-  onError: (c, err) => { errors.push({ case: c, error: err.message }); console.log(`  ${c.kind} [${c.shape.join(',')}]: FAILED: ${err.message.split('\n')[0]}`); },
+  onError: (c, err) => {
+    errors.push({ case: c, error: err.message });
+    console.log(`  ${c.kind} [${c.shape.join(',')}]: FAILED: ${err.message.split('\n')[0]}`);
+  },
 });
 
 console.log(`\n${markdownTable(rows)}\n\n${variantNotes(rows)}`);
 const out = resultsDir();
 mkdirSync(out, { recursive: true });
 const file = join(out, `kernels-${adapterSlug(e)}${small ? '-small' : ''}${only ? `-only-${only}` : ''}.json`);
-writeFileSync(file, `${JSON.stringify({
-  bench: 'kernels-gpu', date: new Date().toISOString(), host: hostname(), node: process.version, argv,
-  load: { cpus: cpus().length, after: loadavg()[0] },
-  adapter: e.adapter, limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize },
-  peer: peer ? { name: 'TensorFlow.js WebGPU backend', version: peer.version, adapter: peer.adapter } : null,
-  attention, timing, rows, errors, seconds: (performance.now() - started) / 1e3,
-}, null, 2)}\n`);
-console.log(`\nwrote ${file} (${((performance.now() - started) / 1e3).toFixed(0)} s${errors.length ? `, ${errors.length} case(s) failed` : ''})`);
+writeFileSync(
+  file,
+  `${JSON.stringify(
+    {
+      bench: 'kernels-gpu',
+      date: new Date().toISOString(),
+      host: hostname(),
+      node: process.version,
+      argv,
+      load: { cpus: cpus().length, after: loadavg()[0] },
+      adapter: e.adapter,
+      limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize },
+      peer: peer ? { name: 'TensorFlow.js WebGPU backend', version: peer.version, adapter: peer.adapter } : null,
+      attention,
+      timing,
+      rows,
+      errors,
+      seconds: (performance.now() - started) / 1e3,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(
+  `\nwrote ${file} (${((performance.now() - started) / 1e3).toFixed(0)} s${errors.length ? `, ${errors.length} case(s) failed` : ''})`,
+);
 e.dispose();

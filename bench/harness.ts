@@ -11,22 +11,44 @@ import { engine, type Engine } from '../engine/node.ts';
 import { mulberry32 } from '../engine/prng.ts';
 export { mulberry32 };
 
-import { chooseInner, summarise, timingDefaults, timeOurs as timeOursOnce, type Method, type TimeOptions, type Timing, type Sample, type Sampler } from '../engine/timing.ts';
+import {
+  chooseInner,
+  summarise,
+  timingDefaults,
+  timeOurs as timeOursOnce,
+  type Method,
+  type TimeOptions,
+  type Timing,
+  type Sample,
+  type Sampler,
+} from '../engine/timing.ts';
 import { drawValues, normal } from '../engine/reference/inputs.ts';
-export { median, PassTimer, oursSampler, summarise, type Method, type TimeOptions, type Timing, type Sample, type Sampler } from '../engine/timing.ts';
+export {
+  median,
+  PassTimer,
+  oursSampler,
+  summarise,
+  type Method,
+  type TimeOptions,
+  type Timing,
+  type Sample,
+  type Sampler,
+} from '../engine/timing.ts';
 
 /** The bench takes at least 5 samples. */
 const benchRepeats = (opts: TimeOptions) => Math.max(5, opts.repeats ?? 5);
 
 /** engine/timing.ts's timeOurs, with at least 5 samples. */
-export const timeOurs = (fn: () => void, opts: TimeOptions = {}): Promise<Timing> => timeOursOnce(fn, { ...opts, repeats: benchRepeats(opts) });
+export const timeOurs = (fn: () => void, opts: TimeOptions = {}): Promise<Timing> =>
+  timeOursOnce(fn, { ...opts, repeats: benchRepeats(opts) });
 
 /**
  * Times two samplers with their samples interleaved (a, b, a, b, …): on a shared machine whose load
  * drifts, both sides then see the same conditions.
  */
 export async function timeInterleaved(a: Sampler, b: Sampler, repeats: number): Promise<[Timing, Timing]> {
-  const sa: Sample[] = [], sb: Sample[] = [];
+  const sa: Sample[] = [],
+    sb: Sample[] = [];
   for (let r = 0; r < benchRepeats({ repeats }); r++) {
     sa.push(await a.sample());
     sb.push(await b.sample());
@@ -75,8 +97,13 @@ export async function tfjs(): Promise<TfPeer> {
   const g = globalThis as { navigator?: { gpu?: unknown } };
   if (!g.navigator?.gpu) {
     const gpu = e.instance as GPU;
-    if (!gpu || typeof (gpu as GPU).requestAdapter !== 'function') throw new Error('bench: the engine has no WebGPU instance to share with TF.js');
-    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu, userAgent: 'node' }, configurable: true, writable: true });
+    if (!gpu || typeof (gpu as GPU).requestAdapter !== 'function')
+      throw new Error('bench: the engine has no WebGPU instance to share with TF.js');
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...(g.navigator ?? {}), gpu, userAgent: 'node' },
+      configurable: true,
+      writable: true,
+    });
   }
   const tf = (await import('@tensorflow/tfjs-core')) as TF;
   await registerTfGradients();
@@ -100,7 +127,9 @@ async function registerTfGradients(): Promise<void> {
   try {
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
     return;
-  } catch { /* not bundled: plain Node */ }
+  } catch {
+    /* not bundled: plain Node */
+  }
   const { createRequire } = await import('node:module');
   const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
   const esbuildName = 'esbuild'; // a variable, so a bundle of this file does not pull esbuild in
@@ -112,7 +141,10 @@ async function registerTfGradients(): Promise<void> {
 /** Submits what TF.js has recorded and waits until the device is idle. */
 export async function tfSync(p: TfPeer): Promise<void> {
   const b = p.backend;
-  if (b.commandEncoder) { b.endComputePassEncoder(); b.submitQueue(); }
+  if (b.commandEncoder) {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
   await b.queue.onSubmittedWorkDone();
 }
 
@@ -139,7 +171,9 @@ export async function tfSampler(p: TfPeer, fn: () => void, opts: TimeOptions = {
       await tfSync(p);
       const wall = (performance.now() - t) / inner;
       if (!p.backend.supportTimestampQuery) return { wall, gpu: null, note: 'TF.js device has no timestamp-query' };
-      const info = await tf.time(() => { for (let i = 0; i < inner; i++) tf.tidy(fn); });
+      const info = await tf.time(() => {
+        for (let i = 0; i < inner; i++) tf.tidy(fn);
+      });
       const k = info.kernelMs;
       if (typeof k !== 'number' || !(k > 0)) return { wall, gpu: null, note: `tf.time gave kernelMs ${JSON.stringify(k)}` };
       return { wall, gpu: k / inner };
@@ -170,6 +204,10 @@ export function resultsDir(): string {
 export function adapterSlug(e: Engine): string {
   const a = e.adapter;
   const text = `${a.source === 'hardware' || a.source === 'browser' ? '' : `${a.source} `}${a.description || a.architecture || a.vendor || 'adapter'}`;
-  const slug = text.toLowerCase().replace(/\(.*?\)/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const slug = text
+    .toLowerCase()
+    .replace(/\(.*?\)/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return slug.split('-').slice(0, 6).join('-') || 'adapter';
 }

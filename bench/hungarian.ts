@@ -67,7 +67,6 @@ const CASES: Case[] = [
 const MUNKRES_BUDGET_S = 20;
 const POOL = 8; // distinct matrices per shape, cycled
 
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -86,11 +85,7 @@ function fmt(us: number): string {
   return us.toFixed(2);
 }
 
-function timeOurs(
-  pool: Float64Array[],
-  nRows: number,
-  nCols: number,
-): { us: number; p10: number; p90: number; solves: number } {
+function timeOurs(pool: Float64Array[], nRows: number, nCols: number): { us: number; p10: number; p90: number; solves: number } {
   const solver = new AssignmentSolver();
   // Warm-up: ≥ 0.5 s and ≥ 3 solves, so that V8 has tiered up to optimised code (and the
   // workspaces have grown) before anything is measured.
@@ -206,7 +201,11 @@ export async function runHungarianBench(): Promise<Row[]> {
       lastMunkres = { n, us: munkresUs };
       const theirs = costOf(pool[0], nCols, m.first);
       const r = new AssignmentSolver().solve(pool[0], nRows, nCols);
-      const mine = costOf(pool[0], nCols, Array.from(r.rowInd, (row, k): [number, number] => [row, r.colInd[k]]));
+      const mine = costOf(
+        pool[0],
+        nCols,
+        Array.from(r.rowInd, (row, k): [number, number] => [row, r.colInd[k]]),
+      );
       sameOptimum = Math.abs(mine - theirs) <= 1e-9 * Math.max(1, Math.abs(theirs));
     }
 
@@ -221,8 +220,7 @@ export async function runHungarianBench(): Promise<Row[]> {
       oursSolves: ours.solves,
       munkresUs,
       munkresNote,
-      scipy110Us:
-        c.scipy110[0] === c.scipy110[1] ? fmt(c.scipy110[0]) : `${fmt(c.scipy110[0])}–${fmt(c.scipy110[1])}`,
+      scipy110Us: c.scipy110[0] === c.scipy110[1] ? fmt(c.scipy110[0]) : `${fmt(c.scipy110[0])}–${fmt(c.scipy110[1])}`,
       oursOverScipy110: ours.us / mid,
       scipyLocalUs: scipyLocal[ci] ?? null,
       sameOptimum,

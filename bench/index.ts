@@ -45,11 +45,15 @@ if (only) cases = cases.filter((c) => c.kind.includes(only));
 const timing = quick ? { warmup: 1, repeats: 5, targetMs: 0, maxInner: 1 } : { warmup: 2, repeats: 7, targetMs: 60, maxInner: 64 };
 const rows = await runKernelBench({ cases, noTfjs: !peer, ...timing, log: (l) => console.log(`  ${l}`) });
 
-console.log(`\n## Kernels: ours vs TensorFlow.js (WebGPU backend), ${e.adapter.description || e.adapter.architecture} (${e.adapter.source})\n`);
+console.log(
+  `\n## Kernels: ours vs TensorFlow.js (WebGPU backend), ${e.adapter.description || e.adapter.architecture} (${e.adapter.source})\n`,
+);
 console.log(markdownTable(rows));
-console.log(`\nms per launch, median of ${timing.repeats} samples after warm-up, ours and TF.js samples interleaved; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs. "TF.js ÷ ours" > 1: ours is faster. ` +
-  'gpu-timestamp = Σ compute-pass durations from timestamp queries (ours: per batch of dispatches; TF.js: tf.time kernelMs); ' +
-  'wall-clock = host time to record + submit + finish.');
+console.log(
+  `\nms per launch, median of ${timing.repeats} samples after warm-up, ours and TF.js samples interleaved; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs. "TF.js ÷ ours" > 1: ours is faster. ` +
+    'gpu-timestamp = Σ compute-pass durations from timestamp queries (ours: per batch of dispatches; TF.js: tf.time kernelMs); ' +
+    'wall-clock = host time to record + submit + finish.',
+);
 console.log(variantNotes(rows));
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
@@ -69,8 +73,10 @@ const payload = {
   timing: {
     ...timing,
     clocks: {
-      'gpu-timestamp': 'Σ (end − start) of timestamp queries around each compute pass: ours via the runtime passTimestamps hook (one pass per batch of dispatches), TF.js via tf.time() kernelMs (one pass per kernel). Dawn quantises timestamps.',
-      'wall-clock': 'performance.now() around recording the launches and waiting for the queue (engine.flush(); TF.js submitQueue + onSubmittedWorkDone)',
+      'gpu-timestamp':
+        'Σ (end − start) of timestamp queries around each compute pass: ours via the runtime passTimestamps hook (one pass per batch of dispatches), TF.js via tf.time() kernelMs (one pass per kernel). Dawn quantises timestamps.',
+      'wall-clock':
+        'performance.now() around recording the launches and waiting for the queue (engine.flush(); TF.js submitQueue + onSubmittedWorkDone)',
     },
     figure: 'ms per launch, median over samples; speedup = TF.js ms / our ms on the same clock',
   },

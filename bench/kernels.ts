@@ -25,7 +25,20 @@
  */
 import * as E from '../engine/node.ts';
 import { tensor, noGrad, gradients, type Tensor, type MatmulOptions } from '../engine/node.ts';
-import { randomNormal, timeOurs, oursSampler, tfSampler, timeInterleaved, tfjs, commonMethod, type Timing, type Method, type TfPeer, type TimeOptions, type TF } from './harness.ts';
+import {
+  randomNormal,
+  timeOurs,
+  oursSampler,
+  tfSampler,
+  timeInterleaved,
+  tfjs,
+  commonMethod,
+  type Timing,
+  type Method,
+  type TfPeer,
+  type TimeOptions,
+  type TF,
+} from './harness.ts';
 import { chooseVariant } from '../engine/ops/matmul.ts';
 import { checkOf, toleranceFor, type CheckedOp, type CheckOptions } from '../engine/ops/registry.ts';
 import * as R from '../engine/reference/index.ts';
@@ -93,9 +106,15 @@ export interface KernelBenchOptions extends TimeOptions {
 }
 
 /** f16-storage twins of the matmul and attention cases with the default kernels (adapters with 'shader-f16'). */
-const withF16 = (cases: CaseSpec[], f16: boolean | undefined): CaseSpec[] => f16
-  ? [...cases, ...cases.filter((c) => (c.kind === 'matmul' || c.kind.startsWith('attention')) && !c.matmulVariant && !c.attentionVariant).map((c) => ({ ...c, dtype: 'f16' as const }))]
-  : cases;
+const withF16 = (cases: CaseSpec[], f16: boolean | undefined): CaseSpec[] =>
+  f16
+    ? [
+        ...cases,
+        ...cases
+          .filter((c) => (c.kind === 'matmul' || c.kind.startsWith('attention')) && !c.matmulVariant && !c.attentionVariant)
+          .map((c) => ({ ...c, dtype: 'f16' as const })),
+      ]
+    : cases;
 
 /**
  * The cases of `npm run bench` on a software adapter; `large` adds the GPU-sized matmul, `f16` the
@@ -116,31 +135,39 @@ export function defaultCases(opts: { quick?: boolean; large?: boolean; f16?: boo
   ];
   if (opts.large) cases.splice(2, 0, { kind: 'matmul', shape: [4096] });
   // --quick (SwiftShader): drop the cases that take minutes there.
-  return withF16(opts.quick ? cases.filter((c) => !(c.shape.includes(1024) && c.kind !== 'matmul') && !(c.kind === 'matmul' && c.shape[0] > 512)) : cases, opts.f16);
+  return withF16(
+    opts.quick
+      ? cases.filter((c) => !(c.shape.includes(1024) && c.kind !== 'matmul') && !(c.kind === 'matmul' && c.shape[0] > 512))
+      : cases,
+    opts.f16,
+  );
 }
 
 /** Cases sized for a real GPU (bench/gpu.ts): YOLOS-Ti at 512×672 has 1 + 1344 + 100 = 1445 tokens. */
 export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
-  return withF16([
-    { kind: 'matmul', shape: [1024] },
-    { kind: 'matmul', shape: [2048] },
-    { kind: 'matmul', shape: [4096] },
-    { kind: 'matmul', shape: [4096], matmulVariant: 'shared' },
-    { kind: 'matmul', shape: [1024], matmulVariant: 'shared128' },
-    { kind: 'attention', shape: [8, 3, 1445, 64] },
-    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
-    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'blocked' },
-    { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
-    { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
-    { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
-    { kind: 'attention', shape: [1, 12, 4096, 64] },
-    { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64] },
-    { kind: 'layernorm', shape: [8 * 1445, 192] },
-    { kind: 'gelu', shape: [8 * 1445, 768] },
-    { kind: 'softmax', shape: [8 * 3, 1445, 1445] },
-    { kind: 'vit-block', shape: [2, 1445, 192, 3] },
-    { kind: 'vit-block', shape: [8, 1445, 192, 3] },
-  ], opts.f16);
+  return withF16(
+    [
+      { kind: 'matmul', shape: [1024] },
+      { kind: 'matmul', shape: [2048] },
+      { kind: 'matmul', shape: [4096] },
+      { kind: 'matmul', shape: [4096], matmulVariant: 'shared' },
+      { kind: 'matmul', shape: [1024], matmulVariant: 'shared128' },
+      { kind: 'attention', shape: [8, 3, 1445, 64] },
+      { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
+      { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'blocked' },
+      { kind: 'attention', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
+      { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'row' },
+      { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64], attentionVariant: 'composed' },
+      { kind: 'attention', shape: [1, 12, 4096, 64] },
+      { kind: 'attention-fwd-bwd', shape: [8, 3, 1445, 64] },
+      { kind: 'layernorm', shape: [8 * 1445, 192] },
+      { kind: 'gelu', shape: [8 * 1445, 768] },
+      { kind: 'softmax', shape: [8 * 3, 1445, 1445] },
+      { kind: 'vit-block', shape: [2, 1445, 192, 3] },
+      { kind: 'vit-block', shape: [8, 1445, 192, 3] },
+    ],
+    opts.f16,
+  );
 }
 
 // ------------------------------------------------------------------ the operations, both sides
@@ -178,14 +205,23 @@ function tfGelu(tf: TF, x: TfTensor): TfTensor {
 }
 
 /** ViT encoder block parameters in PyTorch's Linear layout (W [out, in]), as host data. */
-interface VitParams { [name: string]: { data: Float32Array; shape: number[] } }
+interface VitParams {
+  [name: string]: { data: Float32Array; shape: number[] };
+}
 
 const VIT_PARAM_NAMES = ['ln1w', 'ln1b', 'wq', 'bq', 'wk', 'bk', 'wv', 'bv', 'wo', 'bo', 'ln2w', 'ln2b', 'w1', 'b1', 'w2', 'b2'] as const;
 
 function vitParams(d: number, seed: number): VitParams {
   const p: VitParams = {};
   let s = seed;
-  const normal = (shape: number[], std: number) => ({ data: randomNormal(shape.reduce((a, b) => a * b, 1), s++, std), shape });
+  const normal = (shape: number[], std: number) => ({
+    data: randomNormal(
+      shape.reduce((a, b) => a * b, 1),
+      s++,
+      std,
+    ),
+    shape,
+  });
   const ones = (n: number) => ({ data: new Float32Array(n).fill(1), shape: [n] });
   for (const name of VIT_PARAM_NAMES) {
     if (name === 'ln1w' || name === 'ln2w') p[name] = ones(d);
@@ -264,27 +300,43 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
     const t = tensor(data, shape, { requiresGrad, dtype });
     ourT.push(t);
     let u: TfTensor | null = null;
-    if (tf) { u = tf.tensor(data, shape); tfT.push(u); }
+    if (tf) {
+      u = tf.tensor(data, shape);
+      tfT.push(u);
+    }
     // what our tensor holds, for the reference
     const r = R.ref(dtype === 'f16' ? roundToF16(data) : data, shape);
     return { t, u: u as TfTensor, data, r };
   };
   /** Validates `run`'s output against op's reference on every `step`-th row along `axis` of operand 0 and the output. */
-  const against = (op: CheckedOp, run: () => Tensor, refs: R.RefTensor[], o: CheckOptions = {}, axis = -2, work = 0) => async () => {
-    const step = Math.max(1, Math.ceil(work / REF_BUDGET));
-    const rows = (x: R.RefTensor) => (step === 1 ? x : R.slice(x, [], undefined, x.shape.map((_, d) => (d === x.shape.length + axis ? step : 1))));
-    const y = E.scope(run);
-    const got = R.ref(await y.data(), y.shape);
-    y.dispose();
-    const check = checkOf(op);
-    const xs = [rows(refs[0]), ...refs.slice(1)];
-    const want = check.ref(xs, o);
-    const v = validate(rows(got).data, want.data, toleranceFor(check, want, xs, o, c.dtype ?? 'f32'));
-    const what = `${op} ${describeCase(c)}${step > 1 ? `, every ${step}th row` : ''}`;
-    if (!v.pass) throw new Error(`bench: ${what} disagrees with engine/reference:\n${describeValidation(v)}`);
-    return { compared: op, rows: step > 1 ? `every ${step}th row` : 'all', n: v.n, maxAbs: v.maxAbs, worstRatio: v.worstRatio };
+  const against =
+    (op: CheckedOp, run: () => Tensor, refs: R.RefTensor[], o: CheckOptions = {}, axis = -2, work = 0) =>
+    async () => {
+      const step = Math.max(1, Math.ceil(work / REF_BUDGET));
+      const rows = (x: R.RefTensor) =>
+        step === 1
+          ? x
+          : R.slice(
+              x,
+              [],
+              undefined,
+              x.shape.map((_, d) => (d === x.shape.length + axis ? step : 1)),
+            );
+      const y = E.scope(run);
+      const got = R.ref(await y.data(), y.shape);
+      y.dispose();
+      const check = checkOf(op);
+      const xs = [rows(refs[0]), ...refs.slice(1)];
+      const want = check.ref(xs, o);
+      const v = validate(rows(got).data, want.data, toleranceFor(check, want, xs, o, c.dtype ?? 'f32'));
+      const what = `${op} ${describeCase(c)}${step > 1 ? `, every ${step}th row` : ''}`;
+      if (!v.pass) throw new Error(`bench: ${what} disagrees with engine/reference:\n${describeValidation(v)}`);
+      return { compared: op, rows: step > 1 ? `every ${step}th row` : 'all', n: v.n, maxAbs: v.maxAbs, worstRatio: v.worstRatio };
+    };
+  const dispose = () => {
+    for (const t of ourT) t.dispose();
+    for (const u of tfT) u.dispose();
   };
-  const dispose = () => { for (const t of ourT) t.dispose(); for (const u of tfT) u.dispose(); };
   const read = async (t: Tensor) => (await t.data()) as Float32Array;
   const readTf = async (u: TfTensor) => (await u.data()) as Float32Array;
   const both = async (compared: string, o: () => Tensor | Tensor[], f: () => TfTensor | TfTensor[]) => {
@@ -300,15 +352,33 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
   switch (c.kind) {
     case 'matmul': {
       const [n] = c.shape;
-      const a = input([n, n], seed, 1, false, c.dtype), b = input([n, n], seed + 1, 1, false, c.dtype);
+      const a = input([n, n], seed, 1, false, c.dtype),
+        b = input([n, n], seed + 1, 1, false, c.dtype);
       const mo = c.matmulVariant ? { variant: c.matmulVariant } : {};
       const kernel = chooseVariant(n, n, c.matmulVariant);
       return {
-        name: 'matmul', unit: 'GFLOP/s', work: 2 * n ** 3, variant: `matmul (${kernel}${half ? ', f16 operands' : ''})`, tfVariant: 'tf.matMul',
-        ours: () => { a.t.matmul(b.t, mo); },
+        name: 'matmul',
+        unit: 'GFLOP/s',
+        work: 2 * n ** 3,
+        variant: `matmul (${kernel}${half ? ', f16 operands' : ''})`,
+        tfVariant: 'tf.matMul',
+        ours: () => {
+          a.t.matmul(b.t, mo);
+        },
         reference: against('matmul', () => a.t.matmul(b.t, mo), [a.r, b.r], {}, -2, n ** 3),
-        tf: tf && (() => { tf.matMul(a.u, b.u); }),
-        compare: tf && (() => both('C', () => a.t.matmul(b.t, mo), () => tf.matMul(a.u, b.u))),
+        tf:
+          tf &&
+          (() => {
+            tf.matMul(a.u, b.u);
+          }),
+        compare:
+          tf &&
+          (() =>
+            both(
+              'C',
+              () => a.t.matmul(b.t, mo),
+              () => tf.matMul(a.u, b.u),
+            )),
         dispose,
       };
     }
@@ -318,22 +388,44 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       const fwdOnly = c.kind === 'attention';
       const composed = c.attentionVariant === 'composed';
       const ours = composed ? { fn: composedAttention, variant: 'matmul+scale+softmax+matmul' } : oursAttention();
-      const variant = (half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant) + (c.attentionVariant && !composed ? `, variant ${c.attentionVariant}` : '');
+      const variant =
+        (half ? `${ours.variant}, f16 q/k/v${fwdOnly ? '' : ' (cast from f32 in the step)'}` : ours.variant) +
+        (c.attentionVariant && !composed ? `, variant ${c.attentionVariant}` : '');
       // f16 forward: f16 inputs. f16 forward + backward: f32 leaves cast to f16 inside the step (f16
       // tensors cannot be leaves that require gradients; the three casts are part of the figure).
       const leafType = fwdOnly ? c.dtype : 'f32';
-      const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType), k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType), v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
+      const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType),
+        k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType),
+        v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
       const opts = c.attentionVariant && !composed ? { variant: c.attentionVariant as 'blocked' | 'row' | 'tiled' } : {};
-      const attend = (a: Tensor, b: Tensor, cc: Tensor) => (half && !fwdOnly ? ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16'), opts) : ours.fn(a, b, cc, opts));
+      const attend = (a: Tensor, b: Tensor, cc: Tensor) =>
+        half && !fwdOnly ? ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16'), opts) : ours.fn(a, b, cc, opts);
       const flops = 4 * B * H * T * T * D * (fwdOnly ? 1 : 3);
       const tfVariant = 'tf.matMul+mul+tf.softmax+tf.matMul';
       if (fwdOnly) {
         return {
-          name: 'attention fwd', unit: 'GFLOP/s', work: flops, variant, tfVariant,
-          ours: () => { noGrad(() => attend(q.t, k.t, v.t)); },
+          name: 'attention fwd',
+          unit: 'GFLOP/s',
+          work: flops,
+          variant,
+          tfVariant,
+          ours: () => {
+            noGrad(() => attend(q.t, k.t, v.t));
+          },
           reference: against('attention', () => noGrad(() => attend(q.t, k.t, v.t)), [q.r, k.r, v.r], {}, -2, B * H * T * T * D),
-          tf: tf && (() => { tfAttention(tf, q.u, k.u, v.u); }),
-          compare: tf && (() => both('o', () => noGrad(() => attend(q.t, k.t, v.t)), () => tfAttention(tf, q.u, k.u, v.u))),
+          tf:
+            tf &&
+            (() => {
+              tfAttention(tf, q.u, k.u, v.u);
+            }),
+          compare:
+            tf &&
+            (() =>
+              both(
+                'o',
+                () => noGrad(() => attend(q.t, k.t, v.t)),
+                () => tfAttention(tf, q.u, k.u, v.u),
+              )),
           dispose,
         };
       }
@@ -345,45 +437,108 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       };
       const tfGrads = tf && tf.grads((a: TfTensor, b: TfTensor, cc: TfTensor) => tfAttention(tf, a, b, cc));
       return {
-        name: 'attention fwd+bwd', unit: 'GFLOP/s', work: flops, variant, tfVariant: `${tfVariant}, tf.grads`,
-        ours: () => { for (const g of oursStep()) g.dispose(); },
+        name: 'attention fwd+bwd',
+        unit: 'GFLOP/s',
+        work: flops,
+        variant,
+        tfVariant: `${tfVariant}, tf.grads`,
+        ours: () => {
+          for (const g of oursStep()) g.dispose();
+        },
         reference: null,
-        tf: tf && (() => { tfGrads!([q.u, k.u, v.u], dy.u); }),
+        tf:
+          tf &&
+          (() => {
+            tfGrads!([q.u, k.u, v.u], dy.u);
+          }),
         compare: tf && (() => both('dq,dk,dv', oursStep, () => tfGrads!([q.u, k.u, v.u], dy.u))),
         dispose,
       };
     }
     case 'layernorm': {
       const [rows, D] = c.shape;
-      const x = input([rows, D], seed), w = input([D], seed + 1, 0.5), b = input([D], seed + 2, 0.5);
+      const x = input([rows, D], seed),
+        w = input([D], seed + 1, 0.5),
+        b = input([D], seed + 2, 0.5);
       return {
-        name: 'layer norm', unit: 'GB/s', work: 4 * (2 * rows * D + 2 * D), variant: 'layerNorm (fused kernel)', tfVariant: 'tf.moments + arithmetic',
-        ours: () => { x.t.layerNorm(w.t, b.t, 1e-5); },
+        name: 'layer norm',
+        unit: 'GB/s',
+        work: 4 * (2 * rows * D + 2 * D),
+        variant: 'layerNorm (fused kernel)',
+        tfVariant: 'tf.moments + arithmetic',
+        ours: () => {
+          x.t.layerNorm(w.t, b.t, 1e-5);
+        },
         reference: against('layerNorm', () => x.t.layerNorm(w.t, b.t, 1e-5), [x.r, w.r, b.r], {}, -2, rows * D),
-        tf: tf && (() => { tfLayerNorm(tf, x.u, w.u, b.u, 1e-5); }),
-        compare: tf && (() => both('y', () => x.t.layerNorm(w.t, b.t, 1e-5), () => tfLayerNorm(tf, x.u, w.u, b.u, 1e-5))),
+        tf:
+          tf &&
+          (() => {
+            tfLayerNorm(tf, x.u, w.u, b.u, 1e-5);
+          }),
+        compare:
+          tf &&
+          (() =>
+            both(
+              'y',
+              () => x.t.layerNorm(w.t, b.t, 1e-5),
+              () => tfLayerNorm(tf, x.u, w.u, b.u, 1e-5),
+            )),
         dispose,
       };
     }
     case 'gelu': {
       const x = input(c.shape, seed, 2);
       return {
-        name: 'GELU (erf)', unit: 'GB/s', work: 4 * 2 * size(c.shape), variant: 'gelu (one kernel)', tfVariant: '0.5·x·(1 + tf.erf(x/√2))',
-        ours: () => { x.t.gelu(); },
+        name: 'GELU (erf)',
+        unit: 'GB/s',
+        work: 4 * 2 * size(c.shape),
+        variant: 'gelu (one kernel)',
+        tfVariant: '0.5·x·(1 + tf.erf(x/√2))',
+        ours: () => {
+          x.t.gelu();
+        },
         reference: against('gelu', () => x.t.gelu(), [x.r]),
-        tf: tf && (() => { tfGelu(tf, x.u); }),
-        compare: tf && (() => both('y', () => x.t.gelu(), () => tfGelu(tf, x.u))),
+        tf:
+          tf &&
+          (() => {
+            tfGelu(tf, x.u);
+          }),
+        compare:
+          tf &&
+          (() =>
+            both(
+              'y',
+              () => x.t.gelu(),
+              () => tfGelu(tf, x.u),
+            )),
         dispose,
       };
     }
     case 'softmax': {
       const x = input(c.shape, seed, 3);
       return {
-        name: 'softmax', unit: 'GB/s', work: 4 * 2 * size(c.shape), variant: 'softmax (one kernel)', tfVariant: 'tf.softmax',
-        ours: () => { x.t.softmax(-1); },
+        name: 'softmax',
+        unit: 'GB/s',
+        work: 4 * 2 * size(c.shape),
+        variant: 'softmax (one kernel)',
+        tfVariant: 'tf.softmax',
+        ours: () => {
+          x.t.softmax(-1);
+        },
         reference: against('softmax', () => x.t.softmax(-1), [x.r], { axis: -1 }, -2, size(c.shape)),
-        tf: tf && (() => { tf.softmax(x.u); }),
-        compare: tf && (() => both('y', () => x.t.softmax(-1), () => tf.softmax(x.u))),
+        tf:
+          tf &&
+          (() => {
+            tf.softmax(x.u);
+          }),
+        compare:
+          tf &&
+          (() =>
+            both(
+              'y',
+              () => x.t.softmax(-1),
+              () => tf.softmax(x.u),
+            )),
         dispose,
       };
     }
@@ -398,7 +553,10 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       for (const name of VIT_PARAM_NAMES) {
         P[name] = tensor(host[name].data, host[name].shape, { requiresGrad: true });
         ourT.push(P[name]);
-        if (tf) { Q[name] = tf.tensor(host[name].data, host[name].shape); tfT.push(Q[name]); }
+        if (tf) {
+          Q[name] = tf.tensor(host[name].data, host[name].shape);
+          tfT.push(Q[name]);
+        }
       }
       const leaves = [x.t, ...VIT_PARAM_NAMES.map((n) => P[n])];
       const oursStep = () => {
@@ -406,17 +564,29 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
         const g = gradients(y, dy.t);
         return leaves.map((l) => g.get(l)!);
       };
-      const tfGrads = tf && tf.grads((...args: TfTensor[]) => {
-        const [xx, ...ps] = args;
-        return vitBlockTf(tf, xx, Object.fromEntries(VIT_PARAM_NAMES.map((n, i) => [n, ps[i]])), H);
-      });
+      const tfGrads =
+        tf &&
+        tf.grads((...args: TfTensor[]) => {
+          const [xx, ...ps] = args;
+          return vitBlockTf(tf, xx, Object.fromEntries(VIT_PARAM_NAMES.map((n, i) => [n, ps[i]])), H);
+        });
       const tfArgs = tf ? [x.u, ...VIT_PARAM_NAMES.map((n) => Q[n])] : [];
       const fwd = 2 * B * T * D * D * 12 + 4 * B * T * T * D;
       return {
-        name: 'ViT block fwd+bwd', unit: 'GFLOP/s', work: 3 * fwd, variant: `autograd, matmul epilogues (bias, GELU, residual); attention: ${variant}`, tfVariant: 'tf.grads over the composed block',
-        ours: () => { for (const g of oursStep()) g.dispose(); },
+        name: 'ViT block fwd+bwd',
+        unit: 'GFLOP/s',
+        work: 3 * fwd,
+        variant: `autograd, matmul epilogues (bias, GELU, residual); attention: ${variant}`,
+        tfVariant: 'tf.grads over the composed block',
+        ours: () => {
+          for (const g of oursStep()) g.dispose();
+        },
         reference: null,
-        tf: tf && (() => { tfGrads!(tfArgs, dy.u); }),
+        tf:
+          tf &&
+          (() => {
+            tfGrads!(tfArgs, dy.u);
+          }),
         // compares the gradients of x and of every parameter
         compare: tf && (() => both('dx and all parameter grads', oursStep, () => tfGrads!(tfArgs, dy.u))),
         dispose,
@@ -428,20 +598,30 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
 function concatF32(xs: Float32Array[]): Float32Array {
   const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0));
   let o = 0;
-  for (const x of xs) { out.set(x, o); o += x.length; }
+  for (const x of xs) {
+    out.set(x, o);
+    o += x.length;
+  }
   return out;
 }
 
 function describeShape(c: CaseSpec): string {
   switch (c.kind) {
-    case 'matmul': return `${c.shape[0]}³`;
-    case 'vit-block': return `B=${c.shape[0]} T=${c.shape[1]} D=${c.shape[2]} H=${c.shape[3]}`;
-    default: return `[${c.shape.join(',')}]`;
+    case 'matmul':
+      return `${c.shape[0]}³`;
+    case 'vit-block':
+      return `B=${c.shape[0]} T=${c.shape[1]} D=${c.shape[2]} H=${c.shape[3]}`;
+    default:
+      return `[${c.shape.join(',')}]`;
   }
 }
 
 /** The shape column: the shape, and the storage when it is not f32. */
-const describeCase = (c: CaseSpec) => describeShape(c) + (c.dtype ? ` ${c.dtype}` : '') + (c.attentionVariant ? ` (${c.attentionVariant})` : '') + (c.matmulVariant ? ` (${c.matmulVariant})` : '');
+const describeCase = (c: CaseSpec) =>
+  describeShape(c) +
+  (c.dtype ? ` ${c.dtype}` : '') +
+  (c.attentionVariant ? ` (${c.attentionVariant})` : '') +
+  (c.matmulVariant ? ` (${c.matmulVariant})` : '');
 
 /** Runs the cases on the running engine (and TF.js on the same adapter unless noTfjs). */
 export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow[]> {
@@ -473,18 +653,37 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<BenchRow
       const work = p.work;
       const per = (ms: number) => work / (ms * 1e-3) / 1e9;
       const row: BenchRow = {
-        name: p.name, shape: describeCase(c), unit: p.unit, work: p.work, variant: p.variant, tfVariant: p.tfVariant,
-        method: cm.method, oursMs: cm.a, tfjsMs: theirs ? cm.b : null,
-        ours: per(cm.a), tfjs: theirs ? per(cm.b) : null,
+        name: p.name,
+        shape: describeCase(c),
+        unit: p.unit,
+        work: p.work,
+        variant: p.variant,
+        tfVariant: p.tfVariant,
+        method: cm.method,
+        oursMs: cm.a,
+        tfjsMs: theirs ? cm.b : null,
+        ours: per(cm.a),
+        tfjs: theirs ? per(cm.b) : null,
         speedup: theirs ? cm.b / cm.a : null,
         speedupWall: theirs ? theirs.wallMs / ours.wallMs : null,
-        oursTiming: ours, tfjsTiming: theirs, reference, check,
+        oursTiming: ours,
+        tfjsTiming: theirs,
+        reference,
+        check,
       };
       rows.push(row);
-      opts.log?.(`${row.name} ${row.shape}: ours ${fmtMs(row.oursMs)} (${row.ours.toFixed(2)} ${row.unit})` +
-        (theirs ? `, TF.js ${fmtMs(row.tfjsMs!)} (${row.tfjs!.toFixed(2)} ${row.unit}), ×${row.speedup!.toFixed(2)} [${row.method}]` : ` [${row.method}]`) +
-        (reference ? `; reference ok (${reference.rows}, worst ${reference.worstRatio.toExponential(1)}× its tolerance)` : '; no reference') +
-        (check ? `; TF.js check ${check.ok ? 'ok' : 'MISMATCH'} (max diff ${check.maxAbsDiff.toExponential(1)} of ${check.maxAbs.toExponential(1)})` : ''));
+      opts.log?.(
+        `${row.name} ${row.shape}: ours ${fmtMs(row.oursMs)} (${row.ours.toFixed(2)} ${row.unit})` +
+          (theirs
+            ? `, TF.js ${fmtMs(row.tfjsMs!)} (${row.tfjs!.toFixed(2)} ${row.unit}), ×${row.speedup!.toFixed(2)} [${row.method}]`
+            : ` [${row.method}]`) +
+          (reference
+            ? `; reference ok (${reference.rows}, worst ${reference.worstRatio.toExponential(1)}× its tolerance)`
+            : '; no reference') +
+          (check
+            ? `; TF.js check ${check.ok ? 'ok' : 'MISMATCH'} (max diff ${check.maxAbsDiff.toExponential(1)} of ${check.maxAbs.toExponential(1)})`
+            : ''),
+      );
     } catch (err) {
       if (!opts.onError) throw err;
       opts.onError(c, err as Error);
@@ -507,9 +706,11 @@ export function markdownTable(rows: BenchRow[]): string {
   ];
   for (const r of rows) {
     const tp = (v: number | null) => (v === null ? '—' : `${v >= 100 ? v.toFixed(0) : v.toFixed(2)} ${r.unit}`);
-    lines.push(`| ${r.name} | ${r.shape} | ${fmtMs(r.oursMs)} | ${r.tfjsMs === null ? '—' : fmtMs(r.tfjsMs)} | ${tp(r.ours)} | ${tp(r.tfjs)} | ` +
-      `${r.speedup === null ? '—' : `${r.speedup.toFixed(2)}×`} | ${r.method} | ${r.speedupWall === null ? '—' : `${r.speedupWall.toFixed(2)}×`} | ` +
-      `${r.check ? (r.check.ok ? 'ok' : `**mismatch** ${r.check.maxAbsDiff.toExponential(1)}`) : '—'} |`);
+    lines.push(
+      `| ${r.name} | ${r.shape} | ${fmtMs(r.oursMs)} | ${r.tfjsMs === null ? '—' : fmtMs(r.tfjsMs)} | ${tp(r.ours)} | ${tp(r.tfjs)} | ` +
+        `${r.speedup === null ? '—' : `${r.speedup.toFixed(2)}×`} | ${r.method} | ${r.speedupWall === null ? '—' : `${r.speedupWall.toFixed(2)}×`} | ` +
+        `${r.check ? (r.check.ok ? 'ok' : `**mismatch** ${r.check.maxAbsDiff.toExponential(1)}`) : '—'} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -13,7 +13,9 @@ import { init, randn, scope, describeAdapterOf } from '../engine/node.ts';
 import { Yolos, presets, type PresetName } from '../yolos/index.ts';
 import { resultsDir } from './harness.ts';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, label: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, label: { type: 'string' } },
+});
 const name = (values.model ?? 'tiny') as PresetName;
 if (!(name in presets)) throw new Error(`bench/memory: unknown model '${name}' (expected ${Object.keys(presets).join(', ')})`);
 const size = /^(\d+)x(\d+)$/.exec(values.size ?? '512x672');
@@ -31,7 +33,8 @@ const x = randn([B, 3, H, W], { seed: 1 });
 const forward = async () => {
   const out = scope(() => model.predict(x));
   await out.boxes.data();
-  out.logits.dispose(); out.boxes.dispose();
+  out.logits.dispose();
+  out.boxes.dispose();
 };
 await forward(); // warm-up: pipelines compiled, pool filled
 const weightsBytes = engine.memory().liveBytes;
@@ -48,12 +51,17 @@ const trimmed = engine.trimPool();
 await engine.flush();
 const row = {
   label: values.label ?? 'current',
-  model: name, size: `${H}×${W}`, batch: B,
+  model: name,
+  size: `${H}×${W}`,
+  batch: B,
   peakActivationMiB: peakBytes / MiB,
   weightsAndInputMiB: weightsBytes / MiB,
   idlePoolAfterMiB: idleAfter / MiB,
   trimPoolFreedMiB: trimmed / MiB,
-  rssAtInitMiB: rssAtInit, rssBeforeForwardMiB: rssBefore, maxRssMiB: maxRssMiB(), rssAfterTrimMiB: rssMiB(),
+  rssAtInitMiB: rssAtInit,
+  rssBeforeForwardMiB: rssBefore,
+  maxRssMiB: maxRssMiB(),
+  rssAfterTrimMiB: rssMiB(),
   msForward: ms,
 };
 console.log(`${describeAdapterOf(engine)}\n${JSON.stringify(row, null, 2)}`);
@@ -61,10 +69,17 @@ console.log(`${describeAdapterOf(engine)}\n${JSON.stringify(row, null, 2)}`);
 await mkdir(resultsDir(), { recursive: true });
 const file = join(resultsDir(), `memory-${engine.adapter.source}.json`);
 let rows: (typeof row)[] = [];
-try { rows = (JSON.parse(await readFile(file, 'utf8')) as { rows: (typeof row)[] }).rows; } catch { /* first run */ }
+try {
+  rows = (JSON.parse(await readFile(file, 'utf8')) as { rows: (typeof row)[] }).rows;
+} catch {
+  /* first run */
+}
 rows = [...rows.filter((r) => r.label !== row.label || r.model !== row.model || r.size !== row.size || r.batch !== row.batch), row];
 const tmp = `${file}.${process.pid}.tmp`;
-await writeFile(tmp, `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), note: 'peakActivationMiB is engine.memory().peakBytes minus the weights (exact); RSS figures are approximate (shared machine)', rows }, null, 2)}\n`);
+await writeFile(
+  tmp,
+  `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), note: 'peakActivationMiB is engine.memory().peakBytes minus the weights (exact); RSS figures are approximate (shared machine)', rows }, null, 2)}\n`,
+);
 await rename(tmp, file);
 x.dispose();
 model.dispose();

@@ -62,7 +62,14 @@ window.benchReady = true;
 
 async function bundleOurs(): Promise<string> {
   const esbuild = await import('esbuild');
-  const out = await esbuild.build({ entryPoints: [join(root, 'index.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error' });
+  const out = await esbuild.build({
+    entryPoints: [join(root, 'index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'error',
+  });
   return out.outputFiles[0].text;
 }
 
@@ -80,7 +87,10 @@ export async function openWebPeer(): Promise<WebPeer> {
     if (f) return route.fulfill({ body: f.body, contentType: f.type });
     if (path.startsWith('/ort/')) {
       const name = path.slice('/ort/'.length);
-      return route.fulfill({ body: await readFile(ortDist + name), contentType: name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
+      return route.fulfill({
+        body: await readFile(ortDist + name),
+        contentType: name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript',
+      });
     }
     return route.fulfill({ status: 404, body: `bench/ort-web: nothing served at ${path}` });
   });
@@ -91,7 +101,8 @@ export async function openWebPeer(): Promise<WebPeer> {
   const serve = (path: string, body: Buffer, type = 'application/octet-stream') => files.set(path, { body, type });
   const pixelsBody = (p: Float32Array) => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
   return {
-    adapter, version,
+    adapter,
+    version,
     async load(name, graph, pixels, shape) {
       serve(`/${name}.onnx`, await readFile(graph));
       serve('/pixels.bin', pixelsBody(pixels));

@@ -37,7 +37,10 @@ const { values } = parseArgs({
     dir: { type: 'string', default: join('out', 'ort') },
   },
 });
-const fail = (msg: string): never => { console.error(`bench/ort: ${msg}`); process.exit(2); };
+const fail = (msg: string): never => {
+  console.error(`bench/ort: ${msg}`);
+  process.exit(2);
+};
 const sizes = values.sizes!.split(',').map((s) => {
   const m = /^(\d+)x(\d+)$/.exec(s.trim());
   if (!m || +m[1] % 16 || +m[2] % 16 || +m[1] === 0 || +m[2] === 0) fail(`--sizes: '${s}' must be HxW with multiples of 16, e.g. 512x672`);
@@ -45,7 +48,8 @@ const sizes = values.sizes!.split(',').map((s) => {
 });
 const peers = values.peers!.split(',').map((p) => p.trim()) as PeerName[];
 for (const p of peers) if (!PEERS.includes(p)) fail(`--peers: unknown peer '${p}' (expected ${PEERS.join(', ')})`);
-const repeats = Number(values.repeats), seed = Number(values.seed);
+const repeats = Number(values.repeats),
+  seed = Number(values.seed);
 if (!Number.isInteger(repeats) || repeats < 1) fail(`--repeats must be a positive integer, got '${values.repeats}'`);
 if (!Number.isInteger(seed)) fail(`--seed must be an integer, got '${values.seed}'`);
 const dir = values.dir!;
@@ -65,9 +69,13 @@ if (!existsSync(`${stem}.safetensors`)) {
   await writeFile(`${stem}.config.json`, JSON.stringify(presets.tiny));
 }
 const variants = [peers.some((p) => !p.endsWith('-mha')) ? [false] : [], peers.some((p) => p.endsWith('-mha')) ? [true] : []].flat();
-const missing = sizes.flatMap(([H, W]) => variants.map((mha) => [graphPath(H, W, mha), H, W, mha] as const))
+const missing = sizes
+  .flatMap(([H, W]) => variants.map((mha) => [graphPath(H, W, mha), H, W, mha] as const))
   .filter(([f]) => !existsSync(f))
-  .map(([f, H, W, mha]) => `/usr/bin/python3 tools/export_yolos_onnx.py ${stem}.safetensors ${stem}.config.json ${f} ${H}x${W}${mha ? ' --fused-attention' : ''}`);
+  .map(
+    ([f, H, W, mha]) =>
+      `/usr/bin/python3 tools/export_yolos_onnx.py ${stem}.safetensors ${stem}.config.json ${f} ${H}x${W}${mha ? ' --fused-attention' : ''}`,
+  );
 if (missing.length) fail(`missing ONNX graphs; export them from the weights just written:\n  ${missing.join('\n  ')}`);
 
 process.env.ONNXRUNTIME_NODE_INSTALL ??= 'skip';
@@ -82,7 +90,12 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-interface Side { name: string; adapter: string; sample: () => Promise<number>; outputs: () => Promise<{ logits: Float32Array; boxes: Float32Array }> }
+interface Side {
+  name: string;
+  adapter: string;
+  sample: () => Promise<number>;
+  outputs: () => Promise<{ logits: Float32Array; boxes: Float32Array }>;
+}
 const rows = [];
 for (const [H, W] of sizes) {
   const L = (H / 16) * (W / 16) + 101;
@@ -91,10 +104,20 @@ for (const [H, W] of sizes) {
   const oursOut = async () => {
     const out = scope(() => model.predict(x));
     const [logits, boxes] = [await out.logits.data(), await out.boxes.data()] as Float32Array[];
-    out.logits.dispose(); out.boxes.dispose();
+    out.logits.dispose();
+    out.boxes.dispose();
     return { logits, boxes };
   };
-  const ours: Side = { name: 'ours', adapter: describeAdapterOf(engine), outputs: oursOut, sample: async () => { const t = performance.now(); await oursOut(); return performance.now() - t; } };
+  const ours: Side = {
+    name: 'ours',
+    adapter: describeAdapterOf(engine),
+    outputs: oursOut,
+    sample: async () => {
+      const t = performance.now();
+      await oursOut();
+      return performance.now() - t;
+    },
+  };
   const sides: Side[] = [];
   for (const p of peers) {
     const mha = p.endsWith('-mha');
@@ -103,13 +126,25 @@ for (const [H, W] of sizes) {
       sides.push({ name: p, adapter: web!.adapter, sample: () => web!.sample(p), outputs: () => web!.outputs(p) });
       continue;
     }
-    const session = await ort.InferenceSession.create(graphPath(H, W, mha), { executionProviders: [p === 'cpu' ? 'cpu' : 'webgpu'], graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(graphPath(H, W, mha), {
+      executionProviders: [p === 'cpu' ? 'cpu' : 'webgpu'],
+      graphOptimizationLevel: 'all',
+    });
     const feed = { pixel_values: new ort.Tensor('float32', pixels, [1, 3, H, W]) };
     const run = async () => {
       const o = await session.run(feed);
       return { logits: o.logits.data as Float32Array, boxes: o.pred_boxes.data as Float32Array };
     };
-    sides.push({ name: p, adapter: p === 'cpu' ? `${cpus().length} CPU threads` : 'onnxruntime-node WebGPU EP (its own Dawn, Vulkan loader default)', outputs: run, sample: async () => { const t = performance.now(); await run(); return performance.now() - t; } });
+    sides.push({
+      name: p,
+      adapter: p === 'cpu' ? `${cpus().length} CPU threads` : 'onnxruntime-node WebGPU EP (its own Dawn, Vulkan loader default)',
+      outputs: run,
+      sample: async () => {
+        const t = performance.now();
+        await run();
+        return performance.now() - t;
+      },
+    });
   }
   // Ours in Chromium too, when a web peer is asked for: the same page and adapter as ORT-web.
   if (web) {
@@ -128,7 +163,11 @@ for (const [H, W] of sizes) {
   for (let r = 0; r < repeats; r++) {
     samples.ours.push(await ours.sample());
     for (const s of sides) samples[s.name].push(await s.sample());
-    console.log(`  ${H}×${W} sample ${r + 1}/${repeats}: ${Object.entries(samples).map(([k, v]) => `${k} ${v.at(-1)!.toFixed(0)} ms`).join(', ')}`);
+    console.log(
+      `  ${H}×${W} sample ${r + 1}/${repeats}: ${Object.entries(samples)
+        .map(([k, v]) => `${k} ${v.at(-1)!.toFixed(0)} ms`)
+        .join(', ')}`,
+    );
   }
   const oursMs = median(samples.ours);
   const webOursMs = samples['ours-web'] ? median(samples['ours-web']) : null;
@@ -137,22 +176,57 @@ for (const [H, W] of sizes) {
     const peerMs = median(samples[s.name]);
     // web peers are compared with ours in the same page; node peers with ours in Node
     const base = s.name.startsWith('web-') ? webOursMs! : oursMs;
-    rows.push({ size: `${H}×${W}`, tokens: L, peer: s.name, peerAdapter: s.adapter, peerMs, oursMs: base, peerOverOurs: peerMs / base, maxAbsDiff: check[s.name], samplesMs: { peer: samples[s.name], ours: s.name.startsWith('web-') ? samples['ours-web'] : samples.ours } });
+    rows.push({
+      size: `${H}×${W}`,
+      tokens: L,
+      peer: s.name,
+      peerAdapter: s.adapter,
+      peerMs,
+      oursMs: base,
+      peerOverOurs: peerMs / base,
+      maxAbsDiff: check[s.name],
+      samplesMs: { peer: samples[s.name], ours: s.name.startsWith('web-') ? samples['ours-web'] : samples.ours },
+    });
   }
-  if (webOursMs !== null) rows.push({ size: `${H}×${W}`, tokens: L, peer: 'ours-web', peerAdapter: web!.adapter, peerMs: webOursMs, oursMs, peerOverOurs: webOursMs / oursMs, maxAbsDiff: check['ours-web'], samplesMs: { peer: samples['ours-web'], ours: samples.ours } });
+  if (webOursMs !== null)
+    rows.push({
+      size: `${H}×${W}`,
+      tokens: L,
+      peer: 'ours-web',
+      peerAdapter: web!.adapter,
+      peerMs: webOursMs,
+      oursMs,
+      peerOverOurs: webOursMs / oursMs,
+      maxAbsDiff: check['ours-web'],
+      samplesMs: { peer: samples['ours-web'], ours: samples.ours },
+    });
   x.dispose();
 }
 const loadAfter = loadavg()[0];
-console.log(`\n## YOLOS-Ti forward: ours vs ONNX Runtime ${ort.env.versions?.common ?? ''} (median of ${repeats} interleaved samples; load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${cpus().length} CPUs)\n`);
+console.log(
+  `\n## YOLOS-Ti forward: ours vs ONNX Runtime ${ort.env.versions?.common ?? ''} (median of ${repeats} interleaved samples; load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${cpus().length} CPUs)\n`,
+);
 console.log('| input | tokens | peer | peer ms | ours ms | peer ÷ ours | max abs Δ logits / boxes |\n|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.size} | ${r.tokens} | ${r.peer} | ${r.peerMs.toFixed(0)} | ${r.oursMs.toFixed(0)} | ${r.peerOverOurs.toFixed(2)} | ${r.maxAbsDiff.logits.toExponential(1)} / ${r.maxAbsDiff.boxes.toExponential(1)} |`);
-console.log('"peer ÷ ours" > 1: ours is faster. web-* peers are compared with ours in the same Chromium page (ours-web); ours-web\'s row compares it with ours in Node.');
+for (const r of rows)
+  console.log(
+    `| ${r.size} | ${r.tokens} | ${r.peer} | ${r.peerMs.toFixed(0)} | ${r.oursMs.toFixed(0)} | ${r.peerOverOurs.toFixed(2)} | ${r.maxAbsDiff.logits.toExponential(1)} / ${r.maxAbsDiff.boxes.toExponential(1)} |`,
+  );
+console.log(
+  '"peer ÷ ours" > 1: ours is faster. web-* peers are compared with ours in the same Chromium page (ours-web); ours-web\'s row compares it with ours in Node.',
+);
 
 const payload = {
-  bench: 'ort', date: new Date().toISOString(), host: hostname(), node: process.version, argv: process.argv.slice(2),
+  bench: 'ort',
+  date: new Date().toISOString(),
+  host: hostname(),
+  node: process.version,
+  argv: process.argv.slice(2),
   load: { cpus: cpus().length, before: loadBefore, after: loadAfter },
-  ours: describeAdapterOf(engine), ort: ort.env.versions ?? null, web: web ? { adapter: web.adapter, version: web.version } : null,
-  model: `Yolos.create(presets.tiny, { seed: ${seed} })`, input: `randomNormal(seed ${seed + 1}), batch 1`,
+  ours: describeAdapterOf(engine),
+  ort: ort.env.versions ?? null,
+  web: web ? { adapter: web.adapter, version: web.version } : null,
+  model: `Yolos.create(presets.tiny, { seed: ${seed} })`,
+  input: `randomNormal(seed ${seed + 1}), batch 1`,
   figure: 'wall ms of one forward with outputs read back, median of interleaved samples; peerOverOurs = peerMs / oursMs',
   rows,
 };

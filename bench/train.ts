@@ -29,12 +29,21 @@ import { parameterGroups } from '../yolos/train/groups.ts';
 import { scratchRecipe, makeOptimizer, makeCriterion } from '../yolos/train/recipe.ts';
 import { median, resultsDir } from './harness.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string' }, batch: { type: 'string' }, model: { type: 'string' }, size: { type: 'string' }, compare: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string' },
+    batch: { type: 'string' },
+    model: { type: 'string' },
+    size: { type: 'string' },
+    compare: { type: 'boolean' },
+  },
+});
 const name = (values.model ?? 'nano16') as PresetName;
 if (!(name in presets)) throw new Error(`bench/train: unknown --model ${name} (expected ${Object.keys(presets).join(', ')})`);
 const config = presets[name];
 const recipe = scratchRecipe(config);
-const steps = Number(values.steps ?? 20), B = Number(values.batch ?? recipe.batch);
+const steps = Number(values.steps ?? 20),
+  B = Number(values.batch ?? recipe.batch);
 const [H, W] = values.size ? values.size.split('x').map(Number) : config.image_size;
 /** nano-16 at its own size trains on the shapes data; anything else on random images and boxes. */
 const shapesData = name === 'nano16' && !values.size;
@@ -48,7 +57,11 @@ const nextBatch = await (async () => {
     const labels = labelMap(src.categories, config.num_labels);
     return async (step: number) => {
       const batch = await src.batch(step, B);
-      return { pixels: batch.pixels, shape: batch.shape, targets: batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes })) };
+      return {
+        pixels: batch.pixels,
+        shape: batch.shape,
+        targets: batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes })),
+      };
     };
   }
   const rnd = mulberry32(0);
@@ -63,7 +76,12 @@ const nextBatch = await (async () => {
 })();
 /** The step as it was before (per-parameter launches, batched linear gradients) or as it is now. */
 type Variant = 'before' | 'after';
-const optimizers: Record<Variant, AdamW> = { after: opt, before: values.compare ? new AdamW(parameterGroups(model, recipe.weightDecay), { lr: recipe.lr, betas: recipe.betas, eps: recipe.eps, foreach: false }) : opt };
+const optimizers: Record<Variant, AdamW> = {
+  after: opt,
+  before: values.compare
+    ? new AdamW(parameterGroups(model, recipe.weightDecay), { lr: recipe.lr, betas: recipe.betas, eps: recipe.eps, foreach: false })
+    : opt,
+};
 const oneStep = async (step: number, variant: Variant) => {
   linearGradOptions.fold = variant === 'after';
   const t0 = performance.now();
@@ -77,11 +95,19 @@ const oneStep = async (step: number, variant: Variant) => {
   const t3 = performance.now();
   l.loss.backward();
   const norm = variant === 'after' ? gradNorm(model.parameters()) : gradNormWith(model.parameters(), 6);
-  optimizers[variant].step({ clip: { norm, maxNorm: 0.1 } }); optimizers[variant].zeroGrad();
+  optimizers[variant].step({ clip: { norm, maxNorm: 0.1 } });
+  optimizers[variant].zeroGrad();
   await l.loss.item(); // waits for backward, clip and AdamW
   const t4 = performance.now();
   for (const t of [x, out.logits, out.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, norm]) t.dispose();
-  return { data: t1 - t0, forwardRecord: t2 - t1, matchAndLoss: t3 - t2, backwardStep: t4 - t3, total: t4 - t0, dispatches: rt().dispatches - d0 };
+  return {
+    data: t1 - t0,
+    forwardRecord: t2 - t1,
+    matchAndLoss: t3 - t2,
+    backwardStep: t4 - t3,
+    total: t4 - t0,
+    dispatches: rt().dispatches - d0,
+  };
 };
 const rows: Record<string, number>[] = [];
 if (values.compare) {
@@ -89,21 +115,44 @@ if (values.compare) {
   const byVariant: Record<Variant, Record<string, number>[]> = { before: [], after: [] };
   for (let step = 0; step < 3; step++) for (const v of ['before', 'after'] as const) await oneStep(step, v);
   for (let step = 3; step < steps + 3; step += 5) {
-    for (const v of ['before', 'after'] as const) for (let k = step; k < Math.min(step + 5, steps + 3); k++) byVariant[v].push(await oneStep(k, v));
+    for (const v of ['before', 'after'] as const)
+      for (let k = step; k < Math.min(step + 5, steps + 3); k++) byVariant[v].push(await oneStep(k, v));
   }
   const summary = (v: Variant) => {
     const m = (k: string) => median(byVariant[v].map((r) => r[k]));
-    return { msPerStep: m('total'), dispatchesPerStep: m('dispatches'), medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, m(k)])), stepsTimed: byVariant[v].length };
+    return {
+      msPerStep: m('total'),
+      dispatchesPerStep: m('dispatches'),
+      medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, m(k)])),
+      stepsTimed: byVariant[v].length,
+    };
   };
-  const result = { adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], model: name, size: [H, W], batch: B, before: summary('before'), after: summary('after') };
+  const result = {
+    adapter: describeAdapterOf(engine),
+    date: new Date().toISOString(),
+    loadavg: loadavg()[0],
+    model: name,
+    size: [H, W],
+    batch: B,
+    before: summary('before'),
+    after: summary('after'),
+  };
   const ratio = result.after.msPerStep / result.before.msPerStep;
   console.log(`${name} training step at ${H}×${W}, batch ${B}, ${result.adapter}, before/after interleaved in one process`);
   console.log(`| | ms/step (median) | dispatches/step | backward + clip + AdamW ms |\n|---|---|---|---|`);
-  for (const v of ['before', 'after'] as const) console.log(`| ${v} | ${result[v].msPerStep.toFixed(1)} | ${result[v].dispatchesPerStep} | ${result[v].medians.backwardStep.toFixed(1)} |`);
+  for (const v of ['before', 'after'] as const)
+    console.log(
+      `| ${v} | ${result[v].msPerStep.toFixed(1)} | ${result[v].dispatchesPerStep} | ${result[v].medians.backwardStep.toFixed(1)} |`,
+    );
   console.log(`after/before: ${ratio.toFixed(2)}×`);
   await mkdir(resultsDir(), { recursive: true });
-  await writeFile(join(resultsDir(), `train-step-${engine.adapter.source}.json`), `${JSON.stringify({ ...result, afterOverBefore: ratio }, null, 2)}\n`);
-  model.dispose(); opt.dispose(); optimizers.before.dispose();
+  await writeFile(
+    join(resultsDir(), `train-step-${engine.adapter.source}.json`),
+    `${JSON.stringify({ ...result, afterOverBefore: ratio }, null, 2)}\n`,
+  );
+  model.dispose();
+  opt.dispose();
+  optimizers.before.dispose();
   engine.dispose();
   process.exit(0);
 }
@@ -114,17 +163,34 @@ for (let step = 0; step < steps + 3; step++) {
 const med = (k: string) => median(rows.map((r) => r[k]));
 const total = med('total');
 const result = {
-  adapter: describeAdapterOf(engine), date: new Date().toISOString(), loadavg: loadavg()[0], model: name, size: [H, W], batch: B, steps,
-  msPerStep: total, imagesPerSec: (1000 * B) / total,
-  share: { data: med('data') / total, forwardRecord: med('forwardRecord') / total, forwardGpuMatchingReadbackLoss: med('matchAndLoss') / total, backwardClipAdamW: med('backwardStep') / total },
+  adapter: describeAdapterOf(engine),
+  date: new Date().toISOString(),
+  loadavg: loadavg()[0],
+  model: name,
+  size: [H, W],
+  batch: B,
+  steps,
+  msPerStep: total,
+  imagesPerSec: (1000 * B) / total,
+  share: {
+    data: med('data') / total,
+    forwardRecord: med('forwardRecord') / total,
+    forwardGpuMatchingReadbackLoss: med('matchAndLoss') / total,
+    backwardClipAdamW: med('backwardStep') / total,
+  },
   medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, med(k)])),
 };
 console.log(`${name} training step at ${H}×${W}, batch ${B}, ${result.adapter}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
-console.log(`| ms/step | images/s | data (CPU) | forward recording | forward GPU + cost readback + matching + loss | backward + clip + AdamW (GPU) |\n|---|---|---|---|---|---|`);
-console.log(`| ${total.toFixed(1)} | ${result.imagesPerSec.toFixed(1)} | ${pct(result.share.data)} | ${pct(result.share.forwardRecord)} | ${pct(result.share.forwardGpuMatchingReadbackLoss)} | ${pct(result.share.backwardClipAdamW)} |`);
+console.log(
+  `| ms/step | images/s | data (CPU) | forward recording | forward GPU + cost readback + matching + loss | backward + clip + AdamW (GPU) |\n|---|---|---|---|---|---|`,
+);
+console.log(
+  `| ${total.toFixed(1)} | ${result.imagesPerSec.toFixed(1)} | ${pct(result.share.data)} | ${pct(result.share.forwardRecord)} | ${pct(result.share.forwardGpuMatchingReadbackLoss)} | ${pct(result.share.backwardClipAdamW)} |`,
+);
 await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 await writeFile(join(resultsDir(), `train-${slug}${shapesData ? '' : `-${name}-${H}x${W}`}.json`), `${JSON.stringify(result, null, 2)}\n`);
-model.dispose(); opt.dispose();
+model.dispose();
+opt.dispose();
 engine.dispose();

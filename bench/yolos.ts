@@ -25,25 +25,47 @@ for (const [name, H, W] of cases) {
     const run = async () => {
       const out = scope(() => model.predict(x));
       await out.boxes.data();
-      out.logits.dispose(); out.boxes.dispose();
+      out.logits.dispose();
+      out.boxes.dispose();
     };
-    await run(); await run(); // warm-up: pipelines compiled, pool filled
+    await run();
+    await run(); // warm-up: pipelines compiled, pool filled
     engine.pool.resetPeak();
     const base = engine.memory().liveBytes;
     const times: number[] = [];
-    for (let i = 0; i < repeats; i++) { const t = performance.now(); await run(); times.push(performance.now() - t); }
+    for (let i = 0; i < repeats; i++) {
+      const t = performance.now();
+      await run();
+      times.push(performance.now() - t);
+    }
     const ms = median(times);
     const peakMiB = (engine.memory().peakBytes - base) / 2 ** 20;
-    rows.push({ model: name, size: `${H}×${W}`, batch: B, msPerForward: ms, imagesPerSec: (1000 * B) / ms, peakActivationMiB: peakMiB, weightsMiB: model.parameters().reduce((n, p) => n + p.size * 4, 0) / 2 ** 20 });
+    rows.push({
+      model: name,
+      size: `${H}×${W}`,
+      batch: B,
+      msPerForward: ms,
+      imagesPerSec: (1000 * B) / ms,
+      peakActivationMiB: peakMiB,
+      weightsMiB: model.parameters().reduce((n, p) => n + p.size * 4, 0) / 2 ** 20,
+    });
     x.dispose();
   }
   model.dispose();
 }
-console.log(`YOLOS forward, ${describeAdapterOf(engine)}\n| model | input | batch | ms | images/s | peak activations MiB |\n|---|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.model} | ${r.size} | ${r.batch} | ${r.msPerForward.toFixed(1)} | ${r.imagesPerSec.toFixed(1)} | ${r.peakActivationMiB.toFixed(2)} |`);
+console.log(
+  `YOLOS forward, ${describeAdapterOf(engine)}\n| model | input | batch | ms | images/s | peak activations MiB |\n|---|---|---|---|---|---|`,
+);
+for (const r of rows)
+  console.log(
+    `| ${r.model} | ${r.size} | ${r.batch} | ${r.msPerForward.toFixed(1)} | ${r.imagesPerSec.toFixed(1)} | ${r.peakActivationMiB.toFixed(2)} |`,
+  );
 await mkdir(resultsDir(), { recursive: true });
 const slug = `${engine.adapter.source}-${engine.adapter.architecture || 'gpu'}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const file = join(resultsDir(), `yolos-${slug}.json`);
-await writeFile(`${file}.tmp`, `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), rows }, null, 2)}\n`);
+await writeFile(
+  `${file}.tmp`,
+  `${JSON.stringify({ adapter: describeAdapterOf(engine), date: new Date().toISOString(), rows }, null, 2)}\n`,
+);
 await rename(`${file}.tmp`, file);
 engine.dispose();

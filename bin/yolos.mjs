@@ -6,7 +6,10 @@ import { existsSync } from 'node:fs';
 
 // `yolos detect … | head`: a closed pipe ends the program quietly, as Unix tools do
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    else throw e;
+  });
 }
 
 const sources = new URL('../yolos/cli.ts', import.meta.url);

@@ -63,7 +63,9 @@ function instanceFor(source: Source): GPU {
   let gpu = instances.get(source);
   if (!gpu) {
     const vars: Record<string, string> =
-      source === 'hardware' ? { VK_LOADER_DRIVERS_DISABLE: SOFTWARE_DRIVER_GLOBS } : { VK_ICD_FILENAMES: SOFTWARE_ICDS[source as keyof typeof SOFTWARE_ICDS] };
+      source === 'hardware'
+        ? { VK_LOADER_DRIVERS_DISABLE: SOFTWARE_DRIVER_GLOBS }
+        : { VK_ICD_FILENAMES: SOFTWARE_ICDS[source as keyof typeof SOFTWARE_ICDS] };
     gpu = withEnv(vars, () => create([]));
     instances.set(source, gpu);
   }
@@ -75,7 +77,9 @@ export async function findDawnAdapter(choice: AdapterChoice, powerPreference?: G
   env.XDG_RUNTIME_DIR ??= '/tmp'; // Mesa prints an error line without it
   const forced = (env.YOLOS_ADAPTER as AdapterChoice | undefined) ?? choice;
   if (!['auto', 'hardware', 'lavapipe', 'swiftshader'].includes(forced)) {
-    throw new AdapterError(`init: unknown adapter '${forced}' (expected auto, hardware, lavapipe or swiftshader; from YOLOS_ADAPTER or options.adapter)`);
+    throw new AdapterError(
+      `init: unknown adapter '${forced}' (expected auto, hardware, lavapipe or swiftshader; from YOLOS_ADAPTER or options.adapter)`,
+    );
   }
   Object.assign(globalThis, globals); // GPUBufferUsage & co.
   const tried: string[] = [];
@@ -114,7 +118,9 @@ export async function findDawnAdapter(choice: AdapterChoice, powerPreference?: G
     const found = await attempt(source);
     if (found) return found;
   }
-  throw new AdapterError(`init: no WebGPU adapter found (${tried.join('; ')}). On a GPU-less Debian machine install the software adapters with:\n  ${INSTALL_HINT}`);
+  throw new AdapterError(
+    `init: no WebGPU adapter found (${tried.join('; ')}). On a GPU-less Debian machine install the software adapters with:\n  ${INSTALL_HINT}`,
+  );
 }
 
 setAdapterFinder(findDawnAdapter);

@@ -43,9 +43,14 @@ export async function findAdapter(choice: AdapterChoice, powerPreference?: GPUPo
           "condition loads Dawn's dawn.node) or 'yolos-webgpu/node', not a browser build of it",
       );
     }
-    throw new AdapterError('init: this browser has no WebGPU (navigator.gpu is undefined). Use a recent Chrome or Edge, or enable WebGPU (chrome://flags/#enable-unsafe-webgpu).');
+    throw new AdapterError(
+      'init: this browser has no WebGPU (navigator.gpu is undefined). Use a recent Chrome or Edge, or enable WebGPU (chrome://flags/#enable-unsafe-webgpu).',
+    );
   }
   const adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : {});
-  if (!adapter) throw new AdapterError('init: navigator.gpu.requestAdapter() returned no adapter; WebGPU may be disabled or blocklisted for this GPU (see chrome://gpu).');
+  if (!adapter)
+    throw new AdapterError(
+      'init: navigator.gpu.requestAdapter() returned no adapter; WebGPU may be disabled or blocklisted for this GPU (see chrome://gpu).',
+    );
   return { adapter, source: 'browser', instance: gpu };
 }

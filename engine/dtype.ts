@@ -22,19 +22,27 @@ export function bytesPerElement(dtype: DType): number {
 /** The values stored in `buffer`: a view for 4-byte dtypes, a converted Float32Array for f16. */
 export function typedArrayFor(dtype: DType, buffer: ArrayBufferLike, byteOffset = 0, length?: number): AnyTypedArray {
   switch (dtype) {
-    case 'f32': return new Float32Array(buffer, byteOffset, length);
-    case 'i32': return new Int32Array(buffer, byteOffset, length);
-    case 'u32': return new Uint32Array(buffer, byteOffset, length);
-    case 'f16': return f16BitsToF32Array(new Uint16Array(buffer, byteOffset, length));
+    case 'f32':
+      return new Float32Array(buffer, byteOffset, length);
+    case 'i32':
+      return new Int32Array(buffer, byteOffset, length);
+    case 'u32':
+      return new Uint32Array(buffer, byteOffset, length);
+    case 'f16':
+      return f16BitsToF32Array(new Uint16Array(buffer, byteOffset, length));
   }
 }
 
 export function allocTypedArray(dtype: DType, length: number): AnyTypedArray {
   switch (dtype) {
-    case 'f32': return new Float32Array(length);
-    case 'i32': return new Int32Array(length);
-    case 'u32': return new Uint32Array(length);
-    case 'f16': return new Uint16Array(length);
+    case 'f32':
+      return new Float32Array(length);
+    case 'i32':
+      return new Int32Array(length);
+    case 'u32':
+      return new Uint32Array(length);
+    case 'f16':
+      return new Uint16Array(length);
   }
 }
 
@@ -129,6 +137,8 @@ export function requireF16(op: string): void {
   const r = rt();
   if (!r.hasFeature('shader-f16')) {
     const a = r.adapter;
-    throw new DTypeError(`${op}: dtype f16 needs the WebGPU feature 'shader-f16', which the adapter '${a.description || a.architecture || a.vendor}' (${a.source}) does not have or which init() disabled; use f32`);
+    throw new DTypeError(
+      `${op}: dtype f16 needs the WebGPU feature 'shader-f16', which the adapter '${a.description || a.architecture || a.vendor}' (${a.source}) does not have or which init() disabled; use f32`,
+    );
   }
 }

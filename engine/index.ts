@@ -18,8 +18,33 @@ export { scope, keep } from './scope.ts';
 export * from './errors.ts';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, rand, randn, randomBits, setSeed } from './ops/creation.ts';
 export {
-  neg, abs, sign, exp, log, sqrt, rsqrt, square, relu, sigmoid, tanh, gelu, add, sub, mul, div, pow, maximum, minimum,
-  eq, ne, lt, le, gt, ge, where, cast,
+  neg,
+  abs,
+  sign,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  square,
+  relu,
+  sigmoid,
+  tanh,
+  gelu,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  where,
+  cast,
 } from './ops/elementwise.ts';
 export { sum, mean, max, min, variance, argmax, argmin, sumToShape } from './ops/reduce.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';
@@ -28,7 +53,16 @@ export { gather, scatterAdd } from './ops/gather.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
 export { layerNorm } from './ops/layernorm.ts';
 export { attention, attentionHeads, chooseAttentionVariant, type AttentionOptions } from './ops/attention.ts';
-export { boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou, elementwiseIou, setValidation, validationEnabled } from './ops/box.ts';
+export {
+  boxCxcywhToXyxy,
+  boxXyxyToCxcywh,
+  boxIou,
+  generalizedBoxIou,
+  elementwiseGiou,
+  elementwiseIou,
+  setValidation,
+  validationEnabled,
+} from './ops/box.ts';
 export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.ts';
 export { noGrad, isGradEnabled, needsGrad } from './autograd/node.ts';
 export { backward, grad, valueAndGrad, gradients } from './autograd/backward.ts';
@@ -47,12 +81,20 @@ export type Engine = Runtime;
 export async function init(options: InitOptions = {}): Promise<Engine> {
   if (hasRuntime()) {
     const r = rt();
-    try { r.checkLost(); return r; } catch { setRuntime(null); }
+    try {
+      r.checkLost();
+      return r;
+    } catch {
+      setRuntime(null);
+    }
   }
   const r = await Runtime.create(options);
   setRuntime(r);
   const dispose = r.dispose.bind(r);
-  r.dispose = () => { dispose(); setRuntime(null); };
+  r.dispose = () => {
+    dispose();
+    setRuntime(null);
+  };
   return r;
 }
 

@@ -45,7 +45,13 @@ const MAX_PARAM_BYTES = 256; // the runtime's uniform-arena slot
  * launch(saxpy, new Params().u32(n).f32(2), [x, y], [out], Math.ceil(n / 64));
  * await out.data(); // 2·x + y
  */
-export function launch(spec: KernelSpec, params: Params | ArrayBuffer | ArrayBufferView, inputs: readonly Tensor[], outputs: readonly Tensor[], grid: LaunchGrid): void {
+export function launch(
+  spec: KernelSpec,
+  params: Params | ArrayBuffer | ArrayBufferView,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  grid: LaunchGrid,
+): void {
   const r = rt();
   const label = checkSpec(spec, r.limits.maxStorageBuffersPerShaderStage);
   const at = `launch '${label}'`;
@@ -54,12 +60,20 @@ export function launch(spec: KernelSpec, params: Params | ArrayBuffer | ArrayBuf
   const written = new Set(outs.map((o) => o.pb));
   ins.forEach((i, k) => {
     // WebGPU refuses a buffer bound read-only and read_write in one dispatch (at the next readback, unnamed)
-    if (written.has(i.pb)) throw new EngineError(`${at}: input ${k} ${i.t} shares its storage with an output; give the output its own tensor`);
+    if (written.has(i.pb))
+      throw new EngineError(`${at}: input ${k} ${i.t} shares its storage with an output; give the output its own tensor`);
   });
   const bytes = params instanceof Params ? params.bytes() : params;
-  if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes))) throw new EngineError(`${at}: params must be a Params, an ArrayBuffer or a typed array, got ${describe(params)}`);
-  if (bytes.byteLength > MAX_PARAM_BYTES) throw new LimitError(`${at}: params of ${bytes.byteLength} bytes exceed the ${MAX_PARAM_BYTES}-byte uniform slot`);
-  r.dispatch(spec, bytes, [...ins, ...outs].map((o) => o.pb), checkGrid(at, grid, r.limits.maxComputeWorkgroupsPerDimension));
+  if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes)))
+    throw new EngineError(`${at}: params must be a Params, an ArrayBuffer or a typed array, got ${describe(params)}`);
+  if (bytes.byteLength > MAX_PARAM_BYTES)
+    throw new LimitError(`${at}: params of ${bytes.byteLength} bytes exceed the ${MAX_PARAM_BYTES}-byte uniform slot`);
+  r.dispatch(
+    spec,
+    bytes,
+    [...ins, ...outs].map((o) => o.pb),
+    checkGrid(at, grid, r.limits.maxComputeWorkgroupsPerDimension),
+  );
 }
 
 /**
@@ -73,15 +87,25 @@ export function assertCode(message: string): number {
 }
 
 function checkSpec(spec: KernelSpec, maxStorage: number): string {
-  if (typeof spec !== 'object' || spec === null) throw new EngineError(`launch: expected a kernel spec { key, code, inputs, outputs }, got ${describe(spec)}`);
+  if (typeof spec !== 'object' || spec === null)
+    throw new EngineError(`launch: expected a kernel spec { key, code, inputs, outputs }, got ${describe(spec)}`);
   const { key, code, inputs, outputs, asserts } = spec;
-  if (typeof key !== 'string' || !key) throw new EngineError(`launch: spec.key must be a non-empty string naming the kernel, got ${describe(key)}`);
+  if (typeof key !== 'string' || !key)
+    throw new EngineError(`launch: spec.key must be a non-empty string naming the kernel, got ${describe(key)}`);
   const at = `launch '${key}'`;
-  if (typeof code !== 'function') throw new EngineError(`${at}: spec.code must be a function returning the WGSL text, got ${typeof code === 'string' ? 'a string (write code: () => text)' : describe(code)}`);
-  for (const [name, n] of [['inputs', inputs], ['outputs', outputs]] as const) {
-    if (!(Number.isInteger(n) && n >= 0)) throw new EngineError(`${at}: spec.${name} must be a non-negative integer (its number of storage bindings), got ${describe(n)}`);
+  if (typeof code !== 'function')
+    throw new EngineError(
+      `${at}: spec.code must be a function returning the WGSL text, got ${typeof code === 'string' ? 'a string (write code: () => text)' : describe(code)}`,
+    );
+  for (const [name, n] of [
+    ['inputs', inputs],
+    ['outputs', outputs],
+  ] as const) {
+    if (!(Number.isInteger(n) && n >= 0))
+      throw new EngineError(`${at}: spec.${name} must be a non-negative integer (its number of storage bindings), got ${describe(n)}`);
   }
-  if (asserts !== undefined && typeof asserts !== 'boolean') throw new EngineError(`${at}: spec.asserts must be a boolean, got ${describe(asserts)}`);
+  if (asserts !== undefined && typeof asserts !== 'boolean')
+    throw new EngineError(`${at}: spec.asserts must be a boolean, got ${describe(asserts)}`);
   const storage = inputs + outputs + (asserts ? 1 : 0);
   if (storage > maxStorage) throw new LimitError(`${at}: ${storage} storage bindings exceed the adapter's ${maxStorage} per shader stage`);
   return key;
@@ -89,7 +113,8 @@ function checkSpec(spec: KernelSpec, maxStorage: number): string {
 
 function checkTensors(at: string, what: string, ts: readonly Tensor[], declared: number) {
   if (!Array.isArray(ts)) throw new EngineError(`${at}: ${what}s must be an array of tensors, got ${describe(ts)}`);
-  if (ts.length !== declared) throw new EngineError(`${at}: got ${ts.length} ${what} tensor${ts.length === 1 ? '' : 's'}; the spec declares ${what}s: ${declared}`);
+  if (ts.length !== declared)
+    throw new EngineError(`${at}: got ${ts.length} ${what} tensor${ts.length === 1 ? '' : 's'}; the spec declares ${what}s: ${declared}`);
   return ts.map((t, k) => {
     if (!(t instanceof Tensor)) throw new DTypeError(`${at}: ${what} ${k} must be a Tensor, got ${describe(t)}`);
     return { t, pb: t.storageFor(`${at}: ${what} ${k}`).pb };
@@ -98,11 +123,16 @@ function checkTensors(at: string, what: string, ts: readonly Tensor[], declared:
 
 function checkGrid(at: string, grid: LaunchGrid, max: number): [number, number, number] {
   const dims = typeof grid === 'number' ? [grid] : Array.isArray(grid) ? [...grid] : null;
-  if (!dims || dims.length < 1 || dims.length > 3) throw new EngineError(`${at}: grid must be a workgroup count or [x, y?, z?], got ${describe(grid)}`);
+  if (!dims || dims.length < 1 || dims.length > 3)
+    throw new EngineError(`${at}: grid must be a workgroup count or [x, y?, z?], got ${describe(grid)}`);
   const [x, y = 1, z = 1] = dims as number[];
   const xyz: [number, number, number] = [x, y, z];
-  if (!xyz.every((n) => Number.isInteger(n) && n >= 0)) throw new EngineError(`${at}: grid [${xyz}] must hold non-negative integer workgroup counts`);
-  if (xyz.some((n) => n > max)) throw new LimitError(`${at}: grid [${xyz}] exceeds the adapter's ${max} workgroups per dimension (use gridRows or grid1d to fold into y)`);
+  if (!xyz.every((n) => Number.isInteger(n) && n >= 0))
+    throw new EngineError(`${at}: grid [${xyz}] must hold non-negative integer workgroup counts`);
+  if (xyz.some((n) => n > max))
+    throw new LimitError(
+      `${at}: grid [${xyz}] exceeds the adapter's ${max} workgroups per dimension (use gridRows or grid1d to fold into y)`,
+    );
   return xyz;
 }
 

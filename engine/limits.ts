@@ -9,9 +9,15 @@
 import { LimitError } from './errors.ts';
 
 /** The limits the engine reads (a GPUSupportedLimits satisfies it). */
-export type DeviceLimits = Pick<GPUSupportedLimits,
-  'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' |
-  'maxComputeWorkgroupSizeY' | 'maxComputeWorkgroupSizeZ' | 'maxStorageBuffersPerShaderStage'>;
+export type DeviceLimits = Pick<
+  GPUSupportedLimits,
+  | 'maxComputeWorkgroupStorageSize'
+  | 'maxComputeInvocationsPerWorkgroup'
+  | 'maxComputeWorkgroupSizeX'
+  | 'maxComputeWorkgroupSizeY'
+  | 'maxComputeWorkgroupSizeZ'
+  | 'maxStorageBuffersPerShaderStage'
+>;
 
 /** What a variant choice reads of a device (the Runtime has both). */
 export interface DeviceTraits {
@@ -34,7 +40,11 @@ export function workgroupMisfit(needs: WorkgroupNeeds, limits: DeviceLimits): st
   if (x * y * z > limits.maxComputeInvocationsPerWorkgroup) {
     return `needs ${x * y * z} invocations per workgroup, more than the device's maxComputeInvocationsPerWorkgroup of ${limits.maxComputeInvocationsPerWorkgroup}`;
   }
-  const dims = [[x, limits.maxComputeWorkgroupSizeX, 'X'], [y, limits.maxComputeWorkgroupSizeY, 'Y'], [z, limits.maxComputeWorkgroupSizeZ, 'Z']] as const;
+  const dims = [
+    [x, limits.maxComputeWorkgroupSizeX, 'X'],
+    [y, limits.maxComputeWorkgroupSizeY, 'Y'],
+    [z, limits.maxComputeWorkgroupSizeZ, 'Z'],
+  ] as const;
   for (const [n, max, axis] of dims) {
     if (n > max) return `needs a workgroup ${n} wide along ${axis}, more than the device's maxComputeWorkgroupSize${axis} of ${max}`;
   }
@@ -50,6 +60,8 @@ export function requireWorkgroupFits(op: string, variant: string, needs: Workgro
 /** Throws a LimitError when a kernel binds more storage buffers than a shader stage may. */
 export function requireStorageBuffers(kernel: string, count: number, limits: DeviceLimits): void {
   if (count > limits.maxStorageBuffersPerShaderStage) {
-    throw new LimitError(`kernel '${kernel}' binds ${count} storage buffers, more than the device's maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}`);
+    throw new LimitError(
+      `kernel '${kernel}' binds ${count} storage buffers, more than the device's maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}`,
+    );
   }
 }

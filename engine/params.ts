@@ -9,9 +9,18 @@ export class Params {
   private f = new Float32Array(this.buf);
   private n = 0;
 
-  u32(...v: number[]): this { for (const x of v) this.u[this.n++] = x >>> 0; return this; }
-  i32(...v: number[]): this { for (const x of v) this.i[this.n++] = x | 0; return this; }
-  f32(...v: number[]): this { for (const x of v) this.f[this.n++] = x; return this; }
+  u32(...v: number[]): this {
+    for (const x of v) this.u[this.n++] = x >>> 0;
+    return this;
+  }
+  i32(...v: number[]): this {
+    for (const x of v) this.i[this.n++] = x | 0;
+    return this;
+  }
+  f32(...v: number[]): this {
+    for (const x of v) this.f[this.n++] = x;
+    return this;
+  }
   /** Pads to a 16-byte boundary, then writes `values` as `array<vec4u, ceil(len/4)>` (zero-filled). */
   vec4Array(values: readonly number[], slots = Math.max(1, Math.ceil(values.length / 4))): this {
     this.n = Math.ceil(this.n / 4) * 4;

@@ -46,23 +46,43 @@ function presentation(op: CheckedOp, check: OpCheck): Presentation {
   if (op in BINARY) return { family: 'binary', kernel: `binary/${op}/`, shapes: [1, 2], defaultShapes: [[8, 100], [100]], options: [] };
   const dflt = check.cases[0];
   switch (op) {
-    case 'sum': case 'mean': case 'max': case 'min':
+    case 'sum':
+    case 'mean':
+    case 'max':
+    case 'min':
       return { family: 'reduce', kernel: `reduce/${op}/`, shapes: [1, 1], defaultShapes: dflt, options: ['axis'] };
-    case 'softmax': case 'logSoftmax': // a workgroup per row, or a thread per row for short rows
-      return { family: 'softmax', kernel: new RegExp(`^softmax(-row)?/${op === 'logSoftmax' ? 'log' : 'plain'}`), shapes: [1, 1], defaultShapes: dflt, options: ['axis'] };
-    case 'matmul': return { family: 'matmul', kernel: 'matmul', shapes: [2, 2], defaultShapes: dflt, options: ['transpose'] };
-    case 'layerNorm': return { family: 'layernorm', kernel: 'layernorm/fwd', shapes: [1, 1], defaultShapes: dflt, options: [] };
-    case 'attention': return { family: 'attention', kernel: 'attention/fwd', shapes: [1, 3], defaultShapes: dflt, options: [] };
-    default: return { family: op, kernel: op, shapes: [dflt.length, dflt.length], defaultShapes: dflt, options: [] };
+    case 'softmax':
+    case 'logSoftmax': // a workgroup per row, or a thread per row for short rows
+      return {
+        family: 'softmax',
+        kernel: new RegExp(`^softmax(-row)?/${op === 'logSoftmax' ? 'log' : 'plain'}`),
+        shapes: [1, 1],
+        defaultShapes: dflt,
+        options: ['axis'],
+      };
+    case 'matmul':
+      return { family: 'matmul', kernel: 'matmul', shapes: [2, 2], defaultShapes: dflt, options: ['transpose'] };
+    case 'layerNorm':
+      return { family: 'layernorm', kernel: 'layernorm/fwd', shapes: [1, 1], defaultShapes: dflt, options: [] };
+    case 'attention':
+      return { family: 'attention', kernel: 'attention/fwd', shapes: [1, 3], defaultShapes: dflt, options: [] };
+    default:
+      return { family: op, kernel: op, shapes: [dflt.length, dflt.length], defaultShapes: dflt, options: [] };
   }
 }
 
 /** The ops of the playground, by name: matmul first (the page's default), then the op table's order. */
 export const PLAYGROUND_OPS: Record<string, PlaygroundOp> = Object.fromEntries(
-  (['matmul', ...CHECKED_OPS.filter((op) => op !== 'matmul')] as CheckedOp[]).map((op) => [op, { ...checkOf(op), ...presentation(op, checkOf(op)) }]),
+  (['matmul', ...CHECKED_OPS.filter((op) => op !== 'matmul')] as CheckedOp[]).map((op) => [
+    op,
+    { ...checkOf(op), ...presentation(op, checkOf(op)) },
+  ]),
 );
 
-export interface HostInput { data: Float32Array | Int32Array | Uint32Array; shape: number[] }
+export interface HostInput {
+  data: Float32Array | Int32Array | Uint32Array;
+  shape: number[];
+}
 
 /**
  * Seeded inputs for `op` on `shapes` (plus the operands the op derives, e.g. layer norm's weight and
@@ -76,24 +96,32 @@ export function playgroundInputs(op: PlaygroundOp, shapes: number[][], dtype: DT
   return all.map((shape, i) => {
     const n = shape.reduce((x, y) => x * y, 1);
     const int = dtype === 'i32' || dtype === 'u32';
-    const values = drawValues(n, int ? { kind: 'integer', lo: -20, hi: 21 } : op.domains[i] ?? normal(), rnd);
+    const values = drawValues(n, int ? { kind: 'integer', lo: -20, hi: 21 } : (op.domains[i] ?? normal()), rnd);
     return { data: roundTo(values, dtype === 'u32' ? 'i32' : dtype), shape };
   });
 }
 
 /** A kernel as dispatched: its spec and its workgroup grid. */
-export interface Captured { spec: KernelSpec; groups: readonly number[] }
+export interface Captured {
+  spec: KernelSpec;
+  groups: readonly number[];
+}
 
 /** Runs `fn` once and returns the kernels it dispatched, in order, and its result (kept; the rest is freed). */
 export async function captureKernels<T>(fn: () => T): Promise<{ kernels: Captured[]; result: T }> {
   const rt = engine();
   const kernels: Captured[] = [];
-  rt.kernelOverride = (spec, groups) => { kernels.push({ spec, groups }); return undefined; };
+  rt.kernelOverride = (spec, groups) => {
+    kernels.push({ spec, groups });
+    return undefined;
+  };
   try {
     const result = scope(fn);
     await rt.flush();
     return { kernels, result };
-  } finally { rt.kernelOverride = null; }
+  } finally {
+    rt.kernelOverride = null;
+  }
 }
 
 /** Whether `key` names the op's main kernel. */
@@ -121,15 +149,23 @@ export function kernelLayout(code: string): string[] {
 /** One line per kernel: its key, buffers and grid, then its binding interface (`kernelLayout`). */
 export function describeKernel(c: Captured, indent = '  '): string {
   const { spec, groups } = c;
-  return [`${indent}kernel ${spec.key}: ${spec.inputs} input(s), ${spec.outputs} output(s)${spec.asserts ? ' + assert buffer' : ''}; workgroups [${groups.join(', ')}]`,
-    ...kernelLayout(spec.code()).map((l) => `${indent}  ${l}`)].join('\n');
+  return [
+    `${indent}kernel ${spec.key}: ${spec.inputs} input(s), ${spec.outputs} output(s)${spec.asserts ? ' + assert buffer' : ''}; workgroups [${groups.join(', ')}]`,
+    ...kernelLayout(spec.code()).map((l) => `${indent}  ${l}`),
+  ].join('\n');
 }
 
 /** A spec running `code` in place of `main` (same bindings); its key changes with the code. */
 export function userKernel(main: KernelSpec, code: string): KernelSpec {
   let h = 2166136261;
   for (let i = 0; i < code.length; i++) h = Math.imul(h ^ code.charCodeAt(i), 16777619);
-  return { key: `user:${main.key}:${code.length}:${(h >>> 0).toString(16)}`, inputs: main.inputs, outputs: main.outputs, asserts: main.asserts, code: () => code };
+  return {
+    key: `user:${main.key}:${code.length}:${(h >>> 0).toString(16)}`,
+    inputs: main.inputs,
+    outputs: main.outputs,
+    asserts: main.asserts,
+    code: () => code,
+  };
 }
 
 /** The comparison with the reference (engine/validate.ts). */
@@ -201,7 +237,9 @@ export async function openKernel(req: RunRequest): Promise<KernelSession> {
   if (!op.dtypes.includes(dtype)) throw new PlaygroundError(`${req.op} does not run on ${dtype} here (dtypes: ${op.dtypes.join(', ')})`);
   const shapes = req.shapes?.length ? req.shapes : op.defaultShapes;
   if (shapes.length < op.shapes[0] || shapes.length > op.shapes[1]) {
-    throw new PlaygroundError(`${req.op} takes ${op.shapes[0] === op.shapes[1] ? op.shapes[0] : `${op.shapes[0]} to ${op.shapes[1]}`} shape(s), got ${shapes.length}`);
+    throw new PlaygroundError(
+      `${req.op} takes ${op.shapes[0] === op.shapes[1] ? op.shapes[0] : `${op.shapes[0]} to ${op.shapes[1]}`} shape(s), got ${shapes.length}`,
+    );
   }
   const inputs = playgroundInputs(op, shapes, dtype, req.seed ?? 1);
   const xs = inputs.map((i) => tensor(i.data, i.shape, dtype === 'f16' ? { dtype: 'f16' } : {}));
@@ -219,10 +257,20 @@ export async function openKernel(req: RunRequest): Promise<KernelSession> {
   const main = mainKernel(op, kernels);
   let user: KernelSpec | null = null;
   return {
-    op, dtype, shapes, inputs, kernels, main,
-    get user() { return user !== null; },
+    op,
+    dtype,
+    shapes,
+    inputs,
+    kernels,
+    main,
+    get user() {
+      return user !== null;
+    },
     async useWgsl(code) {
-      if (!main) throw new PlaygroundError(`${req.op} dispatches no kernel matching ${op.kernel} for these shapes (${kernels.map((c) => c.spec.key).join(', ') || 'none'}); nothing to replace`);
+      if (!main)
+        throw new PlaygroundError(
+          `${req.op} dispatches no kernel matching ${op.kernel} for these shapes (${kernels.map((c) => c.spec.key).join(', ') || 'none'}); nothing to replace`,
+        );
       const spec = userKernel(main.spec, code);
       await rt.compile(spec);
       user = spec;
@@ -236,7 +284,11 @@ export async function openKernel(req: RunRequest): Promise<KernelSession> {
       for (const t of poison) t.dispose();
       const out = run();
       let got: ArrayLike<number>;
-      try { got = (await out.data()) as ArrayLike<number>; } finally { out.dispose(); }
+      try {
+        got = (await out.data()) as ArrayLike<number>;
+      } finally {
+        out.dispose();
+      }
       const refs = inputs.map((i) => R.ref(i.data, i.shape));
       const want = op.ref(refs, o);
       const t = req.tolerance;
@@ -270,7 +322,15 @@ export async function runKernel(req: RunRequest): Promise<RunResult> {
     if (req.wgsl !== undefined) await s.useWgsl(req.wgsl);
     const { check, outShape } = await s.check();
     const repeats = req.repeats ?? 5;
-    const t = repeats > 0 ? await timeOurs(() => { s.run(); }, { repeats, targetMs: 30 }) : null;
+    const t =
+      repeats > 0
+        ? await timeOurs(
+            () => {
+              s.run();
+            },
+            { repeats, targetMs: 30 },
+          )
+        : null;
     const timing = t && { ...t, samples: t.gpuSamples ?? t.wallSamples };
     return { op: req.op, shapes: s.shapes, dtype: s.dtype, outShape, kernels: s.kernels, main: s.main, check, timing, user: s.user };
   } finally {

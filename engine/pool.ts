@@ -50,7 +50,11 @@ export class BufferPool {
   destroyed = 0;
 
   /** `epoch()`: the open encoder's epoch (Runtime.epoch); buffers it used are not destroyed. */
-  constructor(private device: GPUDevice, readonly idleCap = Infinity, private epoch: () => number = () => -2) {}
+  constructor(
+    private device: GPUDevice,
+    readonly idleCap = Infinity,
+    private epoch: () => number = () => -2,
+  ) {}
 
   acquire(bytes: number, label: string): PooledBuffer {
     const size = sizeClass(bytes);
@@ -67,7 +71,11 @@ export class BufferPool {
   }
 
   private create(size: number, label: string): PooledBuffer {
-    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const buffer = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     this.created++;
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;

@@ -109,7 +109,12 @@ export class Runtime {
   onDispatchRecorded: ((key: string) => void) | null = null;
   private disposed = false;
 
-  constructor(readonly device: GPUDevice, adapter: AdapterInfoSummary, instance: unknown, opts: InitOptions) {
+  constructor(
+    readonly device: GPUDevice,
+    adapter: AdapterInfoSummary,
+    instance: unknown,
+    opts: InitOptions,
+  ) {
     this.adapter = adapter;
     this.instance = instance;
     this.limits = device.limits;
@@ -117,9 +122,17 @@ export class Runtime {
     this.limitsChoice = limitsChoice(opts);
     this.pool = new BufferPool(device, poolIdleBytes(opts), () => this.epoch);
     this.maxDispatchesPerSubmit = opts.maxDispatchesPerSubmit ?? 512;
-    this.arena = device.createBuffer({ label: 'uniform-arena', size: SLOT * this.maxDispatchesPerSubmit, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.arena = device.createBuffer({
+      label: 'uniform-arena',
+      size: SLOT * this.maxDispatchesPerSubmit,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     this.arenaCpu = new Uint8Array(SLOT * this.maxDispatchesPerSubmit);
-    this.assertBuffer = device.createBuffer({ label: 'device-asserts', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.assertBuffer = device.createBuffer({
+      label: 'device-asserts',
+      size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     device.lost.then((info) => {
       this.lostInfo = info;
       if (!this.disposed) console.error(`[engine] GPU device lost (${info.reason}): ${info.message}`);
@@ -138,15 +151,18 @@ export class Runtime {
     const skip = new Set(opts.disableFeatures ?? []);
     const requiredFeatures = WANTED_FEATURES.filter((f) => a.features.has(f) && !skip.has(f)) as GPUFeatureName[];
     const l = a.limits;
-    const requiredLimits: Record<string, number> = limits === 'default' ? {} : {
-      maxBufferSize: l.maxBufferSize,
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-    };
+    const requiredLimits: Record<string, number> =
+      limits === 'default'
+        ? {}
+        : {
+            maxBufferSize: l.maxBufferSize,
+            maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+            maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+            maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+            maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+            maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+            maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+          };
     const device = await a.requestDevice({ requiredFeatures, requiredLimits, label: 'yolos-engine' });
     const info = a.info;
     const summary: AdapterInfoSummary = {
@@ -155,7 +171,11 @@ export class Runtime {
       description: info.description,
       source: found.source,
       features: requiredFeatures.slice(),
-      isSoftware: found.source === 'lavapipe' || found.source === 'swiftshader' || info.isFallbackAdapter || /swiftshader|llvmpipe/i.test(`${info.architecture} ${info.description}`),
+      isSoftware:
+        found.source === 'lavapipe' ||
+        found.source === 'swiftshader' ||
+        info.isFallbackAdapter ||
+        /swiftshader|llvmpipe/i.test(`${info.architecture} ${info.description}`),
     };
     const rt = new Runtime(device, summary, found.instance, opts);
     if (opts.verbose ?? DEBUG > 0) console.log(`[engine] adapter: ${describeAdapter(summary)}`);
@@ -167,7 +187,13 @@ export class Runtime {
   }
 
   memory(): MemoryInfo {
-    return { tensors: this.liveTensors, liveBytes: this.pool.liveBytes, peakBytes: this.pool.peakBytes, pooledBytes: this.pool.pooledBytes, constantBytes: this.constantBytes };
+    return {
+      tensors: this.liveTensors,
+      liveBytes: this.pool.liveBytes,
+      peakBytes: this.pool.peakBytes,
+      pooledBytes: this.pool.pooledBytes,
+      constantBytes: this.constantBytes,
+    };
   }
 
   /**
@@ -189,7 +215,10 @@ export class Runtime {
   /** A device-assert code for a message; kernels that find the condition write it atomically. */
   assertCode(message: string): number {
     let code = this.assertMessages.indexOf(message);
-    if (code < 0) { code = this.assertMessages.length; this.assertMessages.push(message); }
+    if (code < 0) {
+      code = this.assertMessages.length;
+      this.assertMessages.push(message);
+    }
     return code;
   }
 
@@ -210,8 +239,12 @@ export class Runtime {
         let detail = '';
         try {
           const info = await module.getCompilationInfo();
-          detail = info.messages.map((m) => `  ${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}\n    ${code.split('\n')[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
-        } catch { /* compilation info is optional */ }
+          detail = info.messages
+            .map((m) => `  ${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}\n    ${code.split('\n')[m.lineNum - 1]?.trim() ?? ''}`)
+            .join('\n');
+        } catch {
+          /* compilation info is optional */
+        }
         this.pipelines.delete(spec.key);
         throw new KernelError(`kernel '${spec.key}' failed to compile: ${err.message}${detail ? `\n${detail}` : ''}`);
       }),
@@ -230,11 +263,17 @@ export class Runtime {
     const k = `${spec.inputs}/${spec.outputs}/${spec.asserts ? 1 : 0}`;
     let l = this.layouts.get(k);
     if (l) return l;
-    const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 0 } }];
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 0 } },
+    ];
     const n = spec.inputs + spec.outputs + (spec.asserts ? 1 : 0);
     requireStorageBuffers(spec.key, n, this.limits);
     for (let i = 0; i < n; i++) {
-      entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < spec.inputs ? 'read-only-storage' : 'storage' } });
+      entries.push({
+        binding: i + 1,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: i < spec.inputs ? 'read-only-storage' : 'storage' },
+      });
     }
     const bgl = this.device.createBindGroupLayout({ label: `layout ${k}`, entries });
     l = { bgl, pl: this.device.createPipelineLayout({ label: `layout ${k}`, bindGroupLayouts: [bgl] }) };
@@ -246,16 +285,23 @@ export class Runtime {
    * Records one dispatch. `buffers` are the inputs then the outputs, in binding order.
    * `params` (≤ 256 bytes) is the kernel's uniform struct at @binding(0).
    */
-  dispatch(spec: KernelSpec, params: ArrayBuffer | ArrayBufferView, buffers: PooledBuffer[], groups: readonly [number, number?, number?]): void {
+  dispatch(
+    spec: KernelSpec,
+    params: ArrayBuffer | ArrayBufferView,
+    buffers: PooledBuffer[],
+    groups: readonly [number, number?, number?],
+  ): void {
     this.checkLost();
     const [x, y = 1, z = 1] = groups;
     spec = this.kernelOverride?.(spec, [x, y, z]) ?? spec;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || y > max || z > max) throw new EngineError(`${spec.key}: dispatch of [${x},${y},${z}] workgroups exceeds the adapter's ${max} per dimension`);
+    if (x > max || y > max || z > max)
+      throw new EngineError(`${spec.key}: dispatch of [${x},${y},${z}] workgroups exceeds the adapter's ${max} per dimension`);
     if (this.inEncoder >= this.maxDispatchesPerSubmit) this.submit();
     const pipeline = this.pipeline(spec);
-    const bytes = params instanceof ArrayBuffer ? new Uint8Array(params) : new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
+    const bytes =
+      params instanceof ArrayBuffer ? new Uint8Array(params) : new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
     if (bytes.byteLength > SLOT) throw new EngineError(`${spec.key}: params of ${bytes.byteLength} bytes exceed ${SLOT}`);
     const offset = this.inEncoder * SLOT;
     this.arenaCpu.set(bytes, offset);
@@ -270,7 +316,11 @@ export class Runtime {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(x, y, z);
-    if (this.passPerDispatch) { pass.end(); this.pass = null; this.onDispatchRecorded?.(spec.key); }
+    if (this.passPerDispatch) {
+      pass.end();
+      this.pass = null;
+      this.onDispatchRecorded?.(spec.key);
+    }
     this.inEncoder++;
     this.dispatches++;
     if (DEBUG >= 1) console.log(`[engine] dispatch ${spec.key} [${x},${y},${z}]`);
@@ -280,14 +330,19 @@ export class Runtime {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: `batch ${this.epoch}` });
     if (!this.pass) {
       const timestampWrites = this.passTimestamps?.();
-      this.pass = this.encoder.beginComputePass(timestampWrites ? { label: `batch ${this.epoch}`, timestampWrites } : { label: `batch ${this.epoch}` });
+      this.pass = this.encoder.beginComputePass(
+        timestampWrites ? { label: `batch ${this.epoch}`, timestampWrites } : { label: `batch ${this.epoch}` },
+      );
     }
     return this.pass;
   }
 
   /** The open encoder outside any pass (for copies). */
   private openEncoder(): GPUCommandEncoder {
-    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: `batch ${this.epoch}` });
     return this.encoder;
   }
@@ -304,8 +359,18 @@ export class Runtime {
   /** Submits the recorded work (if any). Synchronous: errors surface at the next readback or flush(). */
   submit(): void {
     if (!this.encoder) return;
-    if (this.pass) { this.pass.end(); this.pass = null; }
-    if (this.inEncoder > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaCpu.buffer as ArrayBuffer, 0, Math.min(this.inEncoder, this.maxDispatchesPerSubmit) * SLOT);
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.inEncoder > 0)
+      this.device.queue.writeBuffer(
+        this.arena,
+        0,
+        this.arenaCpu.buffer as ArrayBuffer,
+        0,
+        Math.min(this.inEncoder, this.maxDispatchesPerSubmit) * SLOT,
+      );
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.inEncoder = 0;
@@ -357,7 +422,11 @@ export class Runtime {
   async read(pb: PooledBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
     this.checkLost();
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ label: 'readback', size: size + 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      label: 'readback',
+      size: size + 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const enc = this.openEncoder();
     if (size) enc.copyBufferToBuffer(pb.buffer, byteOffset, staging, 0, size);
     enc.copyBufferToBuffer(this.assertBuffer, 0, staging, size, 16);
@@ -386,7 +455,11 @@ export class Runtime {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    try { this.submit(); } catch { /* device may be lost */ }
+    try {
+      this.submit();
+    } catch {
+      /* device may be lost */
+    }
     this.pool.trim();
     this.pipelines.clear();
     this.device.destroy();
@@ -399,14 +472,17 @@ function limitsChoice(opts: InitOptions): LimitsChoice {
   const env = typeof process !== 'undefined' ? process.env?.YOLOS_LIMITS : undefined;
   const want = env || opts.limits || 'adapter';
   if (!(LIMITS_CHOICES as readonly string[]).includes(want)) {
-    throw new EngineError(`init: unknown limits '${want}' (expected ${LIMITS_CHOICES.join(' or ')}; from ${env ? 'YOLOS_LIMITS' : 'options.limits'})`);
+    throw new EngineError(
+      `init: unknown limits '${want}' (expected ${LIMITS_CHOICES.join(' or ')}; from ${env ? 'YOLOS_LIMITS' : 'options.limits'})`,
+    );
   }
   return want as LimitsChoice;
 }
 
 function poolIdleBytes(opts: InitOptions): number {
   const n = opts.poolIdleBytes ?? DEFAULT_POOL_IDLE_BYTES;
-  if (typeof n !== 'number' || Number.isNaN(n) || n < 0) throw new EngineError(`init: poolIdleBytes must be a number ≥ 0 (or Infinity), got ${String(n)}`);
+  if (typeof n !== 'number' || Number.isNaN(n) || n < 0)
+    throw new EngineError(`init: poolIdleBytes must be a number ≥ 0 (or Infinity), got ${String(n)}`);
   return n;
 }
 

@@ -24,9 +24,18 @@ export function keep<T extends Tensor>(t: T): T {
 function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;
   seen.add(value);
-  if ((value as { __isTensor?: boolean }).__isTensor) { out.add(value as Tensor); return; }
-  if (Array.isArray(value)) { for (const v of value) collect(v, out, seen); return; }
-  if (value instanceof Map) { for (const v of value.values()) collect(v, out, seen); return; }
+  if ((value as { __isTensor?: boolean }).__isTensor) {
+    out.add(value as Tensor);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, seen);
+    return;
+  }
+  if (value instanceof Map) {
+    for (const v of value.values()) collect(v, out, seen);
+    return;
+  }
   if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, out, seen);
 }
 

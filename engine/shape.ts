@@ -21,7 +21,8 @@ export function stridesOf(shape: Shape): number[] {
 
 export function checkShape(op: string, shape: Shape): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${fmtShape(shape)}: dimensions must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`${op}: invalid shape ${fmtShape(shape)}: dimensions must be non-negative integers`);
   }
 }
 
@@ -39,7 +40,9 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       const d = s[i];
       if (out[o] === 1) out[o] = d;
       else if (d !== 1 && d !== out[o]) {
-        throw new ShapeError(`${op}: shapes ${shapes.map(fmtShape).join(' and ')} cannot be broadcast together (dimension ${o - rank}: ${out[o]} vs ${d})`);
+        throw new ShapeError(
+          `${op}: shapes ${shapes.map(fmtShape).join(' and ')} cannot be broadcast together (dimension ${o - rank}: ${out[o]} vs ${d})`,
+        );
       }
     }
   }

@@ -9,7 +9,10 @@ export class Storage {
   refs = 1;
   /** The pool of the engine that made the buffer: after a re-init, an old tensor's buffer must not enter the new pool. */
   private readonly pool = rt().pool;
-  constructor(readonly pb: PooledBuffer, readonly byteLength: number) {}
+  constructor(
+    readonly pb: PooledBuffer,
+    readonly byteLength: number,
+  ) {}
 
   retain(): this {
     this.refs++;

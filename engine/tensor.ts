@@ -34,7 +34,9 @@ const finalizer = new FinalizationRegistry<{ storage: Storage; label: string }>(
   try {
     held.storage.release();
     rt().liveTensors--;
-  } catch { /* engine already disposed */ }
+  } catch {
+    /* engine already disposed */
+  }
 });
 
 export type Scalar = number;
@@ -117,7 +119,10 @@ export class Tensor {
     untrack(this);
     s.release();
     rt().liveTensors--;
-    if (this.grad) { this.grad.dispose(); this.grad = null; }
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
     // gradNode stays: a disposed intermediate still links its graph until backward frees it.
   }
 
@@ -145,69 +150,175 @@ export class Tensor {
   }
 
   // Elementwise unary
-  neg(): Tensor { return ew.neg(this); }
-  abs(): Tensor { return ew.abs(this); }
-  exp(): Tensor { return ew.exp(this); }
-  log(): Tensor { return ew.log(this); }
-  sqrt(): Tensor { return ew.sqrt(this); }
-  rsqrt(): Tensor { return ew.rsqrt(this); }
-  relu(): Tensor { return ew.relu(this); }
-  sigmoid(): Tensor { return ew.sigmoid(this); }
-  tanh(): Tensor { return ew.tanh(this); }
-  gelu(): Tensor { return ew.gelu(this); }
-  square(): Tensor { return ew.square(this); }
-  sign(): Tensor { return ew.sign(this); }
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  abs(): Tensor {
+    return ew.abs(this);
+  }
+  exp(): Tensor {
+    return ew.exp(this);
+  }
+  log(): Tensor {
+    return ew.log(this);
+  }
+  sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  rsqrt(): Tensor {
+    return ew.rsqrt(this);
+  }
+  relu(): Tensor {
+    return ew.relu(this);
+  }
+  sigmoid(): Tensor {
+    return ew.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return ew.tanh(this);
+  }
+  gelu(): Tensor {
+    return ew.gelu(this);
+  }
+  square(): Tensor {
+    return ew.square(this);
+  }
+  sign(): Tensor {
+    return ew.sign(this);
+  }
   /** GELU's derivative Φ(x) + x·φ(x). */
-  geluGrad(): Tensor { return ew.geluGrad(this); }
-  cast(dtype: DType): Tensor { return ew.cast(this, dtype); }
+  geluGrad(): Tensor {
+    return ew.geluGrad(this);
+  }
+  cast(dtype: DType): Tensor {
+    return ew.cast(this, dtype);
+  }
   // Elementwise binary (NumPy broadcasting; numbers are scalars of this tensor's dtype)
-  add(b: TensorLike): Tensor { return ew.add(this, b); }
-  sub(b: TensorLike): Tensor { return ew.sub(this, b); }
-  mul(b: TensorLike): Tensor { return ew.mul(this, b); }
-  div(b: TensorLike): Tensor { return ew.div(this, b); }
-  pow(b: TensorLike): Tensor { return ew.pow(this, b); }
-  maximum(b: TensorLike): Tensor { return ew.maximum(this, b); }
-  minimum(b: TensorLike): Tensor { return ew.minimum(this, b); }
-  eq(b: TensorLike): Tensor { return ew.eq(this, b); }
-  ne(b: TensorLike): Tensor { return ew.ne(this, b); }
-  lt(b: TensorLike): Tensor { return ew.lt(this, b); }
-  le(b: TensorLike): Tensor { return ew.le(this, b); }
-  gt(b: TensorLike): Tensor { return ew.gt(this, b); }
-  ge(b: TensorLike): Tensor { return ew.ge(this, b); }
-  where(a: TensorLike, b: TensorLike): Tensor { return ew.where(this, a, b); }
+  add(b: TensorLike): Tensor {
+    return ew.add(this, b);
+  }
+  sub(b: TensorLike): Tensor {
+    return ew.sub(this, b);
+  }
+  mul(b: TensorLike): Tensor {
+    return ew.mul(this, b);
+  }
+  div(b: TensorLike): Tensor {
+    return ew.div(this, b);
+  }
+  pow(b: TensorLike): Tensor {
+    return ew.pow(this, b);
+  }
+  maximum(b: TensorLike): Tensor {
+    return ew.maximum(this, b);
+  }
+  minimum(b: TensorLike): Tensor {
+    return ew.minimum(this, b);
+  }
+  eq(b: TensorLike): Tensor {
+    return ew.eq(this, b);
+  }
+  ne(b: TensorLike): Tensor {
+    return ew.ne(this, b);
+  }
+  lt(b: TensorLike): Tensor {
+    return ew.lt(this, b);
+  }
+  le(b: TensorLike): Tensor {
+    return ew.le(this, b);
+  }
+  gt(b: TensorLike): Tensor {
+    return ew.gt(this, b);
+  }
+  ge(b: TensorLike): Tensor {
+    return ew.ge(this, b);
+  }
+  where(a: TensorLike, b: TensorLike): Tensor {
+    return ew.where(this, a, b);
+  }
   // Reductions (axis: number, list, or undefined for all)
-  sum(axis?: number | number[], keepDims = false): Tensor { return red.sum(this, axis, keepDims); }
-  mean(axis?: number | number[], keepDims = false): Tensor { return red.mean(this, axis, keepDims); }
-  max(axis?: number | number[], keepDims = false): Tensor { return red.max(this, axis, keepDims); }
-  min(axis?: number | number[], keepDims = false): Tensor { return red.min(this, axis, keepDims); }
-  variance(axis?: number | number[], keepDims = false, correction = 0): Tensor { return red.variance(this, axis, keepDims, correction); }
-  argmax(axis?: number, keepDims = false): Tensor { return red.argmax(this, axis, keepDims); }
-  argmin(axis?: number, keepDims = false): Tensor { return red.argmin(this, axis, keepDims); }
-  softmax(axis = -1): Tensor { return sm.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return sm.logSoftmax(this, axis); }
+  sum(axis?: number | number[], keepDims = false): Tensor {
+    return red.sum(this, axis, keepDims);
+  }
+  mean(axis?: number | number[], keepDims = false): Tensor {
+    return red.mean(this, axis, keepDims);
+  }
+  max(axis?: number | number[], keepDims = false): Tensor {
+    return red.max(this, axis, keepDims);
+  }
+  min(axis?: number | number[], keepDims = false): Tensor {
+    return red.min(this, axis, keepDims);
+  }
+  variance(axis?: number | number[], keepDims = false, correction = 0): Tensor {
+    return red.variance(this, axis, keepDims, correction);
+  }
+  argmax(axis?: number, keepDims = false): Tensor {
+    return red.argmax(this, axis, keepDims);
+  }
+  argmin(axis?: number, keepDims = false): Tensor {
+    return red.argmin(this, axis, keepDims);
+  }
+  softmax(axis = -1): Tensor {
+    return sm.softmax(this, axis);
+  }
+  logSoftmax(axis = -1): Tensor {
+    return sm.logSoftmax(this, axis);
+  }
   // Shape and movement
-  reshape(shape: number[]): Tensor { return mv.reshape(this, shape); }
-  flatten(): Tensor { return mv.reshape(this, [this.size]); }
-  permute(axes: number[]): Tensor { return mv.permute(this, axes); }
-  transpose(axis0 = -2, axis1 = -1): Tensor { return mv.transpose(this, axis0, axis1); }
-  slice(begin: number[], end?: number[], step?: number[]): Tensor { return mv.slice(this, begin, end, step); }
-  pad(padding: [number, number][], value = 0): Tensor { return mv.pad(this, padding, value); }
-  broadcastTo(shape: number[]): Tensor { return mv.broadcastTo(this, shape); }
-  squeeze(axis?: number | number[]): Tensor { return mv.squeeze(this, axis); }
-  expandDims(axis: number): Tensor { return mv.expandDims(this, axis); }
-  clone(): Tensor { return mv.clone(this); }
-  gather(indices: Tensor, axis = 0): Tensor { return ga.gather(this, indices, axis); }
-  matmul(b: Tensor, opts?: mm.MatmulOptions): Tensor { return mm.matmul(this, b, opts); }
-  layerNorm(weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return ln.layerNorm(this, weight, bias, eps); }
-  detach(): Tensor { return this.view(this.shape); }
-  backward(seed?: Tensor): void { backpropagate(this, seed); }
+  reshape(shape: number[]): Tensor {
+    return mv.reshape(this, shape);
+  }
+  flatten(): Tensor {
+    return mv.reshape(this, [this.size]);
+  }
+  permute(axes: number[]): Tensor {
+    return mv.permute(this, axes);
+  }
+  transpose(axis0 = -2, axis1 = -1): Tensor {
+    return mv.transpose(this, axis0, axis1);
+  }
+  slice(begin: number[], end?: number[], step?: number[]): Tensor {
+    return mv.slice(this, begin, end, step);
+  }
+  pad(padding: [number, number][], value = 0): Tensor {
+    return mv.pad(this, padding, value);
+  }
+  broadcastTo(shape: number[]): Tensor {
+    return mv.broadcastTo(this, shape);
+  }
+  squeeze(axis?: number | number[]): Tensor {
+    return mv.squeeze(this, axis);
+  }
+  expandDims(axis: number): Tensor {
+    return mv.expandDims(this, axis);
+  }
+  clone(): Tensor {
+    return mv.clone(this);
+  }
+  gather(indices: Tensor, axis = 0): Tensor {
+    return ga.gather(this, indices, axis);
+  }
+  matmul(b: Tensor, opts?: mm.MatmulOptions): Tensor {
+    return mm.matmul(this, b, opts);
+  }
+  layerNorm(weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+    return ln.layerNorm(this, weight, bias, eps);
+  }
+  detach(): Tensor {
+    return this.view(this.shape);
+  }
+  backward(seed?: Tensor): void {
+    backpropagate(this, seed);
+  }
 }
 
 export function checkBindingLimit(op: string, shape: Shape, dtype: DType, bytes: number): void {
   const r = rt();
   const max = Math.min(r.limits.maxStorageBufferBindingSize, r.limits.maxBufferSize);
   if (bytes > max) {
-    throw new LimitError(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than the adapter's storage binding limit of ${max} bytes`);
+    throw new LimitError(
+      `${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than the adapter's storage binding limit of ${max} bytes`,
+    );
   }
 }
 
@@ -216,7 +327,10 @@ function nest(d: AnyTypedArray, shape: readonly number[]): NestedArray {
   const rec = (off: number, dim: number): NestedArray[] => {
     const n = shape[dim];
     const out: NestedArray[] = new Array(n);
-    if (dim === shape.length - 1) { for (let i = 0; i < n; i++) out[i] = d[off + i]; return out; }
+    if (dim === shape.length - 1) {
+      for (let i = 0; i < n; i++) out[i] = d[off + i];
+      return out;
+    }
     let step = 1;
     for (let k = dim + 1; k < shape.length; k++) step *= shape[k];
     for (let i = 0; i < n; i++) out[i] = rec(off + i * step, dim + 1);

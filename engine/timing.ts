@@ -50,7 +50,6 @@ export function median(xs: readonly number[]): number {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-
 /**
  * GPU timestamps around every compute pass our runtime opens while installed (see the runtime's
  * `passTimestamps` hook). `stop()` resolves them and returns Σ (end − start) in ms, or null when
@@ -65,11 +64,22 @@ export class PassTimer {
   /** Raw timestamps of the last stop() were all multiples of this many ns (Dawn's quantisation). */
   quantumNs = 0;
 
-  constructor(readonly e: Engine, private readonly capacity = 1024) {
+  constructor(
+    readonly e: Engine,
+    private readonly capacity = 1024,
+  ) {
     const d = e.device;
     this.querySet = d.createQuerySet({ label: 'bench-pass-timer', type: 'timestamp', count: 2 * capacity });
-    this.resolveBuf = d.createBuffer({ label: 'bench-pass-timer-resolve', size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    this.readBuf = d.createBuffer({ label: 'bench-pass-timer-read', size: 16 * capacity, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.resolveBuf = d.createBuffer({
+      label: 'bench-pass-timer-resolve',
+      size: 16 * capacity,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    this.readBuf = d.createBuffer({
+      label: 'bench-pass-timer-read',
+      size: 16 * capacity,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
   }
 
   static available(e: Engine): boolean {
@@ -81,7 +91,10 @@ export class PassTimer {
     this.used = 0;
     this.overflow = false;
     this.e.passTimestamps = () => {
-      if (this.used >= this.capacity) { this.overflow = true; return undefined; }
+      if (this.used >= this.capacity) {
+        this.overflow = true;
+        return undefined;
+      }
       const i = 2 * this.used++;
       return { querySet: this.querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 };
     };
@@ -127,14 +140,27 @@ export function chooseInner(oneMs: number, o: Required<TimeOptions>): number {
 }
 
 export function timingDefaults(opts: TimeOptions): Required<TimeOptions> {
-  return { warmup: opts.warmup ?? 2, repeats: Math.max(1, opts.repeats ?? 5), targetMs: opts.targetMs ?? 40, maxInner: opts.maxInner ?? 64 };
+  return {
+    warmup: opts.warmup ?? 2,
+    repeats: Math.max(1, opts.repeats ?? 5),
+    targetMs: opts.targetMs ?? 40,
+    maxInner: opts.maxInner ?? 64,
+  };
 }
 
 /** One timed sample: ms per launch on each clock (gpu null where unavailable). */
-export interface Sample { wall: number; gpu: number | null; note?: string; quantumNs?: number }
+export interface Sample {
+  wall: number;
+  gpu: number | null;
+  note?: string;
+  quantumNs?: number;
+}
 
 /** A warmed-up, calibrated benchmark that takes samples on demand (so two can be interleaved). */
-export interface Sampler { inner: number; sample: () => Promise<Sample> }
+export interface Sampler {
+  inner: number;
+  sample: () => Promise<Sample>;
+}
 
 /** Warms `fn` up on our engine, picks the launches per sample and returns its sampler. */
 export async function oursSampler(fn: () => void, opts: TimeOptions = {}): Promise<Sampler> {
@@ -161,7 +187,8 @@ export async function oursSampler(fn: () => void, opts: TimeOptions = {}): Promi
       await e.flush();
       const wall = (performance.now() - t) / inner;
       const g = timer ? await timer.stop() : null;
-      if (g === null) return { wall, gpu: null, note: timer ? 'timestamps overflowed or were not written' : 'the device has no timestamp-query' };
+      if (g === null)
+        return { wall, gpu: null, note: timer ? 'timestamps overflowed or were not written' : 'the device has no timestamp-query' };
       return { wall, gpu: g / inner, quantumNs: timer!.quantumNs };
     },
   };
@@ -177,8 +204,16 @@ export function summarise(samples: Sample[], inner: number): Timing {
   const note = samples.find((x) => x.note)?.note;
   const quanta = samples.map((x) => x.quantumNs).filter((q): q is number => q !== undefined);
   return {
-    ms: gpuMs ?? wallMs, method: gpuMs !== null ? 'gpu-timestamp' : 'wall-clock', gpuMs, wallMs, gpuSamples: gpu, wallSamples: wall, inner, repeats: samples.length,
-    ...(gpuOk ? {} : { note }), ...(quanta.length ? { timestampQuantumNs: Math.min(...quanta) } : {}),
+    ms: gpuMs ?? wallMs,
+    method: gpuMs !== null ? 'gpu-timestamp' : 'wall-clock',
+    gpuMs,
+    wallMs,
+    gpuSamples: gpu,
+    wallSamples: wall,
+    inner,
+    repeats: samples.length,
+    ...(gpuOk ? {} : { note }),
+    ...(quanta.length ? { timestampQuantumNs: Math.min(...quanta) } : {}),
   };
 }
 

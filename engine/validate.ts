@@ -19,7 +19,13 @@ export interface Tolerance {
 /** A per-element tolerance, or atol/rtol/bound. */
 export type ToleranceSpec = Tolerance | ((i: number) => number);
 
-export interface Mismatch { index: number; got: number; want: number; err: number; tol: number }
+export interface Mismatch {
+  index: number;
+  got: number;
+  want: number;
+  err: number;
+  tol: number;
+}
 
 export interface Validation {
   n: number;
@@ -41,7 +47,9 @@ export interface Validation {
 
 /** tol(i) from atol/rtol/bound against `want`. */
 export function toleranceOf(t: Tolerance, want: ArrayLike<number>): (i: number) => number {
-  const atol = t.atol ?? 0, rtol = t.rtol ?? 0, bound = t.bound;
+  const atol = t.atol ?? 0,
+    rtol = t.rtol ?? 0,
+    bound = t.bound;
   return (i) => atol + rtol * Math.abs(want[i]) + (bound ? bound[i] : 0);
 }
 
@@ -52,10 +60,15 @@ export function validate(got: ArrayLike<number>, want: ArrayLike<number>, tol: T
   let refMax = 0;
   for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i])) refMax = Math.max(refMax, Math.abs(want[i]));
   const floor = Math.max(1e-3 * refMax, 1e-30);
-  let maxAbs = 0, maxRel = 0, worst = -1, worstRatio = 0, bad = 0;
+  let maxAbs = 0,
+    maxRel = 0,
+    worst = -1,
+    worstRatio = 0,
+    bad = 0;
   const mismatches: Mismatch[] = [];
   for (let i = 0; i < want.length; i++) {
-    const w = want[i], g = got[i];
+    const w = want[i],
+      g = got[i];
     const same = (Number.isNaN(w) && Number.isNaN(g)) || w === g;
     // a NaN result, or a reference that is NaN or infinite, must match exactly
     const exactOnly = !same && (Number.isNaN(g) || !Number.isFinite(w));
@@ -68,14 +81,29 @@ export function validate(got: ArrayLike<number>, want: ArrayLike<number>, tol: T
       bad++;
       if (mismatches.length < maxMismatches) mismatches.push({ index: i, got: g, want: w, err, tol: t });
     }
-    if (ratio > worstRatio || worst < 0) { worstRatio = ratio; worst = i; }
+    if (ratio > worstRatio || worst < 0) {
+      worstRatio = ratio;
+      worst = i;
+    }
   }
-  return { n: want.length, bad, pass: bad === 0, maxAbs, maxRel, worst, got: got[worst] ?? NaN, want: want[worst] ?? NaN, worstRatio, mismatches };
+  return {
+    n: want.length,
+    bad,
+    pass: bad === 0,
+    maxAbs,
+    maxRel,
+    worst,
+    got: got[worst] ?? NaN,
+    want: want[worst] ?? NaN,
+    worstRatio,
+    mismatches,
+  };
 }
 
 /** A failure report: the label, counts, the worst element and the first mismatches, one per line. */
 export function describeValidation(v: Validation, label = ''): string {
-  const head = `${label ? `${label}: ` : ''}${v.bad} of ${v.n} elements outside tolerance; max abs error ${v.maxAbs}, max rel ${v.maxRel}; ` +
+  const head =
+    `${label ? `${label}: ` : ''}${v.bad} of ${v.n} elements outside tolerance; max abs error ${v.maxAbs}, max rel ${v.maxRel}; ` +
     `worst [${v.worst}] got ${v.got}, want ${v.want} (${v.worstRatio.toExponential(2)}× its tolerance)`;
   return [head, ...v.mismatches.map((m) => `  [${m.index}] got ${m.got}, want ${m.want}, |diff| ${m.err}, tol ${m.tol}`)].join('\n');
 }

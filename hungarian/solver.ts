@@ -5,15 +5,7 @@
  * one in SciPy's `rectangular_lsap.cpp`, O(n²m) for n ≤ m — is in `core.ts`.
  */
 
-import {
-  CORE_OK,
-  col4rowOffset,
-  costOffset,
-  floatLayoutSize,
-  intLayoutSize,
-  row4colOffset,
-  solveCore,
-} from './core.ts';
+import { CORE_OK, col4rowOffset, costOffset, floatLayoutSize, intLayoutSize, row4colOffset, solveCore } from './core.ts';
 
 /** A row-major cost matrix. */
 export type CostMatrix = Float64Array | Float32Array;
@@ -91,20 +83,11 @@ export class AssignmentSolver {
    * const n = new AssignmentSolver().solveInto(new Float64Array([4, 1, 3, 2, 0, 5, 3, 2, 2]), 3, 3, rows, cols);
    * // n = 3, rows = [0, 1, 2], cols = [1, 0, 2]
    */
-  solveInto(
-    cost: CostMatrix,
-    nRows: number,
-    nCols: number,
-    rowOut: Int32Array,
-    colOut: Int32Array,
-    opts?: AssignmentOptions,
-  ): number {
+  solveInto(cost: CostMatrix, nRows: number, nCols: number, rowOut: Int32Array, colOut: Int32Array, opts?: AssignmentOptions): number {
     checkArgs(cost, nRows, nCols);
     const k = Math.min(nRows, nCols);
     if (rowOut.length < k || colOut.length < k) {
-      throw new Error(
-        `${FN}: output arrays too short: need ${k}, got rowOut.length=${rowOut.length}, colOut.length=${colOut.length}`,
-      );
+      throw new Error(`${FN}: output arrays too short: need ${k}, got rowOut.length=${rowOut.length}, colOut.length=${colOut.length}`);
     }
     if (k > 0) this.run(cost, nRows, nCols, opts?.maximize === true, rowOut, colOut);
     return k;
@@ -121,14 +104,7 @@ export class AssignmentSolver {
     return this.w.length;
   }
 
-  private run(
-    src: CostMatrix,
-    nRows: number,
-    nCols: number,
-    maximize: boolean,
-    rowOut: Int32Array,
-    colOut: Int32Array,
-  ): void {
+  private run(src: CostMatrix, nRows: number, nCols: number, maximize: boolean, rowOut: Int32Array, colOut: Int32Array): void {
     // Like SciPy: make the short side the rows, so each Dijkstra runs over the long side and
     // there are only min(nRows, nCols) of them.
     const transpose = nCols < nRows;
@@ -200,12 +176,7 @@ let defaultSolver: AssignmentSolver | null = null;
  * const { rowInd, colInd } = linearSumAssignment(cost, 3, 3);
  * // rowInd = [0, 1, 2], colInd = [1, 0, 2]   (total 5)
  */
-export function linearSumAssignment(
-  cost: CostMatrix,
-  nRows: number,
-  nCols: number,
-  opts?: AssignmentOptions,
-): AssignmentResult {
+export function linearSumAssignment(cost: CostMatrix, nRows: number, nCols: number, opts?: AssignmentOptions): AssignmentResult {
   // Synchronous and single-threaded, so one shared solver is safe; it does not hold on to
   // the workspaces of big one-off problems.
   const solver = (defaultSolver ??= new AssignmentSolver());
@@ -227,9 +198,7 @@ function checkArgs(cost: CostMatrix, nRows: number, nCols: number): void {
     throw new Error(`${FN}: nCols must be a non-negative integer, got ${nCols}`);
   }
   if (cost.length !== nRows * nCols) {
-    throw new Error(
-      `${FN}: cost.length is ${cost.length} but nRows * nCols = ${nRows} * ${nCols} = ${nRows * nCols}`,
-    );
+    throw new Error(`${FN}: cost.length is ${cost.length} but nRows * nCols = ${nRows} * ${nCols} = ${nRows * nCols}`);
   }
 }
 
@@ -244,14 +213,7 @@ function copyNegated(src: CostMatrix, dst: Float64Array, off: number): void {
  * maximising; used for big tall matrices, where contiguous rows pay off in the solve.
  * Sequential reads, strided writes (measured faster than tiling here).
  */
-function copyTransposed(
-  src: CostMatrix,
-  nRows: number,
-  nCols: number,
-  dst: Float64Array,
-  off: number,
-  maximize: boolean,
-): void {
+function copyTransposed(src: CostMatrix, nRows: number, nCols: number, dst: Float64Array, off: number, maximize: boolean): void {
   const sign = maximize ? -1 : 1; // sign * x is exact
   let s = 0;
   for (let r = 0; r < nRows; r++) {
@@ -276,9 +238,7 @@ function throwIfInvalid(src: CostMatrix, nRows: number, nCols: number, maximize:
         throw new Error(`${FN}: cost matrix contains -Infinity at (${r}, ${c})`);
       }
       if (maximize && x === Infinity) {
-        throw new Error(
-          `${FN}: cost matrix contains +Infinity at (${r}, ${c}); with maximize, forbidden pairs are marked by -Infinity`,
-        );
+        throw new Error(`${FN}: cost matrix contains +Infinity at (${r}, ${c}); with maximize, forbidden pairs are marked by -Infinity`);
       }
     }
   }

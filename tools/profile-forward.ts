@@ -31,17 +31,22 @@ for (const [H, W] of sizes) {
   const forward = async () => {
     const out = scope(() => model.predict(x));
     await out.boxes.data();
-    out.logits.dispose(); out.boxes.dispose();
+    out.logits.dispose();
+    out.boxes.dispose();
   };
-  await forward(); await forward(); // pipelines compiled, pool filled
+  await forward();
+  await forward(); // pipelines compiled, pool filled
   const keys: string[] = [];
   e.passPerDispatch = true;
-  e.passTimestamps = () => (keys.length < N ? { querySet, beginningOfPassWriteIndex: 2 * keys.length, endOfPassWriteIndex: 2 * keys.length + 1 } : undefined);
+  e.passTimestamps = () =>
+    keys.length < N ? { querySet, beginningOfPassWriteIndex: 2 * keys.length, endOfPassWriteIndex: 2 * keys.length + 1 } : undefined;
   e.onDispatchRecorded = (k) => keys.push(k);
   const t0 = performance.now();
   await forward();
   const wall = performance.now() - t0;
-  e.passPerDispatch = false; e.passTimestamps = null; e.onDispatchRecorded = null;
+  e.passPerDispatch = false;
+  e.passTimestamps = null;
+  e.onDispatchRecorded = null;
   const count = Math.min(keys.length, N);
   const enc = e.device.createCommandEncoder();
   enc.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
@@ -56,13 +61,20 @@ for (const [H, W] of sizes) {
     const ns = Number(t[2 * i + 1] - t[2 * i]);
     total += ns;
     const v = byKey.get(keys[i]) ?? { n: 0, ns: 0 };
-    v.n++; v.ns += ns; byKey.set(keys[i], v);
+    v.n++;
+    v.ns += ns;
+    byKey.set(keys[i], v);
   }
-  read.unmap(); read.destroy();
+  read.unmap();
+  read.destroy();
   const L = (H / P) * (W / P) + 1 + presets[name].num_detection_tokens;
-  console.log(`\n${name} ${H}×${W} (${L} tokens): ${count} dispatches, ${(total / 1e6).toFixed(1)} ms GPU time, ${wall.toFixed(0)} ms wall (one pass per dispatch)`);
+  console.log(
+    `\n${name} ${H}×${W} (${L} tokens): ${count} dispatches, ${(total / 1e6).toFixed(1)} ms GPU time, ${wall.toFixed(0)} ms wall (one pass per dispatch)`,
+  );
   for (const [k, v] of [...byKey].sort((a, b) => b[1].ns - a[1].ns).slice(0, Number(process.env.TOP ?? 25))) {
-    console.log(`${(v.ns / 1e6).toFixed(2).padStart(9)} ms ${(100 * v.ns / total).toFixed(1).padStart(5)}%  ×${String(v.n).padStart(3)}  ${k}`);
+    console.log(
+      `${(v.ns / 1e6).toFixed(2).padStart(9)} ms ${((100 * v.ns) / total).toFixed(1).padStart(5)}%  ×${String(v.n).padStart(3)}  ${k}`,
+    );
   }
   x.dispose();
 }

@@ -38,10 +38,13 @@ const step = async (profile: boolean) => {
   const l = await crit.forward(out, targets);
   l.loss.backward();
   const n = gradNorm(model.parameters());
-  opt.step({ clip: { norm: n, maxNorm: 0.1 } }); opt.zeroGrad();
+  opt.step({ clip: { norm: n, maxNorm: 0.1 } });
+  opt.zeroGrad();
   await e.flush();
   for (const z of [x, out.logits, out.boxes, l.loss, l.lossCe, l.lossBbox, l.lossGiou, n]) z.dispose();
-  e.passPerDispatch = false; e.passTimestamps = null; e.onDispatchRecorded = null;
+  e.passPerDispatch = false;
+  e.passTimestamps = null;
+  e.onDispatchRecorded = null;
 };
 await step(false);
 await step(false);
@@ -61,10 +64,17 @@ const all: { key: string; ns: number }[] = [];
   read.unmap();
 }
 const byKey = new Map<string, { n: number; ns: number }>();
-for (const { key, ns } of all) { const v = byKey.get(key) ?? { n: 0, ns: 0 }; v.n++; v.ns += ns; byKey.set(key, v); }
+for (const { key, ns } of all) {
+  const v = byKey.get(key) ?? { n: 0, ns: 0 };
+  v.n++;
+  v.ns += ns;
+  byKey.set(key, v);
+}
 const total = all.reduce((a, b) => a + b.ns, 0);
 console.log(`batch ${B}: ${all.length} dispatches, ${(total / 1e6).toFixed(1)} ms of GPU time`);
 for (const [k, v] of [...byKey].sort((a, b) => b[1].ns - a[1].ns).slice(0, Number(process.env.TOP ?? 25))) {
-  console.log(`${(v.ns / 1e6).toFixed(2).padStart(8)} ms ${(100 * v.ns / total).toFixed(1).padStart(5)}%  ×${String(v.n).padStart(3)}  ${k}`);
+  console.log(
+    `${(v.ns / 1e6).toFixed(2).padStart(8)} ms ${((100 * v.ns) / total).toFixed(1).padStart(5)}%  ×${String(v.n).padStart(3)}  ${k}`,
+  );
 }
 e.dispose();

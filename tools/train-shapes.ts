@@ -16,15 +16,32 @@ import { presets } from '../yolos/config.ts';
 import { evaluate } from '../yolos/train/evaluate.ts';
 import { formatCocoStats } from '../yolos/eval/coco-eval.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, minutes: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'boolean' },
+    minutes: { type: 'string' },
+  },
+});
 const out = values.out ?? 'runs/shapes-nano16';
 const recipe = scratchRecipe(presets.nano16);
-const steps = Number(values.steps ?? recipe.steps), seed = Number(values.seed ?? 0);
+const steps = Number(values.steps ?? recipe.steps),
+  seed = Number(values.seed ?? 0);
 const stop = abortOnSignals(); // Ctrl-C, SIGTERM, SIGHUP: finish the step, write the checkpoint
 const r = await train({
-  data: 'shapes', model: 'nano16', steps, seed, // the recipe's batch, lr, warm-up, weight decay, clip and init: train()'s defaults
-  out, resume: values.resume ? true : undefined, minutes: values.minutes ? Number(values.minutes) : undefined,
-  checkpointEvery: 250, logEvery: 10, progress: process.stderr.isTTY ? 'bar' : 'lines', signal: stop.signal,
+  data: 'shapes',
+  model: 'nano16',
+  steps,
+  seed, // the recipe's batch, lr, warm-up, weight decay, clip and init: train()'s defaults
+  out,
+  resume: values.resume ? true : undefined,
+  minutes: values.minutes ? Number(values.minutes) : undefined,
+  checkpointEvery: 250,
+  logEvery: 10,
+  progress: process.stderr.isTTY ? 'bar' : 'lines',
+  signal: stop.signal,
 });
 stop.dispose();
 if (r.steps < steps) {
@@ -38,8 +55,14 @@ await copyFile(r.weights, 'models/shapes-nano16.safetensors');
 await copyFile(join(out, 'config.json'), 'models/config.json');
 await copyFile(join(out, 'metrics.jsonl'), 'models/shapes-nano16.metrics.jsonl');
 const info = {
-  command: `npm run train:shapes${values.steps ? ` -- --steps ${steps}` : ''}`, seed, steps: r.steps, batch: recipe.batch, imagesSeen: r.imagesSeen,
-  seconds: Math.round(r.seconds), adapter: describeAdapterOf(engine()), date: new Date().toISOString().slice(0, 10),
+  command: `npm run train:shapes${values.steps ? ` -- --steps ${steps}` : ''}`,
+  seed,
+  steps: r.steps,
+  batch: recipe.batch,
+  imagesSeen: r.imagesSeen,
+  seconds: Math.round(r.seconds),
+  adapter: describeAdapterOf(engine()),
+  date: new Date().toISOString().slice(0, 10),
   validation: { images: r.val.length, AP: result.AP, AP50: result.AP50, AP75: result.AP75 },
 };
 await writeFile('models/training.json', `${JSON.stringify(info, null, 2)}\n`);

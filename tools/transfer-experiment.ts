@@ -29,47 +29,79 @@ import { evaluate } from '../yolos/train/evaluate.ts';
 import { writeAtomic } from '../yolos/train/files-node.ts';
 import { summarizeArms, type TransferRun } from '../yolos/classify/transfer-summary.ts';
 
-const { values } = parseArgs({ options: {
-  steps: { type: 'string', default: '600' }, batch: { type: 'string', default: '16' }, seeds: { type: 'string', default: '0,1,2' },
-  lr: { type: 'string', default: '5e-4' }, warmup: { type: 'string', default: '50' }, backbone: { type: 'string', default: 'models/vit-shapes' },
-  out: { type: 'string', default: 'models/transfer.json' }, arms: { type: 'string', default: 'pretrained,scratch' },
-  'runs-from': { type: 'string' },
-} });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '600' },
+    batch: { type: 'string', default: '16' },
+    seeds: { type: 'string', default: '0,1,2' },
+    lr: { type: 'string', default: '5e-4' },
+    warmup: { type: 'string', default: '50' },
+    backbone: { type: 'string', default: 'models/vit-shapes' },
+    out: { type: 'string', default: 'models/transfer.json' },
+    arms: { type: 'string', default: 'pretrained,scratch' },
+    'runs-from': { type: 'string' },
+  },
+});
 const int = (k: 'steps' | 'batch' | 'warmup', min: number) => {
   const v = Number(values[k]);
   if (!Number.isInteger(v) || v < min) throw new Error(`transfer-experiment: --${k} must be an integer ≥ ${min}, got '${values[k]}'`);
   return v;
 };
-const steps = int('steps', 1), batch = int('batch', 1), warmup = int('warmup', 0), lr = Number(values.lr);
+const steps = int('steps', 1),
+  batch = int('batch', 1),
+  warmup = int('warmup', 0),
+  lr = Number(values.lr);
 if (!(lr > 0)) throw new Error(`transfer-experiment: --lr must be a positive number, got '${values.lr}'`);
 const seeds = values.seeds!.split(',').map((s) => {
-  if (!/^\d+$/.test(s.trim())) throw new Error(`transfer-experiment: --seeds must be comma-separated non-negative integers, got '${values.seeds}'`);
+  if (!/^\d+$/.test(s.trim()))
+    throw new Error(`transfer-experiment: --seeds must be comma-separated non-negative integers, got '${values.seeds}'`);
   return Number(s);
 });
 const arms = values.arms!.split(',') as TransferRun['arm'][];
-for (const a of arms) if (a !== 'pretrained' && a !== 'scratch') throw new Error(`transfer-experiment: --arms takes 'pretrained' and/or 'scratch', got '${a}'`);
-const backbone = values.backbone!, out = values.out!;
+for (const a of arms)
+  if (a !== 'pretrained' && a !== 'scratch') throw new Error(`transfer-experiment: --arms takes 'pretrained' and/or 'scratch', got '${a}'`);
+const backbone = values.backbone!,
+  out = values.out!;
 
 const engine = await init();
 const config = presets.nano16;
 const base = scratchRecipe(config);
-const recipe = { steps, batch, lr, warmup, schedule: 'cosine to 0 after linear warm-up, per step', weightDecay: base.weightDecay, clip: base.clip, loss: base.loss, matcher: base.matcher, data: 'shapes (no augmentation), training stream = seed', validation: SHAPES_VAL };
+const recipe = {
+  steps,
+  batch,
+  lr,
+  warmup,
+  schedule: 'cosine to 0 after linear warm-up, per step',
+  weightDecay: base.weightDecay,
+  clip: base.clip,
+  loss: base.loss,
+  matcher: base.matcher,
+  data: 'shapes (no augmentation), training stream = seed',
+  validation: SHAPES_VAL,
+};
 const backboneInfo = JSON.parse(await readFile(`${backbone}/training.json`, 'utf8').catch(() => 'null'));
 const previous = JSON.parse(await readFile(out, 'utf8').catch(() => 'null'));
 const runs: TransferRun[] = previous && JSON.stringify(previous.recipe) === JSON.stringify(recipe) ? previous.runs : [];
 // --runs-from: finished runs of another process (e.g. one arm run beside the other) with the same recipe
 if (values['runs-from']) {
   const other = JSON.parse(await readFile(values['runs-from'], 'utf8'));
-  if (JSON.stringify(other.recipe) !== JSON.stringify(recipe)) throw new Error(`transfer-experiment: ${values['runs-from']} was run with another recipe (${JSON.stringify(other.recipe)}); expected ${JSON.stringify(recipe)}`);
+  if (JSON.stringify(other.recipe) !== JSON.stringify(recipe))
+    throw new Error(
+      `transfer-experiment: ${values['runs-from']} was run with another recipe (${JSON.stringify(other.recipe)}); expected ${JSON.stringify(recipe)}`,
+    );
   for (const r of other.runs as TransferRun[]) if (!runs.some((m) => m.arm === r.arm && m.seed === r.seed)) runs.push(r);
 }
 
 async function write(): Promise<void> {
   const doc = {
-    description: 'nano-16 detection fine-tuned from the ViT pre-trained on shapes-classify (models/vit-shapes) vs from scratch, same budget; AP/AP50 on SHAPES_VAL',
+    description:
+      'nano-16 detection fine-tuned from the ViT pre-trained on shapes-classify (models/vit-shapes) vs from scratch, same budget; AP/AP50 on SHAPES_VAL',
     command: `npx tsx tools/transfer-experiment.ts --steps ${steps} --batch ${batch} --seeds ${seeds.join(',')} --lr ${lr} --warmup ${warmup}`,
-    adapter: describeAdapterOf(engine), backbone: { path: backbone, pretraining: backboneInfo }, recipe,
-    summary: summarizeArms(runs), runs,
+    adapter: describeAdapterOf(engine),
+    backbone: { path: backbone, pretraining: backboneInfo },
+    recipe,
+    summary: summarizeArms(runs),
+    runs,
   };
   await writeAtomic(out, `${JSON.stringify(doc, null, 2)}\n`);
 }
@@ -79,9 +111,10 @@ for (const seed of seeds) {
     if (runs.some((r) => r.arm === arm && r.seed === seed)) continue;
     const { train: source, val } = await makeSources({ data: 'shapes', seed, model: 'nano16', augment: false });
     const labels = labelMap(source.categories, config.num_labels);
-    const model = arm === 'pretrained'
-      ? (await loadInitialModel(backbone, config, { seed, id2label: labels.id2label })).model
-      : Yolos.create({ ...config, id2label: labels.id2label }, { seed, init: 'fanin' });
+    const model =
+      arm === 'pretrained'
+        ? (await loadInitialModel(backbone, config, { seed, id2label: labels.id2label })).model
+        : Yolos.create({ ...config, id2label: labels.id2label }, { seed, init: 'fanin' });
     model.train();
     const optimizer = makeOptimizer(model, { ...base, lr });
     const criterion = makeCriterion(config.num_labels, base);
@@ -90,15 +123,29 @@ for (const seed of seeds) {
     for (let step = 0; step < steps; step++) {
       const b = await source.batch(step, batch);
       const targets = b.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes }));
-      const s = await trainStep(model, optimizer, criterion, b.pixels, b.shape, targets, { lr: lrAt(step, { schedule: 'step', lr, lrMin: 0, warmup, total: steps, stepsPerEpoch: 1 }), clip: base.clip });
+      const s = await trainStep(model, optimizer, criterion, b.pixels, b.shape, targets, {
+        lr: lrAt(step, { schedule: 'step', lr, lrMin: 0, warmup, total: steps, stepsPerEpoch: 1 }),
+        clip: base.clip,
+      });
       if (!Number.isFinite(s.loss)) throw new Error(`transfer-experiment: ${arm} seed ${seed}: the loss became ${s.loss} at step ${step}`);
       if (step >= steps - 50) lossTail += s.loss / Math.min(50, steps);
-      if ((step + 1) % 100 === 0) console.log(`${arm} seed ${seed}: step ${step + 1}/${steps} loss ${s.loss.toFixed(3)} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      if ((step + 1) % 100 === 0)
+        console.log(
+          `${arm} seed ${seed}: step ${step + 1}/${steps} loss ${s.loss.toFixed(3)} ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        );
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const { result } = await evaluate(model.eval(), val, labels);
     model.dispose();
-    runs.push({ arm, seed, AP: result.AP, AP50: result.AP50, AP75: result.AP75, finalLoss: lossTail, trainSeconds: Math.round(trainSeconds) });
+    runs.push({
+      arm,
+      seed,
+      AP: result.AP,
+      AP50: result.AP50,
+      AP75: result.AP75,
+      finalLoss: lossTail,
+      trainSeconds: Math.round(trainSeconds),
+    });
     console.log(`${arm} seed ${seed}: AP ${result.AP.toFixed(4)} AP50 ${result.AP50.toFixed(4)} (${trainSeconds.toFixed(0)} s)`);
     await write();
   }

@@ -19,11 +19,17 @@ import { buildSite } from '../test/e2e/build.ts';
 import { serveStatic } from '../test/e2e/server.ts';
 import { CHROMIUM_WEBGPU_ARGS } from '../test/chromium-args.ts';
 
-const { values: a } = parseArgs({ options: {
-  'train-seconds': { type: 'string', default: '240' }, batch: { type: 'string', default: '8' },
-  weights: { type: 'string' }, 'train-from': { type: 'string' }, threshold: { type: 'string', default: '0.5' },
-  only: { type: 'string', default: 'train,detect,playground' }, out: { type: 'string', default: 'docs' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    'train-seconds': { type: 'string', default: '240' },
+    batch: { type: 'string', default: '8' },
+    weights: { type: 'string' },
+    'train-from': { type: 'string' },
+    threshold: { type: 'string', default: '0.5' },
+    only: { type: 'string', default: 'train,detect,playground' },
+    out: { type: 'string', default: 'docs' },
+  },
+});
 
 const dir = await mkdtemp(join(tmpdir(), 'yolos-web-shots-'));
 await buildSite(dir);
@@ -31,10 +37,15 @@ const server = await serveStatic(dir);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_WEBGPU_ARGS, headless: true });
 await mkdir(a.out!, { recursive: true });
 const only = new Set(a.only!.split(','));
-const setRange = (page: Page, selector: string, v: string) => page.$eval(selector, (el, value) => {
-  (el as HTMLInputElement).value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}, v);
+const setRange = (page: Page, selector: string, v: string) =>
+  page.$eval(
+    selector,
+    (el, value) => {
+      (el as HTMLInputElement).value = value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    v,
+  );
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
@@ -45,14 +56,18 @@ try {
     await setRange(page, '#t-thresh', a.threshold!);
     if (a['train-from']) {
       await page.setInputFiles('#t-load', a['train-from']);
-      await page.waitForFunction(() => /loaded|cannot/.test(document.querySelector('#t-state')!.textContent ?? ''), null, { timeout: 60_000 });
+      await page.waitForFunction(() => /loaded|cannot/.test(document.querySelector('#t-state')!.textContent ?? ''), null, {
+        timeout: 60_000,
+      });
       console.log(await page.textContent('#t-state'));
     }
     await page.click('#t-start');
     const t0 = Date.now();
     while (Date.now() - t0 < Number(a['train-seconds']) * 1000) {
       await page.waitForTimeout(10_000);
-      console.log(`train: step ${await page.getAttribute('#tab-train', 'data-step')}, loss ${await page.textContent('#s-avg')} (avg), ${await page.textContent('#s-ips')} images/s`);
+      console.log(
+        `train: step ${await page.getAttribute('#tab-train', 'data-step')}, loss ${await page.textContent('#s-avg')} (avg), ${await page.textContent('#s-ips')} images/s`,
+      );
     }
     await page.click('#t-start');
     await page.waitForFunction(() => !(window as unknown as { yolos: { train: { running: boolean } } }).yolos.train.running);
@@ -64,7 +79,9 @@ try {
     await setRange(page, '#d-thresh', a.threshold!);
     if (a.weights) await page.setInputFiles('#d-weights', a.weights);
     else await page.click('#d-use-trained');
-    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#tab-detect')!.dataset.runs ?? 0) >= 1, null, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#tab-detect')!.dataset.runs ?? 0) >= 1, null, {
+      timeout: 60_000,
+    });
     await page.screenshot({ path: join(a.out!, 'detect.png'), fullPage: true });
   }
 

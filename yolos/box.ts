@@ -11,6 +11,11 @@
  * boxes are valid xyxy runs only in validation mode (setValidation(true) or YOLOS_VALIDATE=1).
  */
 export {
-  boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou, elementwiseIou, setValidation,
+  boxCxcywhToXyxy,
+  boxXyxyToCxcywh,
+  boxIou,
+  generalizedBoxIou,
+  elementwiseGiou,
+  elementwiseIou,
+  setValidation,
 } from '../engine/index.ts';
-

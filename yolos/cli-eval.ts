@@ -21,19 +21,28 @@ export function evalSize(config: YolosConfig, size?: number): number {
   return validationResize(config, size).shortestEdge;
 }
 
-interface EvalFlags { weights: string; config?: string; model?: string; data: string; limit?: number; size?: number }
+interface EvalFlags {
+  weights: string;
+  config?: string;
+  model?: string;
+  data: string;
+  limit?: number;
+  size?: number;
+}
 
 export function evalCommand(cmd: Command): Command {
   return cmd
     .description("print the COCO AP/AR table (pycocotools' definitions) of a model on the validation data")
-    .requiredOption('--weights <path>', 'safetensors weights (a run\'s model.safetensors, or Hub weights)')
+    .requiredOption('--weights <path>', "safetensors weights (a run's model.safetensors, or Hub weights)")
     .option('--config <path>', "the model's config.json; default: config.json beside the weights, else the --model preset")
     .option('--model <name>', `preset when there is no config.json (${PRESETS.join(', ')})`, oneOf(PRESETS))
     .requiredOption('--data <d>', "'shapes' (its 200-image validation stream) or a COCO folder (its val split)")
     .option('--limit <n>', 'evaluate the first N validation images only', int())
     .option('--size <n>', "COCO: the evaluation short side (default from the model's config)", int(16))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (o: EvalFlags) => { await runEval(o); });
+    .action(async (o: EvalFlags) => {
+      await runEval(o);
+    });
 }
 
 export async function runEval(o: EvalFlags): Promise<void> {
@@ -43,10 +52,13 @@ export async function runEval(o: EvalFlags): Promise<void> {
     const sizing = { model: 'custom', size: o.data === 'shapes' ? o.size : evalSize(model.config, o.size) }; // shapes: --size is the image side
     const opts = { seed: 0, ...sizing, augment: false };
     // only the validation split is read (a folder need not have training annotations to be evaluated on)
-    const { train: src, val } = o.data === 'shapes' ? shapesSources(opts) : await (async () => {
-      const valSet = await openCocoFolder(o.data, { split: 'val' });
-      return cocoSources(valSet, valSet, { ...opts, name: o.data });
-    })();
+    const { train: src, val } =
+      o.data === 'shapes'
+        ? shapesSources(opts)
+        : await (async () => {
+            const valSet = await openCocoFolder(o.data, { split: 'val' });
+            return cocoSources(valSet, valSet, { ...opts, name: o.data });
+          })();
     const { result } = await evaluate(model.eval(), val, labelMap(src.categories, model.config.num_labels), { limit: o.limit });
     console.log(formatCocoStats(result));
     model.dispose();

@@ -11,7 +11,9 @@ export function uniqueOutputNames(paths: readonly string[]): string[] {
   const key = (name: string) => name.toLowerCase(); // case-insensitive file systems (macOS, Windows)
   const taken = new Set<string>();
   const firstOwner = new Map<string, number>();
-  stems.forEach((s, i) => { if (!firstOwner.has(key(s))) firstOwner.set(key(s), i); });
+  stems.forEach((s, i) => {
+    if (!firstOwner.has(key(s))) firstOwner.set(key(s), i);
+  });
   return stems.map((stem, i) => {
     let name = stem;
     for (let k = 2; taken.has(key(name)) || (firstOwner.has(key(name)) && firstOwner.get(key(name))! > i); k++) name = `${stem}-${k}`;

@@ -14,11 +14,13 @@ Exit codes: 0 done; 1 failure (the message names the file and what was expected)
 (unknown option, bad value); 128+N stopped by signal N after writing a checkpoint (train: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).`;
 
 /** An integer ≥ `min` (default 1). */
-export const int = (min = 1) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
-  return n;
-};
+export const int =
+  (min = 1) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+    return n;
+  };
 
 /** A finite number > 0. */
 export const positive = (v: string): number => {
@@ -28,14 +30,18 @@ export const positive = (v: string): number => {
 };
 
 /** A number in [lo, hi). */
-export const inRange = (lo: number, hi: number) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !(n >= lo && n < hi)) throw new InvalidArgumentError(`expected a number in [${lo}, ${hi})`);
-  return n;
-};
+export const inRange =
+  (lo: number, hi: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= lo && n < hi)) throw new InvalidArgumentError(`expected a number in [${lo}, ${hi})`);
+    return n;
+  };
 
 /** One of `names`. */
-export const oneOf = (names: readonly string[]) => (v: string): string => {
-  if (!names.includes(v)) throw new InvalidArgumentError(`expected one of ${names.join(', ')}`);
-  return v;
-};
+export const oneOf =
+  (names: readonly string[]) =>
+  (v: string): string => {
+    if (!names.includes(v)) throw new InvalidArgumentError(`expected one of ${names.join(', ')}`);
+    return v;
+  };

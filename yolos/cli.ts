@@ -21,15 +21,19 @@ function program(): Command {
     .addHelpText('after', `\nRun 'yolos <command> --help' for the options of one command.${EXIT_CODES_HELP}`);
   detectCommand(p.command('detect'));
   // train and eval load lazily: `detect --help` need not import the trainer
-  const lazy = (name: string, describe: string) => p.command(name).description(describe).helpOption(false).allowUnknownOption().allowExcessArguments().argument('[args...]');
+  const lazy = (name: string, describe: string) =>
+    p.command(name).description(describe).helpOption(false).allowUnknownOption().allowExcessArguments().argument('[args...]');
   lazy('train', 'train YOLOS from scratch (or --resume a run) on the shapes data or a COCO folder');
-  lazy('eval', "print the COCO AP/AR table of a model on the validation data");
+  lazy('eval', 'print the COCO AP/AR table of a model on the validation data');
   return p;
 }
 
 /** The command for `name`, fully configured (train and eval import the trainer only when used). */
 async function subcommand(name: string): Promise<Command> {
-  const p = new Command('yolos').exitOverride().configureOutput({ outputError: () => {} }).showSuggestionAfterError(true);
+  const p = new Command('yolos')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(true);
   if (name === 'train') (await import('./cli-train.ts')).trainCommand(p.command('train'));
   else (await import('./cli-eval.ts')).evalCommand(p.command('eval'));
   return p;
@@ -40,7 +44,10 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'help' && (argv[1] === 'train' || argv[1] === 'eval')) argv = [argv[1], '--help'];
   const cmd = argv[0] && !argv[0].startsWith('-') ? argv[0] : '';
   try {
-    if (!argv.length) { program().outputHelp(); return EXIT.ok; }
+    if (!argv.length) {
+      program().outputHelp();
+      return EXIT.ok;
+    }
     const p = cmd === 'train' || cmd === 'eval' ? await subcommand(cmd) : program();
     process.exitCode = undefined;
     await p.parseAsync(argv, { from: 'user' });
@@ -48,7 +55,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return EXIT.ok;
-      console.error(`yolos${cmd ? ` ${cmd}` : ''}: ${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see yolos ${['detect', 'train', 'eval'].includes(cmd) ? `${cmd} ` : ''}--help)`);
+      console.error(
+        `yolos${cmd ? ` ${cmd}` : ''}: ${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see yolos ${['detect', 'train', 'eval'].includes(cmd) ? `${cmd} ` : ''}--help)`,
+      );
       return EXIT.usage;
     }
     if (e instanceof UsageError) {

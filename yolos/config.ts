@@ -31,36 +31,167 @@ export interface YolosConfig {
 
 /** The 91 COCO ids (0…90) with "N/A" for the 11 unused ones, as in the Hub's id2label. */
 export const COCO_ID2LABEL: Record<string, string> = Object.fromEntries(
-  ['N/A', 'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light',
-    'fire hydrant', 'N/A', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
-    'elephant', 'bear', 'zebra', 'giraffe', 'N/A', 'backpack', 'umbrella', 'N/A', 'N/A', 'handbag', 'tie',
-    'suitcase', 'frisbee', 'skis', 'snowboard', 'sports ball', 'kite', 'baseball bat', 'baseball glove',
-    'skateboard', 'surfboard', 'tennis racket', 'bottle', 'N/A', 'wine glass', 'cup', 'fork', 'knife', 'spoon',
-    'bowl', 'banana', 'apple', 'sandwich', 'orange', 'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake',
-    'chair', 'couch', 'potted plant', 'bed', 'N/A', 'dining table', 'N/A', 'N/A', 'toilet', 'N/A', 'tv', 'laptop',
-    'mouse', 'remote', 'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'N/A',
-    'book', 'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush'].map((name, i) => [String(i), name]),
+  [
+    'N/A',
+    'person',
+    'bicycle',
+    'car',
+    'motorcycle',
+    'airplane',
+    'bus',
+    'train',
+    'truck',
+    'boat',
+    'traffic light',
+    'fire hydrant',
+    'N/A',
+    'stop sign',
+    'parking meter',
+    'bench',
+    'bird',
+    'cat',
+    'dog',
+    'horse',
+    'sheep',
+    'cow',
+    'elephant',
+    'bear',
+    'zebra',
+    'giraffe',
+    'N/A',
+    'backpack',
+    'umbrella',
+    'N/A',
+    'N/A',
+    'handbag',
+    'tie',
+    'suitcase',
+    'frisbee',
+    'skis',
+    'snowboard',
+    'sports ball',
+    'kite',
+    'baseball bat',
+    'baseball glove',
+    'skateboard',
+    'surfboard',
+    'tennis racket',
+    'bottle',
+    'N/A',
+    'wine glass',
+    'cup',
+    'fork',
+    'knife',
+    'spoon',
+    'bowl',
+    'banana',
+    'apple',
+    'sandwich',
+    'orange',
+    'broccoli',
+    'carrot',
+    'hot dog',
+    'pizza',
+    'donut',
+    'cake',
+    'chair',
+    'couch',
+    'potted plant',
+    'bed',
+    'N/A',
+    'dining table',
+    'N/A',
+    'N/A',
+    'toilet',
+    'N/A',
+    'tv',
+    'laptop',
+    'mouse',
+    'remote',
+    'keyboard',
+    'cell phone',
+    'microwave',
+    'oven',
+    'toaster',
+    'sink',
+    'refrigerator',
+    'N/A',
+    'book',
+    'clock',
+    'vase',
+    'scissors',
+    'teddy bear',
+    'hair drier',
+    'toothbrush',
+  ].map((name, i) => [String(i), name]),
 );
 
 const common = {
-  patch_size: 16, num_channels: 3, num_detection_tokens: 100, layer_norm_eps: 1e-12, num_labels: 91,
-  id2label: COCO_ID2LABEL, qkv_bias: true, hidden_act: 'gelu', model_type: 'yolos',
+  patch_size: 16,
+  num_channels: 3,
+  num_detection_tokens: 100,
+  layer_norm_eps: 1e-12,
+  num_labels: 91,
+  id2label: COCO_ID2LABEL,
+  qkv_bias: true,
+  hidden_act: 'gelu',
+  model_type: 'yolos',
 } as const;
 
 /** Presets; each comment gives the exact parameter count (checked by a test). */
 export const presets = {
   /** hustvl/yolos-tiny — 6,488,736 parameters. */
-  tiny: { ...common, hidden_size: 192, num_hidden_layers: 12, num_attention_heads: 3, intermediate_size: 768, image_size: [800, 1333], use_mid_position_embeddings: false },
+  tiny: {
+    ...common,
+    hidden_size: 192,
+    num_hidden_layers: 12,
+    num_attention_heads: 3,
+    intermediate_size: 768,
+    image_size: [800, 1333],
+    use_mid_position_embeddings: false,
+  },
   /** hustvl/yolos-small — 30,684,768 parameters. */
-  small: { ...common, hidden_size: 384, num_hidden_layers: 12, num_attention_heads: 6, intermediate_size: 1536, image_size: [512, 864], use_mid_position_embeddings: true },
+  small: {
+    ...common,
+    hidden_size: 384,
+    num_hidden_layers: 12,
+    num_attention_heads: 6,
+    intermediate_size: 1536,
+    image_size: [512, 864],
+    use_mid_position_embeddings: true,
+  },
   /** hustvl/yolos-small-dwr — 27,561,696 parameters. */
-  'small-dwr': { ...common, hidden_size: 330, num_hidden_layers: 14, num_attention_heads: 6, intermediate_size: 1320, image_size: [512, 864], use_mid_position_embeddings: true },
+  'small-dwr': {
+    ...common,
+    hidden_size: 330,
+    num_hidden_layers: 14,
+    num_attention_heads: 6,
+    intermediate_size: 1320,
+    image_size: [512, 864],
+    use_mid_position_embeddings: true,
+  },
   /** hustvl/yolos-base — 127,798,368 parameters. */
-  base: { ...common, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, image_size: [800, 1344], use_mid_position_embeddings: true },
+  base: {
+    ...common,
+    hidden_size: 768,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
+    image_size: [800, 1344],
+    use_mid_position_embeddings: true,
+  },
   /** Ours, for CPU-only machines: 64×64 images, 27 tokens, 3 classes — 268,872 parameters. */
   nano16: {
-    ...common, hidden_size: 64, num_hidden_layers: 4, num_attention_heads: 2, intermediate_size: 256, image_size: [64, 64],
-    use_mid_position_embeddings: false, num_detection_tokens: 10, num_labels: 3, id2label: { 0: 'circle', 1: 'square', 2: 'triangle' },
+    ...common,
+    hidden_size: 64,
+    num_hidden_layers: 4,
+    num_attention_heads: 2,
+    intermediate_size: 256,
+    image_size: [64, 64],
+    use_mid_position_embeddings: false,
+    num_detection_tokens: 10,
+    num_labels: 3,
+    id2label: { 0: 'circle', 1: 'square', 2: 'triangle' },
   },
 } satisfies Record<string, YolosConfig>;
 
@@ -78,7 +209,8 @@ export function parseConfig(json: unknown): YolosConfig {
   const j = json as Record<string, unknown>;
   const num = (k: string, def?: number): number => {
     const v = j[k] ?? def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`config: field '${k}' must be a positive number, got ${JSON.stringify(j[k])}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new Error(`config: field '${k}' must be a positive number, got ${JSON.stringify(j[k])}`);
     return v;
   };
   const image = (j.image_size ?? [512, 864]) as unknown;
@@ -104,7 +236,8 @@ export function parseConfig(json: unknown): YolosConfig {
     hidden_act: (j.hidden_act ?? 'gelu') as string,
     model_type: 'yolos',
   };
-  if (c.hidden_size % c.num_attention_heads !== 0) throw new Error(`config: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
+  if (c.hidden_size % c.num_attention_heads !== 0)
+    throw new Error(`config: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
   if (c.hidden_act !== 'gelu') throw new Error(`config: hidden_act '${c.hidden_act}' is not supported (YOLOS uses exact 'gelu')`);
   if (!c.qkv_bias) throw new Error('config: qkv_bias false is not supported (every YOLOS checkpoint has query/key/value biases)');
   return c;
@@ -112,7 +245,10 @@ export function parseConfig(json: unknown): YolosConfig {
 
 /** The parameter names and shapes of a config, in Hugging Face's key layout (Linear weights [out, in]). */
 export function parameterShapes(c: YolosConfig): [string, number[]][] {
-  const D = c.hidden_size, [gh, gw] = peGrid(c), Q = c.num_detection_tokens, L = 1 + gh * gw + Q;
+  const D = c.hidden_size,
+    [gh, gw] = peGrid(c),
+    Q = c.num_detection_tokens,
+    L = 1 + gh * gw + Q;
   const out: [string, number[]][] = [
     ['vit.embeddings.cls_token', [1, 1, D]],
     ['vit.embeddings.detection_tokens', [1, Q, D]],
@@ -123,14 +259,22 @@ export function parameterShapes(c: YolosConfig): [string, number[]][] {
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const p = `vit.encoder.layer.${i}`;
     out.push(
-      [`${p}.layernorm_before.weight`, [D]], [`${p}.layernorm_before.bias`, [D]],
-      [`${p}.attention.attention.query.weight`, [D, D]], [`${p}.attention.attention.query.bias`, [D]],
-      [`${p}.attention.attention.key.weight`, [D, D]], [`${p}.attention.attention.key.bias`, [D]],
-      [`${p}.attention.attention.value.weight`, [D, D]], [`${p}.attention.attention.value.bias`, [D]],
-      [`${p}.attention.output.dense.weight`, [D, D]], [`${p}.attention.output.dense.bias`, [D]],
-      [`${p}.layernorm_after.weight`, [D]], [`${p}.layernorm_after.bias`, [D]],
-      [`${p}.intermediate.dense.weight`, [c.intermediate_size, D]], [`${p}.intermediate.dense.bias`, [c.intermediate_size]],
-      [`${p}.output.dense.weight`, [D, c.intermediate_size]], [`${p}.output.dense.bias`, [D]],
+      [`${p}.layernorm_before.weight`, [D]],
+      [`${p}.layernorm_before.bias`, [D]],
+      [`${p}.attention.attention.query.weight`, [D, D]],
+      [`${p}.attention.attention.query.bias`, [D]],
+      [`${p}.attention.attention.key.weight`, [D, D]],
+      [`${p}.attention.attention.key.bias`, [D]],
+      [`${p}.attention.attention.value.weight`, [D, D]],
+      [`${p}.attention.attention.value.bias`, [D]],
+      [`${p}.attention.output.dense.weight`, [D, D]],
+      [`${p}.attention.output.dense.bias`, [D]],
+      [`${p}.layernorm_after.weight`, [D]],
+      [`${p}.layernorm_after.bias`, [D]],
+      [`${p}.intermediate.dense.weight`, [c.intermediate_size, D]],
+      [`${p}.intermediate.dense.bias`, [c.intermediate_size]],
+      [`${p}.output.dense.weight`, [D, c.intermediate_size]],
+      [`${p}.output.dense.bias`, [D]],
     );
   }
   if (c.use_mid_position_embeddings) out.push(['vit.encoder.mid_position_embeddings', [c.num_hidden_layers - 1, 1, L, D]]);
@@ -138,9 +282,12 @@ export function parameterShapes(c: YolosConfig): [string, number[]][] {
   for (const head of ['class_labels_classifier', 'bbox_predictor']) {
     const outDim = head === 'bbox_predictor' ? 4 : c.num_labels + 1;
     out.push(
-      [`${head}.layers.0.weight`, [D, D]], [`${head}.layers.0.bias`, [D]],
-      [`${head}.layers.1.weight`, [D, D]], [`${head}.layers.1.bias`, [D]],
-      [`${head}.layers.2.weight`, [outDim, D]], [`${head}.layers.2.bias`, [outDim]],
+      [`${head}.layers.0.weight`, [D, D]],
+      [`${head}.layers.0.bias`, [D]],
+      [`${head}.layers.1.weight`, [D, D]],
+      [`${head}.layers.1.bias`, [D]],
+      [`${head}.layers.2.weight`, [outDim, D]],
+      [`${head}.layers.2.bias`, [outDim]],
     );
   }
   return out;

@@ -63,7 +63,8 @@ export class SetCriterion {
 
   /** @example const criterion = new SetCriterion({ numClasses: 91 }); */
   constructor({ numClasses, eosCoef = 0.1, weights = {}, matcher = new HungarianMatcher() }: SetCriterionOptions) {
-    if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`SetCriterion: numClasses must be a positive integer, got ${numClasses}`);
+    if (!Number.isInteger(numClasses) || numClasses < 1)
+      throw new RangeError(`SetCriterion: numClasses must be a positive integer, got ${numClasses}`);
     this.numClasses = numClasses;
     this.eosCoef = eosCoef;
     this.weights = { ce: weights.ce ?? 1, bbox: weights.bbox ?? 5, giou: weights.giou ?? 2 };
@@ -98,18 +99,24 @@ export class SetCriterion {
     const { indices, predicted: topData } = matching;
     const C1 = this.numClasses + 1;
     const [B, Q] = logits.shape;
-    if (indices.length !== B || topData.length !== B * Q) throw new ShapeError(`SetCriterion.loss: the matching is of ${indices.length} images with ${topData.length} slots; the outputs have ${B} images with ${B * Q} slots (pass the matching of these outputs)`);
+    if (indices.length !== B || topData.length !== B * Q)
+      throw new ShapeError(
+        `SetCriterion.loss: the matching is of ${indices.length} images with ${topData.length} slots; the outputs have ${B} images with ${B * Q} slots (pass the matching of these outputs)`,
+      );
 
     // Host side: slot targets, matched rows and matched GT boxes, in matching order.
     const numGt = targets.reduce((n, t) => n + t.labels.length, 0);
     const numBoxes = Math.max(1, numGt);
     const K = indices.reduce((n, ix) => n + ix.queryIndex.length, 0);
     const targetClasses = new Int32Array(B * Q).fill(this.numClasses);
-    const srcRows = new Int32Array(K), gtBoxes = new Float32Array(4 * K);
-    let k = 0, correct = 0;
+    const srcRows = new Int32Array(K),
+      gtBoxes = new Float32Array(4 * K);
+    let k = 0,
+      correct = 0;
     indices.forEach(({ queryIndex, targetIndex }, b) => {
       for (let j = 0; j < queryIndex.length; j++, k++) {
-        const row = b * Q + queryIndex[j], label = targets[b].labels[targetIndex[j]];
+        const row = b * Q + queryIndex[j],
+          label = targets[b].labels[targetIndex[j]];
         targetClasses[row] = label;
         srcRows[k] = row;
         gtBoxes.set(targets[b].boxes.subarray(4 * targetIndex[j], 4 * targetIndex[j] + 4), 4 * k);
@@ -155,7 +162,8 @@ export class SetCriterion {
     const op = 'SetCriterion';
     const C1 = this.numClasses + 1;
     const { logits } = outputs;
-    if (logits.rank !== 3 || logits.shape[2] !== C1) throw new ShapeError(`${op}: logits must have shape [B,Q,${C1}] (numClasses ${this.numClasses} + no-object), got [${logits.shape}]`);
+    if (logits.rank !== 3 || logits.shape[2] !== C1)
+      throw new ShapeError(`${op}: logits must have shape [B,Q,${C1}] (numClasses ${this.numClasses} + no-object), got [${logits.shape}]`);
     targets.forEach((t, b) => checkTargets(op, t, b, this.numClasses)); // labels must be object classes, not no-object
   }
 }

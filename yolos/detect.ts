@@ -17,7 +17,11 @@ export function defaultResize(c: YolosConfig): ResizeOptions {
  * Detects objects in each image (padding changes YOLOS's predictions, so images run one at a time).
  * @example const [dets] = await detect(model, [{ width, height, data: rgba }], { threshold: 0.9 });
  */
-export async function detect(model: Yolos, images: RgbImage[], opts: { threshold?: number; resize?: ResizeOptions } = {}): Promise<Detection[][]> {
+export async function detect(
+  model: Yolos,
+  images: RgbImage[],
+  opts: { threshold?: number; resize?: ResizeOptions } = {},
+): Promise<Detection[][]> {
   if (!Array.isArray(images)) throw new Error(`detect: expected an array of images, got ${typeof images}`);
   images.forEach((img, i) => checkRgbImage(img, `detect: image ${i}`)); // all of them before the first forward
   const resize = opts.resize ?? defaultResize(model.config);

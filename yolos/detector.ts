@@ -105,22 +105,27 @@ export async function createDetector(source: ModelSource, opts: DetectorOptions 
     if (disposed) throw new Error('detector: used after dispose()');
     const threshold = o.threshold ?? 0.9;
     if (!(threshold >= 0 && threshold < 1)) throw new Error(`detector: threshold must be in [0, 1), got ${o.threshold}`);
-    if (o.topk !== undefined && !(Number.isInteger(o.topk) && o.topk > 0)) throw new Error(`detector: topk must be a positive integer, got ${o.topk}`);
+    if (o.topk !== undefined && !(Number.isInteger(o.topk) && o.topk > 0))
+      throw new Error(`detector: topk must be a positive integer, got ${o.topk}`);
     const batch = Array.isArray(input);
     const inputs = (batch ? input : [input]) as readonly ImageInput[];
     const images = await Promise.all(
-      inputs.map((x, i) => loadImage(x, { ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}), ...(batch ? { name: nameOf(x, i) } : {}) })),
+      inputs.map((x, i) =>
+        loadImage(x, { ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}), ...(batch ? { name: nameOf(x, i) } : {}) }),
+      ),
     );
     const dets = await detect(model, images, { threshold, resize });
     const out = dets.map((list) => {
       const objects = list
-        .map((d): DetectedObject => ({
-          score: d.score,
-          label: d.labelName,
-          labelId: d.label,
-          box: { xmin: d.box[0], ymin: d.box[1], xmax: d.box[2], ymax: d.box[3] },
-          bbox: [...d.box],
-        }))
+        .map(
+          (d): DetectedObject => ({
+            score: d.score,
+            label: d.labelName,
+            labelId: d.label,
+            box: { xmin: d.box[0], ymin: d.box[1], xmax: d.box[2], ymax: d.box[3] },
+            bbox: [...d.box],
+          }),
+        )
         .sort((a, b) => b.score - a.score);
       return o.topk === undefined ? objects : objects.slice(0, o.topk);
     });

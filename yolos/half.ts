@@ -28,10 +28,16 @@ export function toHalf(params: Map<string, Tensor>, keepF32: boolean): HalfState
   const state: HalfState = { master: keepF32 ? new Map() : null, requiresGrad: new Map() };
   for (const [name, t] of params) {
     state.requiresGrad.set(name, t.requiresGrad);
-    if (!isMatmulWeight(name, t)) { t.requiresGrad = false; continue; }
+    if (!isMatmulWeight(name, t)) {
+      t.requiresGrad = false;
+      continue;
+    }
     const half = keep(noGrad(() => t.cast('f16')));
     params.set(name, half);
-    if (state.master) { t.requiresGrad = false; state.master.set(name, t); } else t.dispose();
+    if (state.master) {
+      t.requiresGrad = false;
+      state.master.set(name, t);
+    } else t.dispose();
   }
   return state;
 }
@@ -56,5 +62,7 @@ export function disposeHalf(state: HalfState | null): void {
 
 /** The error of operations that need f32 parameters (training, saving, loading) on a model in f16 mode. */
 export function f16ModeError(op: string): DTypeError {
-  return new DTypeError(`${op}: the model is in f16 inference mode (f16 weights cannot require gradients or be written as F32); call model.to('f32') first`);
+  return new DTypeError(
+    `${op}: the model is in f16 inference mode (f16 weights cannot require gradients or be written as F32); call model.to('f32') first`,
+  );
 }

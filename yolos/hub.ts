@@ -53,7 +53,11 @@ export interface ModelStore {
 /** What a platform adds: local model folders/caches (Node) and its default store. */
 export interface HubPlatform {
   /** Files of a local model for `idOrPath` (a folder, or the Hugging Face cache), or null. */
-  local?(idOrPath: string, revision: string, useCaches: boolean): Promise<{ config: Uint8Array; weights: Uint8Array; where: string } | null>;
+  local?(
+    idOrPath: string,
+    revision: string,
+    useCaches: boolean,
+  ): Promise<{ config: Uint8Array; weights: Uint8Array; where: string } | null>;
   defaultStore?(): ModelStore | null;
   env?(name: string): string | undefined;
 }
@@ -79,7 +83,10 @@ export function cacheApiStore(name = 'yolos-webgpu-models'): ModelStore | null {
     },
     async put(key, bytes) {
       // one put of a complete body: the entry appears whole or not at all
-      await (await caches.open(name)).put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.byteLength) } }));
+      await (await caches.open(name)).put(
+        key,
+        new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.byteLength) } }),
+      );
     },
     describe: (key) => `Cache API '${name}' entry ${key}`,
   };
@@ -106,10 +113,17 @@ export async function download(url: string, file: string, opts: PretrainedOption
     res = await f(url, { redirect: 'follow', ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw abortError(url);
-    throw new Error(`fromPretrained: cannot fetch ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
+    throw new Error(
+      `fromPretrained: cannot fetch ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`,
+    );
   }
   if (!res.ok) {
-    const hint = res.status === 404 ? ' (no such model, revision or file)' : res.status === 401 || res.status === 403 ? ' (gated or private: not supported without a token)' : '';
+    const hint =
+      res.status === 404
+        ? ' (no such model, revision or file)'
+        : res.status === 401 || res.status === 403
+          ? ' (gated or private: not supported without a token)'
+          : '';
     throw new Error(`fromPretrained: GET ${url} → ${res.status} ${res.statusText}${hint}`);
   }
   const len = res.headers.get('content-length');
@@ -169,7 +183,10 @@ export async function fetchPretrained(idOrUrl: string, opts: PretrainedOptions =
     const url = resolveUrl(idOrUrl, file, revision, endpoint);
     const hit = store ? await store.get(url) : null;
     if (hit) return [hit, store!.describe(url)];
-    if (offline) throw new Error(`fromPretrained: offline and ${file} of '${idOrUrl}' (revision ${revision}) is not cached${store ? ` (looked for ${store.describe(url)})` : ''}`);
+    if (offline)
+      throw new Error(
+        `fromPretrained: offline and ${file} of '${idOrUrl}' (revision ${revision}) is not cached${store ? ` (looked for ${store.describe(url)})` : ''}`,
+      );
     const bytes = await download(url, file, opts);
     if (store) await store.put(url, bytes);
     return [bytes, url];

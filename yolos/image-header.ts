@@ -36,8 +36,14 @@ function jpegSize(b: Uint8Array, dv: DataView): ImageHeader | null {
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) return null;
     const marker = dv.getUint8(i + 1);
-    if (marker === 0xff) { i++; continue; } // fill byte
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { i += 2; continue; } // no length
+    if (marker === 0xff) {
+      i++;
+      continue;
+    } // fill byte
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      i += 2;
+      continue;
+    } // no length
     const length = dv.getUint16(i + 2);
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       return i + 9 <= b.length ? { format: 'jpeg', height: dv.getUint16(i + 5), width: dv.getUint16(i + 7) } : null;
@@ -49,7 +55,8 @@ function jpegSize(b: Uint8Array, dv: DataView): ImageHeader | null {
 
 /** VP8 (lossy), VP8L (lossless) or VP8X (extended: the canvas size). */
 function webpSize(b: Uint8Array, dv: DataView, ascii: (at: number, s: string) => boolean): ImageHeader | null {
-  if (ascii(12, 'VP8 ') && b.length >= 30) return { format: 'webp', width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
+  if (ascii(12, 'VP8 ') && b.length >= 30)
+    return { format: 'webp', width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
   if (ascii(12, 'VP8L') && b.length >= 25) {
     const bits = dv.getUint32(21, true);
     return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
@@ -65,7 +72,8 @@ function webpSize(b: Uint8Array, dv: DataView, ascii: (at: number, s: string) =>
 function ispeSize(b: Uint8Array, dv: DataView): ImageHeader | null {
   const end = Math.min(b.length, 1 << 16) - 16;
   for (let i = 4; i <= end; i++) {
-    if (b[i] === 0x69 && b[i + 1] === 0x73 && b[i + 2] === 0x70 && b[i + 3] === 0x65) { // 'ispe', then version/flags
+    if (b[i] === 0x69 && b[i + 1] === 0x73 && b[i + 2] === 0x70 && b[i + 3] === 0x65) {
+      // 'ispe', then version/flags
       return { format: 'avif', width: dv.getUint32(i + 8), height: dv.getUint32(i + 12) };
     }
   }

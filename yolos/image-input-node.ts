@@ -20,9 +20,16 @@ const FETCHED_URL = /^(https?|data|blob):/i;
  * @example const img = await toRgbImage('photos/cat.jpg'); // or a Buffer, an http(s) URL, { width, height, data }…
  */
 export async function toRgbImage(input: ImageInput, opts: ImageInputOptions = {}): Promise<RgbImage> {
-  const path = typeof input === 'string' ? (/^file:/i.test(input) ? fileURLToPath(input) : FETCHED_URL.test(input) ? null : input)
-    : input instanceof URL && input.protocol === 'file:' ? fileURLToPath(input)
-    : null;
+  const path =
+    typeof input === 'string'
+      ? /^file:/i.test(input)
+        ? fileURLToPath(input)
+        : FETCHED_URL.test(input)
+          ? null
+          : input
+      : input instanceof URL && input.protocol === 'file:'
+        ? fileURLToPath(input)
+        : null;
   if (path === null) return toRgbImageAnywhere(input, { decodeBytes: decodeImage, ...opts });
   const name = opts.name ?? path;
   let bytes: Uint8Array;

@@ -29,8 +29,17 @@ export type BytesDecoder = (bytes: Uint8Array, name: string, opts?: DecodeOption
 
 /** What `toRgbImage` takes. A string is a URL (fetched); the Node version also takes a file path. */
 export type ImageInput =
-  | string | URL | Uint8Array | ArrayBuffer | Blob
-  | ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | VideoFrame
+  | string
+  | URL
+  | Uint8Array
+  | ArrayBuffer
+  | Blob
+  | ImageBitmap
+  | ImageData
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | VideoFrame
   | RgbImage;
 
 export interface ImageInputOptions extends DecodeOptions {
@@ -55,7 +64,8 @@ export function setBytesDecoder(decoder: BytesDecoder): void {
 export async function toRgbImage(input: ImageInput, opts: ImageInputOptions = {}): Promise<RgbImage> {
   const decode = opts.decodeBytes ?? registeredDecoder;
   if (typeof input === 'string' || input instanceof URL) {
-    const url = String(input), name = opts.name ?? short(url);
+    const url = String(input),
+      name = opts.name ?? short(url);
     return named(await decode(await fetchBytes(url, name), name, opts), name);
   }
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
@@ -69,7 +79,8 @@ export async function toRgbImage(input: ImageInput, opts: ImageInputOptions = {}
   const drawable = drawableSize(input);
   if (drawable) {
     const name = opts.name ?? drawable.kind;
-    if (drawable.width === 0 || drawable.height === 0) throw new Error(`${name}: ${drawable.kind} has size ${drawable.width}×${drawable.height} (not loaded, or empty)`);
+    if (drawable.width === 0 || drawable.height === 0)
+      throw new Error(`${name}: ${drawable.kind} has size ${drawable.width}×${drawable.height} (not loaded, or empty)`);
     return named(readPixels(input as CanvasImageSource, drawable.width, drawable.height, name, opts.maxPixels), name);
   }
   if (typeof input === 'object' && input !== null && 'data' in input) {
@@ -79,8 +90,10 @@ export async function toRgbImage(input: ImageInput, opts: ImageInputOptions = {}
     // fields by name, not a spread: ImageData's are getters on its prototype
     return { width: img.width, height: img.height, data: img.data, channels, ...(name ? { name } : {}) };
   }
-  const kind = input === null ? 'null' : typeof input === 'object' ? (input as object).constructor?.name ?? 'object' : typeof input;
-  throw new Error(`${opts.name ?? 'image'}: cannot read a ${kind} as an image; expected a URL, encoded bytes, a Blob, an ImageBitmap, ImageData, an image/canvas element, an OffscreenCanvas, a VideoFrame or { width, height, data }`);
+  const kind = input === null ? 'null' : typeof input === 'object' ? ((input as object).constructor?.name ?? 'object') : typeof input;
+  throw new Error(
+    `${opts.name ?? 'image'}: cannot read a ${kind} as an image; expected a URL, encoded bytes, a Blob, an ImageBitmap, ImageData, an image/canvas element, an OffscreenCanvas, a VideoFrame or { width, height, data }`,
+  );
 }
 
 /**
@@ -94,13 +107,21 @@ export async function decodeBytesInBrowser(bytes: Uint8Array, name: string, opts
   const header = readImageHeader(bytes);
   if (header) capPixels(header.width, header.height, maxPixels, name);
   if (typeof createImageBitmap === 'undefined') {
-    throw new Error(`${name}: no image decoder here (createImageBitmap is missing); in Node import yolos/image-input-node.ts, which decodes with sharp`);
+    throw new Error(
+      `${name}: no image decoder here (createImageBitmap is missing); in Node import yolos/image-input-node.ts, which decodes with sharp`,
+    );
   }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
+      imageOrientation: 'from-image',
+      premultiplyAlpha: 'none',
+      colorSpaceConversion: 'none',
+    });
   } catch (e) {
-    throw new Error(`${name}: cannot decode ${header ? `this ${header.format.toUpperCase()} file` : 'an image of unknown format'} (${(e as Error).message})`);
+    throw new Error(
+      `${name}: cannot decode ${header ? `this ${header.format.toUpperCase()} file` : 'an image of unknown format'} (${(e as Error).message})`,
+    );
   }
   try {
     return readPixels(bitmap, bitmap.width, bitmap.height, name, maxPixels);
@@ -112,7 +133,9 @@ export async function decodeBytesInBrowser(bytes: Uint8Array, name: string, opts
 /** Throws unless width·height ≤ maxPixels (before any pixel buffer is made). */
 export function capPixels(width: number, height: number, maxPixels: number, name: string): void {
   if (width * height > maxPixels) {
-    throw new Error(`${name}: image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels} (a decompression bomb? raise maxPixels to accept it)`);
+    throw new Error(
+      `${name}: image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels} (a decompression bomb? raise maxPixels to accept it)`,
+    );
   }
 }
 
@@ -139,7 +162,9 @@ async function fetchBytes(url: string, name: string): Promise<Uint8Array> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`${name}: cannot fetch (${(e as Error).message}${(e as { cause?: Error }).cause ? `: ${(e as { cause: Error }).cause.message}` : ''})`);
+    throw new Error(
+      `${name}: cannot fetch (${(e as Error).message}${(e as { cause?: Error }).cause ? `: ${(e as { cause: Error }).cause.message}` : ''})`,
+    );
   }
   if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${res.statusText}; expected an image`);
   return new Uint8Array(await res.arrayBuffer());
@@ -147,27 +172,45 @@ async function fetchBytes(url: string, name: string): Promise<Uint8Array> {
 
 /** The size of a drawable input (what drawImage would draw), or null if it is not one. */
 function drawableSize(x: unknown): { kind: string; width: number; height: number } | null {
-  const is = (ctor: string) => typeof (globalThis as Record<string, unknown>)[ctor] === 'function' && x instanceof ((globalThis as Record<string, unknown>)[ctor] as new () => object);
-  if (is('ImageBitmap')) { const b = x as ImageBitmap; return { kind: 'ImageBitmap', width: b.width, height: b.height }; }
+  const is = (ctor: string) =>
+    typeof (globalThis as Record<string, unknown>)[ctor] === 'function' &&
+    x instanceof ((globalThis as Record<string, unknown>)[ctor] as new () => object);
+  if (is('ImageBitmap')) {
+    const b = x as ImageBitmap;
+    return { kind: 'ImageBitmap', width: b.width, height: b.height };
+  }
   if (is('HTMLImageElement')) {
     const el = x as HTMLImageElement;
     const kind = `image element ${short(el.currentSrc || el.src)}`;
     if (!el.complete) throw new Error(`${kind}: not loaded yet; await img.decode() first`);
     return { kind, width: el.naturalWidth, height: el.naturalHeight };
   }
-  if (is('HTMLCanvasElement')) { const c = x as HTMLCanvasElement; return { kind: 'canvas', width: c.width, height: c.height }; }
-  if (is('OffscreenCanvas')) { const c = x as OffscreenCanvas; return { kind: 'OffscreenCanvas', width: c.width, height: c.height }; }
-  if (is('VideoFrame')) { const f = x as VideoFrame; return { kind: 'VideoFrame', width: f.displayWidth, height: f.displayHeight }; }
-  if (is('HTMLVideoElement')) { const v = x as HTMLVideoElement; return { kind: 'video element', width: v.videoWidth, height: v.videoHeight }; }
+  if (is('HTMLCanvasElement')) {
+    const c = x as HTMLCanvasElement;
+    return { kind: 'canvas', width: c.width, height: c.height };
+  }
+  if (is('OffscreenCanvas')) {
+    const c = x as OffscreenCanvas;
+    return { kind: 'OffscreenCanvas', width: c.width, height: c.height };
+  }
+  if (is('VideoFrame')) {
+    const f = x as VideoFrame;
+    return { kind: 'VideoFrame', width: f.displayWidth, height: f.displayHeight };
+  }
+  if (is('HTMLVideoElement')) {
+    const v = x as HTMLVideoElement;
+    return { kind: 'video element', width: v.videoWidth, height: v.videoHeight };
+  }
   return null;
 }
 
 /** Draws a source into a fresh 2D canvas and reads its RGBA back. */
 function readPixels(source: CanvasImageSource, width: number, height: number, name: string, maxPixels?: number): DecodedImage {
   capPixels(width, height, checkMaxPixels(maxPixels, name), name);
-  const canvas: OffscreenCanvas | HTMLCanvasElement = typeof OffscreenCanvas !== 'undefined'
-    ? new OffscreenCanvas(width, height)
-    : Object.assign(document.createElement('canvas'), { width, height });
+  const canvas: OffscreenCanvas | HTMLCanvasElement =
+    typeof OffscreenCanvas !== 'undefined'
+      ? new OffscreenCanvas(width, height)
+      : Object.assign(document.createElement('canvas'), { width, height });
   const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
   if (!ctx) throw new Error(`${name}: no 2D canvas context to read pixels with`);
   ctx.drawImage(source, 0, 0, width, height);

@@ -24,7 +24,11 @@ const FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
  * Decodes encoded image bytes to RGBA; throws naming the file and what was expected.
  * @example const img = await decodeImage(await fs.readFile('cat.jpg'), 'cat.jpg', { maxPixels: 50e6 });
  */
-export async function decodeImage(bytes: Uint8Array, name = 'image', opts: DecodeOptions = {}): Promise<DecodedImage & { data: Uint8Array }> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  name = 'image',
+  opts: DecodeOptions = {},
+): Promise<DecodedImage & { data: Uint8Array }> {
   const maxPixels = checkMaxPixels(opts.maxPixels, name);
   if (bytes.length === 0) throw new Error(`${name}: empty file; expected an encoded image (PNG, JPEG, WebP…)`);
   const header = readImageHeader(bytes); // our own reading first: a header libvips rejects may still say the size
@@ -38,7 +42,8 @@ export async function decodeImage(bytes: Uint8Array, name = 'image', opts: Decod
   } catch (e) {
     throw new Error(`${name}: not a readable image (${(e as Error).message}); expected PNG, JPEG, WebP, GIF, AVIF or TIFF`);
   }
-  if (!FORMATS.has(meta.format)) throw new Error(`${name}: ${meta.format} is not a raster image format accepted here; expected PNG, JPEG, WebP, GIF, AVIF or TIFF`);
+  if (!FORMATS.has(meta.format))
+    throw new Error(`${name}: ${meta.format} is not a raster image format accepted here; expected PNG, JPEG, WebP, GIF, AVIF or TIFF`);
   capPixels(meta.width, meta.pageHeight ?? meta.height, maxPixels, name);
   try {
     const pipeline = sharp(bytes, options).autoOrient();
@@ -57,7 +62,10 @@ export async function decodeImage(bytes: Uint8Array, name = 'image', opts: Decod
 /** PIL's cmyk2rgb (Convert.c): each channel (255 − k)·(255 − c)/255 with its rounding; no profile. */
 function cmykToRgba(cmyk: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n * 4);
-  const mul255 = (a: number, b: number) => { const t = a * b + 128; return ((t >> 8) + t) >> 8; };
+  const mul255 = (a: number, b: number) => {
+    const t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+  };
   for (let i = 0; i < n; i++) {
     const nk = 255 - cmyk[i * 4 + 3]!;
     for (let c = 0; c < 3; c++) out[i * 4 + c] = nk - mul255(cmyk[i * 4 + c]!, nk);

@@ -22,19 +22,26 @@ export function initParameters(c: YolosConfig, shapes: [string, number[]][], see
     const fanIn = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : shape[0];
     const t = scope(() => {
       switch (paramRole(name)) {
-        case 'norm': return name.endsWith('weight') ? full(shape, 1) : full(shape, 0);
-        case 'bias': return full(shape, 0);
+        case 'norm':
+          return name.endsWith('weight') ? full(shape, 1) : full(shape, 0);
+        case 'bias':
+          return full(shape, 0);
         case 'head': {
           // PyTorch nn.Linear default: weight and bias U(±1/√in_features)
           const inFeatures = name.endsWith('.bias') ? c.hidden_size : fanIn;
           const bound = 1 / Math.sqrt(inFeatures);
           return rand(shape, { seed: s, low: -bound, high: bound });
         }
-        case 'token': case 'position': case 'mid-position': return randn(shape, { seed: s, std: scheme === 'fanin' ? 0.5 : 0.02 });
+        case 'token':
+        case 'position':
+        case 'mid-position':
+          return randn(shape, { seed: s, std: scheme === 'fanin' ? 0.5 : 0.02 });
         case 'matrix': {
           if (scheme === 'hf') return randn(shape, { seed: s, std: 0.02 });
           const std = 1 / Math.sqrt(fanIn);
-          return randn(shape, { seed: s, std }).maximum(-2 * std).minimum(2 * std);
+          return randn(shape, { seed: s, std })
+            .maximum(-2 * std)
+            .minimum(2 * std);
         }
       }
     });

@@ -38,7 +38,10 @@ export function bicubicTensor(inSize: number, outSize: number): Tensor {
   const e = engine();
   // After dispose() and init() the old tensors' buffers belong to a destroyed device: drop them
   // (not dispose: that would count them off the new engine's live tensors).
-  if (cacheOwner !== e) { cache.clear(); cacheOwner = e; }
+  if (cacheOwner !== e) {
+    cache.clear();
+    cacheOwner = e;
+  }
   const key = `${inSize}->${outSize}`;
   let t = cache.get(key);
   if (!t || t.disposed) {

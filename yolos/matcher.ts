@@ -100,14 +100,23 @@ export class HungarianMatcher {
     });
     const T = colStart[B];
     if (T === 0 || Q === 0) return targets.map((t) => new Float32Array(Q * t.labels.length));
-    const labels = new Int32Array(T), tgtBoxes = new Float32Array(4 * T);
-    targets.forEach((t, b) => { labels.set(t.labels, colStart[b]); tgtBoxes.set(t.boxes, 4 * colStart[b]); });
+    const labels = new Int32Array(T),
+      tgtBoxes = new Float32Array(4 * T);
+    targets.forEach((t, b) => {
+      labels.set(t.labels, colStart[b]);
+      tgtBoxes.set(t.boxes, 4 * colStart[b]);
+    });
 
-    const tb = tensor(tgtBoxes, [T, 4]), tl = tensor(labels), cs = tensor(colStart);
+    const tb = tensor(tgtBoxes, [T, 4]),
+      tl = tensor(labels),
+      cs = tensor(colStart);
     const cost = Tensor.empty([Q * T], 'f32', 'matchCost'); // packed blocks: image b at Q·colStart[b]
     try {
       const code = assertCode(`${op}: predicted box {a} (row b·Q + q) is not valid: w < 0, h < 0 or NaN (validation mode)`);
-      const p = new Params().u32(B * Q, Q, C1, validationEnabled() ? 1 : 0).f32(this.costClass, this.costBbox, this.costGiou).u32(code);
+      const p = new Params()
+        .u32(B * Q, Q, C1, validationEnabled() ? 1 : 0)
+        .f32(this.costClass, this.costBbox, this.costGiou)
+        .u32(code);
       launch(matchCostKernel(), p, [logits, boxes, tb, tl, cs], [cost], gridRows(B * Q));
       const data = (await cost.data()) as Float32Array; // the sync point: one readback per batch
       return targets.map((_, b) => data.subarray(Q * colStart[b], Q * colStart[b + 1]));
@@ -118,8 +127,10 @@ export class HungarianMatcher {
 }
 
 function checkOutputs(op: string, logits: Tensor, boxes: Tensor): void {
-  if (!(logits instanceof Tensor) || !(boxes instanceof Tensor)) throw new DTypeError(`${op}: outputs.logits and outputs.boxes must be Tensors`);
-  if (logits.dtype !== 'f32' || boxes.dtype !== 'f32') throw new DTypeError(`${op}: logits and boxes must be f32, got ${logits.dtype} and ${boxes.dtype}`);
+  if (!(logits instanceof Tensor) || !(boxes instanceof Tensor))
+    throw new DTypeError(`${op}: outputs.logits and outputs.boxes must be Tensors`);
+  if (logits.dtype !== 'f32' || boxes.dtype !== 'f32')
+    throw new DTypeError(`${op}: logits and boxes must be f32, got ${logits.dtype} and ${boxes.dtype}`);
   if (logits.rank !== 3 || logits.shape[2] < 1) throw new ShapeError(`${op}: logits must have shape [B,Q,C+1], got [${logits.shape}]`);
   const [B, Q] = logits.shape;
   if (boxes.rank !== 3 || boxes.shape[0] !== B || boxes.shape[1] !== Q || boxes.shape[2] !== 4) {
@@ -130,13 +141,18 @@ function checkOutputs(op: string, logits: Tensor, boxes: Tensor): void {
 /** Host-side checks of one image's targets: labels index the logits, boxes are finite with w, h ≥ 0. */
 export function checkTargets(op: string, t: DetectionTargets, b: number, numLogits: number): void {
   const m = t.labels?.length;
-  if (!(t.labels instanceof Int32Array) || !(t.boxes instanceof Float32Array)) throw new DTypeError(`${op}: targets[${b}] must hold labels: Int32Array and boxes: Float32Array`);
-  if (t.boxes.length !== 4 * m) throw new ShapeError(`${op}: targets[${b}] has ${m} labels but ${t.boxes.length} box values (expected ${4 * m})`);
+  if (!(t.labels instanceof Int32Array) || !(t.boxes instanceof Float32Array))
+    throw new DTypeError(`${op}: targets[${b}] must hold labels: Int32Array and boxes: Float32Array`);
+  if (t.boxes.length !== 4 * m)
+    throw new ShapeError(`${op}: targets[${b}] has ${m} labels but ${t.boxes.length} box values (expected ${4 * m})`);
   for (let i = 0; i < m; i++) {
-    if (t.labels[i] < 0 || t.labels[i] >= numLogits) throw new RangeError(`${op}: targets[${b}] label ${i} is ${t.labels[i]}, outside the class range [0, ${numLogits})`);
+    if (t.labels[i] < 0 || t.labels[i] >= numLogits)
+      throw new RangeError(`${op}: targets[${b}] label ${i} is ${t.labels[i]}, outside the class range [0, ${numLogits})`);
     const [, , w, h] = t.boxes.subarray(4 * i, 4 * i + 4);
     if (!t.boxes.subarray(4 * i, 4 * i + 4).every(Number.isFinite) || !(w >= 0 && h >= 0)) {
-      throw new RangeError(`${op}: targets[${b}] box ${i} (${Array.from(t.boxes.subarray(4 * i, 4 * i + 4)).join(', ')}) is not a finite cxcywh box with w, h ≥ 0`);
+      throw new RangeError(
+        `${op}: targets[${b}] box ${i} (${Array.from(t.boxes.subarray(4 * i, 4 * i + 4)).join(', ')}) is not a finite cxcywh box with w, h ≥ 0`,
+      );
     }
   }
 }

@@ -4,11 +4,30 @@
  * loads one-to-one. Shapes: B batch, C channels, H×W pixels, P patch, N = (H/P)·(W/P) patches,
  * Q detection tokens, L = 1 + N + Q tokens, D width, h heads of size d = D/h.
  */
-import { Tensor, keep, scope, noGrad, needsGrad, concat, attentionHeads, checkpoint, ShapeError, DTypeError, type Engine } from '../engine/index.ts';
+import {
+  Tensor,
+  keep,
+  scope,
+  noGrad,
+  needsGrad,
+  concat,
+  attentionHeads,
+  checkpoint,
+  ShapeError,
+  DTypeError,
+  type Engine,
+} from '../engine/index.ts';
 import { type YolosConfig, parameterShapes, peGrid, parseConfig } from './config.ts';
 import { fetchPretrained, type PretrainedOptions } from './hub.ts';
 import { resizeBicubic } from './interpolate.ts';
-import { readSafetensors, readSafetensorsMetadata, safetensorsBytes, writeSafetensors, SafetensorsError, type SafetensorsSource } from './safetensors.ts';
+import {
+  readSafetensors,
+  readSafetensorsMetadata,
+  safetensorsBytes,
+  writeSafetensors,
+  SafetensorsError,
+  type SafetensorsSource,
+} from './safetensors.ts';
 import { checkWeights, toF32Tensor, copyWeightInto, type WeightValue, type WeightsCheck } from './state-dict.ts';
 import { initParameters, type InitScheme } from './init.ts';
 import { withLabels, reinitClassOutput } from './relabel.ts';
@@ -33,7 +52,10 @@ function attend(q: Tensor, k: Tensor, v: Tensor, h: number): Tensor {
   const [B, L, D] = q.shape;
   if (!needsGrad(q, k, v) || L > 256) return attentionHeads(q, k, v, h);
   const heads = (t: Tensor) => t.reshape([B, L, h, D / h]).permute([0, 2, 1, 3]); // [B, h, L, d]
-  const p = heads(q).matmul(heads(k), { transposeB: true }).mul(1 / Math.sqrt(D / h)).softmax(-1);
+  const p = heads(q)
+    .matmul(heads(k), { transposeB: true })
+    .mul(1 / Math.sqrt(D / h))
+    .softmax(-1);
   return p.matmul(heads(v)).permute([0, 2, 1, 3]).reshape([B, L, D]);
 }
 
@@ -81,7 +103,12 @@ export class Yolos {
    * Mismatched dims or shapes are a ShapeError naming both sides; nothing is allocated before the check.
    * @example const model = Yolos.fromBackbone(bytes, vitConfigJson, presets.tiny, { seed: 1 });
    */
-  static fromBackbone(weights: Uint8Array | ArrayBuffer, backboneConfig: object | string, yolosConfig: YolosConfig, opts: BackboneOptions = {}): Yolos {
+  static fromBackbone(
+    weights: Uint8Array | ArrayBuffer,
+    backboneConfig: object | string,
+    yolosConfig: YolosConfig,
+    opts: BackboneOptions = {},
+  ): Yolos {
     const c = parseConfig(yolosConfig);
     const name = opts.name === undefined ? 'Yolos.fromBackbone' : `Yolos.fromBackbone '${opts.name}'`;
     const file = readSafetensors(weights, { name: opts.name });
@@ -132,7 +159,10 @@ export class Yolos {
       params.set(name, t);
     }
     if (fresh) (opts.onReport ?? console.warn)(fresh.report);
-    else if (opts.id2label) opts.onReport?.(`Yolos.fromSafetensors${where}: id2label renamed (${target.num_labels} labels, as stored): every tensor is loaded as stored`);
+    else if (opts.id2label)
+      opts.onReport?.(
+        `Yolos.fromSafetensors${where}: id2label renamed (${target.num_labels} labels, as stored): every tensor is loaded as stored`,
+      );
     return new Yolos(target, params);
   }
 
@@ -190,7 +220,12 @@ export class Yolos {
     if (this.half) throw f16ModeError('Yolos.loadStateDict');
     const given = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const expected = [...this.params].map(([n, t]) => [n, t.shape] as const);
-    const check = checkWeights(expected, given, { allowMissing: !strict, allowUnexpected: !strict, source: 'the dict', title: 'Yolos.loadStateDict: the dict does not fit the model' });
+    const check = checkWeights(expected, given, {
+      allowMissing: !strict,
+      allowUnexpected: !strict,
+      source: 'the dict',
+      title: 'Yolos.loadStateDict: the dict does not fit the model',
+    });
     for (const [name, p] of this.params) if (given.has(name)) copyWeightInto(p, given.get(name)!);
     return check;
   }
@@ -208,7 +243,9 @@ export class Yolos {
     this.training = on;
     return this;
   }
-  eval(): this { return this.train(false); }
+  eval(): this {
+    return this.train(false);
+  }
 
   dispose(): void {
     disposeHalf(this.half);
@@ -235,7 +272,8 @@ export class Yolos {
     if (dtype !== 'f16' && dtype !== 'f32') throw new DTypeError(`Yolos.to: expected 'f16' or 'f32', got ${JSON.stringify(dtype)}`);
     if (dtype === this.dtype) return this;
     if (dtype === 'f16') {
-      if (this.training) throw new DTypeError("Yolos.to('f16'): the model is in training mode; f16 is for inference (call model.eval() first)");
+      if (this.training)
+        throw new DTypeError("Yolos.to('f16'): the model is in training mode; f16 is for inference (call model.eval() first)");
       this.half = toHalf(this.params, opts.keepF32 ?? true);
     } else {
       toFull(this.params, this.half!);
@@ -252,12 +290,19 @@ export class Yolos {
 
   /** Position embeddings [1, L, D] for a (gh × gw) patch grid: the stored grid resized bicubically. */
   private positionEmbeddings(table: Tensor, gh: number, gw: number): Tensor {
-    const c = this.config, D = c.hidden_size, Q = c.num_detection_tokens;
+    const c = this.config,
+      D = c.hidden_size,
+      Q = c.num_detection_tokens;
     const [sh, sw] = peGrid(c);
     const cls = table.slice([0, 0], [1, 1]); // [1, 1, D]
     const det = table.slice([0, 1 + sh * sw], [1, 1 + sh * sw + Q]); // [1, Q, D]
-    const grid = table.slice([0, 1], [1, 1 + sh * sw]).reshape([sh, sw, D]).permute([2, 0, 1]); // [D, sh, sw]
-    const patch = resizeBicubic(grid, gh, gw).permute([1, 2, 0]).reshape([1, gh * gw, D]); // [1, N, D]
+    const grid = table
+      .slice([0, 1], [1, 1 + sh * sw])
+      .reshape([sh, sw, D])
+      .permute([2, 0, 1]); // [D, sh, sw]
+    const patch = resizeBicubic(grid, gh, gw)
+      .permute([1, 2, 0])
+      .reshape([1, gh * gw, D]); // [1, N, D]
     return concat([cls, patch, det], 1); // [1, L, D]
   }
 
@@ -266,21 +311,31 @@ export class Yolos {
    * @example const { logits, boxes } = scope(() => model.forward(x));
    */
   forward(pixelValues: Tensor): YolosOutput {
-    const c = this.config, P = c.patch_size, D = c.hidden_size, Q = c.num_detection_tokens;
+    const c = this.config,
+      P = c.patch_size,
+      D = c.hidden_size,
+      Q = c.num_detection_tokens;
     const h = c.num_attention_heads;
     if (pixelValues.rank !== 4 || pixelValues.shape[1] !== c.num_channels) {
       throw new ShapeError(`Yolos.forward: expected pixel values [B, ${c.num_channels}, H, W], got [${pixelValues.shape}]`);
     }
     const [B, C, H, W] = pixelValues.shape;
-    if (H % P !== 0 || W % P !== 0 || H === 0 || W === 0) throw new ShapeError(`Yolos.forward: height and width must be positive multiples of ${P}, got ${H}×${W}`);
-    const gh = H / P, gw = W / P, N = gh * gw, L = 1 + N + Q;
+    if (H % P !== 0 || W % P !== 0 || H === 0 || W === 0)
+      throw new ShapeError(`Yolos.forward: height and width must be positive multiples of ${P}, got ${H}×${W}`);
+    const gh = H / P,
+      gw = W / P,
+      N = gh * gw,
+      L = 1 + N + Q;
 
     // Each stage (embeddings, every block, the final norm) runs in its own scope and the stage input is
     // freed as soon as the next exists, so inference holds one stage's activations at a time, not all of
     // them (YOLOS-Ti 512×672: 237 → 19 MiB of activations); the tape keeps what backward needs itself.
     let x = scope(() => {
       // Patch embedding: the stride-P convolution as unfold + matmul.
-      const patches = pixelValues.reshape([B, C, gh, P, gw, P]).permute([0, 2, 4, 1, 3, 5]).reshape([B, N, C * P * P]);
+      const patches = pixelValues
+        .reshape([B, C, gh, P, gw, P])
+        .permute([0, 2, 4, 1, 3, 5])
+        .reshape([B, N, C * P * P]);
       const projW = this.p('vit.embeddings.patch_embeddings.projection.weight').reshape([D, C * P * P]);
       const emb = linear(patches, projW, this.p('vit.embeddings.patch_embeddings.projection.bias')); // [B, N, D]
       // [CLS] ‖ patches ‖ [DET]×Q, plus position embeddings.
@@ -290,7 +345,8 @@ export class Yolos {
     });
 
     const mid = c.use_mid_position_embeddings ? this.p('vit.encoder.mid_position_embeddings') : null; // [depth−1, 1, L0, D]
-    const block = (i: number, x: Tensor): Tensor => { // [B, L, D] → [B, L, D]
+    const block = (i: number, x: Tensor): Tensor => {
+      // [B, L, D] → [B, L, D]
       const l = (n: string) => this.p(`vit.encoder.layer.${i}.${n}`);
       // x = x + Attn(LN1(x))
       const a = x.layerNorm(l('layernorm_before.weight'), l('layernorm_before.bias'), c.layer_norm_eps);
@@ -317,13 +373,17 @@ export class Yolos {
       prev.dispose();
     }
     const last = x;
-    const tokens = scope(() => last.layerNorm(this.p('vit.layernorm.weight'), this.p('vit.layernorm.bias'), c.layer_norm_eps).slice([0, 1 + N], [B, L])); // [B, Q, D]: the [DET] tokens
+    const tokens = scope(() =>
+      last.layerNorm(this.p('vit.layernorm.weight'), this.p('vit.layernorm.bias'), c.layer_norm_eps).slice([0, 1 + N], [B, L]),
+    ); // [B, Q, D]: the [DET] tokens
     last.dispose();
 
     // Two 3-layer MLP heads (ReLU between layers).
     const mlp = (head: string) => {
       const w = (j: number, s: string) => this.p(`${head}.layers.${j}.${s}`);
-      const y = linear(linear(tokens, w(0, 'weight'), w(0, 'bias'), { activation: 'relu' }), w(1, 'weight'), w(1, 'bias'), { activation: 'relu' });
+      const y = linear(linear(tokens, w(0, 'weight'), w(0, 'bias'), { activation: 'relu' }), w(1, 'weight'), w(1, 'bias'), {
+        activation: 'relu',
+      });
       return linear(y, w(2, 'weight'), w(2, 'bias'));
     };
     return { logits: mlp('class_labels_classifier'), boxes: mlp('bbox_predictor').sigmoid() };
@@ -363,11 +423,18 @@ export interface LoadOptions {
 function configFromMetadata(meta: Record<string, string>, name?: string): YolosConfig {
   const where = name === undefined ? 'the weights' : `'${name}'`;
   const raw = meta['yolos.config'];
-  if (raw === undefined) throw new SafetensorsError(`Yolos.fromSafetensors: no config given and ${where} carry no 'yolos.config' metadata; pass the model's config.json`, { file: name });
+  if (raw === undefined)
+    throw new SafetensorsError(
+      `Yolos.fromSafetensors: no config given and ${where} carry no 'yolos.config' metadata; pass the model's config.json`,
+      { file: name },
+    );
   try {
     return JSON.parse(raw) as YolosConfig;
   } catch (e) {
-    throw new SafetensorsError(`Yolos.fromSafetensors: ${where} metadata 'yolos.config' is not valid JSON (${(e as Error).message.slice(0, 200)})`, { file: name });
+    throw new SafetensorsError(
+      `Yolos.fromSafetensors: ${where} metadata 'yolos.config' is not valid JSON (${(e as Error).message.slice(0, 200)})`,
+      { file: name },
+    );
   }
 }
 

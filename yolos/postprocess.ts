@@ -19,7 +19,11 @@ export interface Detection {
  * @param targetSizes per image, [height, width] of the original image (boxes are relative to the
  *   unpadded resized image, so scaling by the original size is right).
  */
-export async function postprocess(out: YolosOutput, targetSizes: [number, number][], opts: { threshold?: number; id2label?: Record<string, string> } = {}): Promise<Detection[][]> {
+export async function postprocess(
+  out: YolosOutput,
+  targetSizes: [number, number][],
+  opts: { threshold?: number; id2label?: Record<string, string> } = {},
+): Promise<Detection[][]> {
   const threshold = opts.threshold ?? 0.5;
   const [B, Q, C1] = out.logits.shape;
   if (targetSizes.length !== B) throw new Error(`postprocess: ${targetSizes.length} target sizes for a batch of ${B}`);
@@ -39,7 +43,9 @@ export async function postprocess(out: YolosOutput, targetSizes: [number, number
       if (!(score > threshold)) continue;
       const [cx, cy, bw, bh] = bx.subarray((b * Q + q) * 4, (b * Q + q) * 4 + 4);
       dets.push({
-        score, label: best, labelName: opts.id2label?.[String(best)] ?? String(best),
+        score,
+        label: best,
+        labelName: opts.id2label?.[String(best)] ?? String(best),
         box: [(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h],
       });
     }

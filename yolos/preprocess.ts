@@ -26,18 +26,23 @@ export interface RgbImage {
  * @example checkRgbImage({ width: 2, height: 1, data: new Uint8Array(6) }, 'detect: image 0'); // 3
  */
 export function checkRgbImage(img: RgbImage, where: string): 3 | 4 {
-  if (typeof img !== 'object' || img === null) throw new Error(`${where}: expected { width, height, data }, got ${img === null ? 'null' : typeof img}`);
+  if (typeof img !== 'object' || img === null)
+    throw new Error(`${where}: expected { width, height, data }, got ${img === null ? 'null' : typeof img}`);
   const at = img.name ? `${where} (${img.name})` : where;
   for (const key of ['width', 'height'] as const) {
     const v = img[key];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new Error(`${at}: ${key} is ${typeof v === 'number' ? v : typeof v}; expected a positive integer`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0))
+      throw new Error(`${at}: ${key} is ${typeof v === 'number' ? v : typeof v}; expected a positive integer`);
   }
   const { width: w, height: h, data, channels } = img;
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
-    const got = data === null || typeof data !== 'object' ? String(data) : (data as object).constructor?.name ?? 'an object';
-    throw new Error(`${at}: data is ${got}; expected 8-bit RGB(A) values in a Uint8Array or Uint8ClampedArray (scale float pixels to 0–255 first)`);
+    const got = data === null || typeof data !== 'object' ? String(data) : ((data as object).constructor?.name ?? 'an object');
+    throw new Error(
+      `${at}: data is ${got}; expected 8-bit RGB(A) values in a Uint8Array or Uint8ClampedArray (scale float pixels to 0–255 first)`,
+    );
   }
-  if (channels !== undefined && channels !== 3 && channels !== 4) throw new Error(`${at}: channels is ${String(channels)}; expected 3 (RGB) or 4 (RGBA)`);
+  if (channels !== undefined && channels !== 3 && channels !== 4)
+    throw new Error(`${at}: channels is ${String(channels)}; expected 3 (RGB) or 4 (RGBA)`);
   const ch = channels ?? (data.length === w * h * 3 ? 3 : data.length === w * h * 4 ? 4 : undefined);
   if (ch === undefined || data.length !== w * h * ch) {
     const expected = ch ? `${w}×${h}×${ch} = ${w * h * ch}` : `${w}×${h}×3 = ${w * h * 3} (RGB) or ${w}×${h}×4 = ${w * h * 4} (RGBA)`;
@@ -64,15 +69,23 @@ export function resizedSize(height: number, width: number, o: ResizeOptions): [n
   const mod = o.multiple ?? 16;
   let size = o.shortestEdge;
   let raw: number | null = null;
-  const minSide = Math.min(height, width), maxSide = Math.max(height, width);
+  const minSide = Math.min(height, width),
+    maxSide = Math.max(height, width);
   if ((maxSide / minSide) * size > o.longestEdge) {
     raw = (o.longestEdge * minSide) / maxSide;
     size = Math.round(raw);
   }
   let oh: number, ow: number;
-  if (width < height) { ow = size; oh = Math.trunc(((raw ?? size) * height) / width); }
-  else if ((height <= width && height === size) || (width <= height && width === size)) { oh = height; ow = width; }
-  else { oh = size; ow = Math.trunc(((raw ?? size) * width) / height); }
+  if (width < height) {
+    ow = size;
+    oh = Math.trunc(((raw ?? size) * height) / width);
+  } else if ((height <= width && height === size) || (width <= height && width === size)) {
+    oh = height;
+    ow = width;
+  } else {
+    oh = size;
+    ow = Math.trunc(((raw ?? size) * width) / height);
+  }
   return [Math.floor(oh / mod) * mod, Math.floor(ow / mod) * mod];
 }
 
@@ -119,7 +132,8 @@ export function resizeBilinear(img: RgbImage, outW: number, outH: number): Uint8
   const hc = coefficients(W, outW);
   for (let y = 0; y < H; y++) {
     for (let xx = 0; xx < outW; xx++) {
-      const xmin = hc.bounds[xx * 2], xmax = hc.bounds[xx * 2 + 1];
+      const xmin = hc.bounds[xx * 2],
+        xmax = hc.bounds[xx * 2 + 1];
       for (let c = 0; c < 3; c++) {
         let ss = 1 << (PRECISION_BITS - 1);
         for (let x = 0; x < xmax; x++) ss += img.data[(y * W + x + xmin) * ch + c] * hc.kk[xx * hc.ksize + x];
@@ -131,7 +145,8 @@ export function resizeBilinear(img: RgbImage, outW: number, outH: number): Uint8
   const out = new Uint8Array(outH * outW * 3);
   const vc = coefficients(H, outH);
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = vc.bounds[yy * 2], ymax = vc.bounds[yy * 2 + 1];
+    const ymin = vc.bounds[yy * 2],
+      ymax = vc.bounds[yy * 2 + 1];
     for (let x = 0; x < outW * 3; x++) {
       let ss = 1 << (PRECISION_BITS - 1);
       for (let y = 0; y < ymax; y++) ss += tmp[(y + ymin) * outW * 3 + x] * vc.kk[yy * vc.ksize + y];
@@ -142,7 +157,13 @@ export function resizeBilinear(img: RgbImage, outW: number, outH: number): Uint8
 }
 
 /** Packed 8-bit RGB → normalised channels-first f32: (x/255 − mean)/std. */
-export function normalize(rgb: Uint8Array, width: number, height: number, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Float32Array {
+export function normalize(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  mean: readonly number[] = IMAGENET_MEAN,
+  std: readonly number[] = IMAGENET_STD,
+): Float32Array {
   const n = width * height;
   const out = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[c * n + i] = (rgb[i * 3 + c] / 255 - mean[c]) / std[c];
@@ -175,16 +196,19 @@ export function preprocessPixels(images: RgbImage[], opts: ResizeOptions & Norma
   images.forEach((img, i) => checkRgbImage(img, `${op}: image ${i}`));
   const items = images.map((img, i) => {
     const [h, w] = resizedSize(img.height, img.width, opts);
-    if (h === 0 || w === 0) throw new Error(`${op}: image ${i} (${img.width}×${img.height}) resizes to ${w}×${h}: too small for 16-pixel patches`);
+    if (h === 0 || w === 0)
+      throw new Error(`${op}: image ${i} (${img.width}×${img.height}) resizes to ${w}×${h}: too small for 16-pixel patches`);
     const rgb = h === img.height && w === img.width ? toRgb(img) : resizeBilinear(img, w, h);
     return { h, w, data: normalize(rgb, w, h, opts.mean, opts.std), orig: [img.height, img.width] as [number, number] };
   });
-  const H = Math.max(...items.map((i) => i.h)), W = Math.max(...items.map((i) => i.w));
+  const H = Math.max(...items.map((i) => i.h)),
+    W = Math.max(...items.map((i) => i.w));
   const batch = new Float32Array(items.length * 3 * H * W);
   items.forEach((it, b) => {
-    for (let c = 0; c < 3; c++) for (let y = 0; y < it.h; y++) {
-      batch.set(it.data.subarray((c * it.h + y) * it.w, (c * it.h + y + 1) * it.w), ((b * 3 + c) * H + y) * W);
-    }
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < it.h; y++) {
+        batch.set(it.data.subarray((c * it.h + y) * it.w, (c * it.h + y + 1) * it.w), ((b * 3 + c) * H + y) * W);
+      }
   });
   return { pixels: batch, shape: [items.length, 3, H, W], sizes: items.map((i) => [i.h, i.w]), originalSizes: items.map((i) => i.orig) };
 }
@@ -192,7 +216,12 @@ export function preprocessPixels(images: RgbImage[], opts: ResizeOptions & Norma
 function toRgb(img: RgbImage): Uint8Array {
   const ch = img.channels ?? (img.data.length === img.width * img.height * 3 ? 3 : 4);
   if (ch === 3) return Uint8Array.from(img.data);
-  const n = img.width * img.height, out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) { out[i * 3] = img.data[i * 4]; out[i * 3 + 1] = img.data[i * 4 + 1]; out[i * 3 + 2] = img.data[i * 4 + 2]; }
+  const n = img.width * img.height,
+    out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    out[i * 3] = img.data[i * 4];
+    out[i * 3 + 1] = img.data[i * 4 + 1];
+    out[i * 3 + 2] = img.data[i * 4 + 2];
+  }
   return out;
 }

@@ -6,15 +6,35 @@
 import { f16BitsToF32Array } from '../engine/dtype.ts';
 
 export type SafetensorsDtype =
-  | 'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'F8_E8M0'
-  | 'U16' | 'I16' | 'F16' | 'BF16'
-  | 'U32' | 'I32' | 'F32'
-  | 'U64' | 'I64' | 'F64';
+  | 'BOOL'
+  | 'U8'
+  | 'I8'
+  | 'F8_E5M2'
+  | 'F8_E4M3'
+  | 'F8_E8M0'
+  | 'U16'
+  | 'I16'
+  | 'F16'
+  | 'BF16'
+  | 'U32'
+  | 'I32'
+  | 'F32'
+  | 'U64'
+  | 'I64'
+  | 'F64';
 
 /** The host array each dtype is read into (BOOL as 0/1 bytes). */
 export type SafeTensorData =
-  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
-  | Float32Array | Float64Array | BigUint64Array | BigInt64Array;
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array
+  | BigUint64Array
+  | BigInt64Array;
 
 interface DtypeRule {
   /** Bytes per element in the file. */
@@ -28,14 +48,18 @@ const pow2 = (e: number) => 2 ** e;
 
 /** OCP FP8 E5M2: 1 sign, 5 exponent (bias 15), 2 mantissa bits; IEEE-like with Inf and NaN. */
 function f8e5m2(b: number): number {
-  const s = b & 0x80 ? -1 : 1, e = (b >> 2) & 0x1f, m = b & 3;
+  const s = b & 0x80 ? -1 : 1,
+    e = (b >> 2) & 0x1f,
+    m = b & 3;
   if (e === 0x1f) return m ? NaN : s * Infinity;
   return e === 0 ? s * m * pow2(-16) : s * (4 + m) * pow2(e - 17);
 }
 
 /** FP8 E4M3 "fn" (torch.float8_e4m3fn): bias 7, no Inf, NaN only at S.1111.111; max 448. */
 function f8e4m3(b: number): number {
-  const s = b & 0x80 ? -1 : 1, e = (b >> 3) & 0xf, m = b & 7;
+  const s = b & 0x80 ? -1 : 1,
+    e = (b >> 3) & 0xf,
+    m = b & 7;
   if (e === 0xf && m === 7) return NaN;
   return e === 0 ? s * m * pow2(-9) : s * (8 + m) * pow2(e - 10);
 }
@@ -56,7 +80,15 @@ export const DTYPES: { readonly [D in SafetensorsDtype]: DtypeRule } = {
   I16: { bytes: 2, decode: (r) => new Int16Array(r) },
   F16: { bytes: 2, decode: (r) => f16BitsToF32Array(new Uint16Array(r)) },
   // bf16 is the top half of an f32: shifting the bits up is the exact value, NaN payloads included
-  BF16: { bytes: 2, decode: (r) => { const h = new Uint16Array(r), out = new Uint32Array(h.length); for (let i = 0; i < h.length; i++) out[i] = h[i] << 16; return new Float32Array(out.buffer); } },
+  BF16: {
+    bytes: 2,
+    decode: (r) => {
+      const h = new Uint16Array(r),
+        out = new Uint32Array(h.length);
+      for (let i = 0; i < h.length; i++) out[i] = h[i] << 16;
+      return new Float32Array(out.buffer);
+    },
+  },
   U32: { bytes: 4, decode: (r) => new Uint32Array(r) },
   I32: { bytes: 4, decode: (r) => new Int32Array(r) },
   F32: { bytes: 4, decode: (r) => new Float32Array(r) },

@@ -38,11 +38,16 @@ export class Problems {
   }
 
   /** `${prefix}:` then one problem per line, "… and N more" past the first few. */
-  throwIfAny(prefix: string, file?: string, ErrorClass: new (m: string, o: { file?: string; problems: string[]; count: number }) => Error = SafetensorsError): void {
+  throwIfAny(
+    prefix: string,
+    file?: string,
+    ErrorClass: new (m: string, o: { file?: string; problems: string[]; count: number }) => Error = SafetensorsError,
+  ): void {
     if (!this.count) return;
     const more = this.count - this.shown.length;
     const lines = more > 0 ? [...this.shown, `… and ${more.toLocaleString('en-US')} more`] : this.shown;
-    const head = this.count === 1 ? `${prefix}: ${lines[0]}` : `${prefix} (${this.count.toLocaleString('en-US')} problems):\n  ${lines.join('\n  ')}`;
+    const head =
+      this.count === 1 ? `${prefix}: ${lines[0]}` : `${prefix} (${this.count.toLocaleString('en-US')} problems):\n  ${lines.join('\n  ')}`;
     throw new ErrorClass(head, { file, problems: [...this.shown], count: this.count });
   }
 }

@@ -36,18 +36,28 @@ export function showKey(key: string): string {
 
 const show = (v: unknown): string => {
   let s: string;
-  try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 };
 
 /** Parses and checks the header of `bytes` (the whole file); throws SafetensorsError naming `file`. */
 export function parseHeader(bytes: Uint8Array, file?: string): SafetensorsHeader {
   const where = fileLabel(file);
-  const fail = (msg: string): never => { throw new SafetensorsError(`${where}: ${msg}`, { file }); };
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${where}: ${msg}`, { file });
+  };
   if (bytes.byteLength < 8) fail(`the file has ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is more than the ${MAX_HEADER_BYTES.toLocaleString('en-US')} bytes allowed (a corrupt length, or not a safetensors file)`);
-  const headerLen = Number(n), dataStart = 8 + headerLen;
+  if (n > BigInt(MAX_HEADER_BYTES))
+    fail(
+      `header length ${n} is more than the ${MAX_HEADER_BYTES.toLocaleString('en-US')} bytes allowed (a corrupt length, or not a safetensors file)`,
+    );
+  const headerLen = Number(n),
+    dataStart = 8 + headerLen;
   if (dataStart > bytes.byteLength) fail(`header length ${headerLen} goes beyond the file (${bytes.byteLength} bytes)`);
 
   const raw = bytes.subarray(8, dataStart);
@@ -109,19 +119,30 @@ function checkEntry(name: string, info: unknown, problems: Problems): TensorEntr
   const extra = Object.keys(e).filter((k) => !FIELDS.includes(k));
   const absent = FIELDS.filter((k) => !(k in e));
   if (extra.length || absent.length) {
-    problems.add(`${at} must have exactly dtype, shape and data_offsets${absent.length ? `; missing ${absent.join(', ')}` : ''}${extra.length ? `; unknown field${extra.length > 1 ? 's' : ''} ${extra.map(showKey).join(', ')}` : ''}`);
+    problems.add(
+      `${at} must have exactly dtype, shape and data_offsets${absent.length ? `; missing ${absent.join(', ')}` : ''}${extra.length ? `; unknown field${extra.length > 1 ? 's' : ''} ${extra.map(showKey).join(', ')}` : ''}`,
+    );
     return null;
   }
   const { dtype, shape, data_offsets: off } = e;
-  if (!isSafetensorsDtype(dtype)) { problems.add(`${at} has dtype ${show(dtype)}; expected one of ${DTYPE_NAMES.join(', ')}`); return null; }
-  if (!Array.isArray(shape) || !shape.every(isIndex)) { problems.add(`${at} has shape ${show(shape)}; expected an array of non-negative integers`); return null; }
+  if (!isSafetensorsDtype(dtype)) {
+    problems.add(`${at} has dtype ${show(dtype)}; expected one of ${DTYPE_NAMES.join(', ')}`);
+    return null;
+  }
+  if (!Array.isArray(shape) || !shape.every(isIndex)) {
+    problems.add(`${at} has shape ${show(shape)}; expected an array of non-negative integers`);
+    return null;
+  }
   if (!Array.isArray(off) || off.length !== 2 || !off.every(isIndex) || off[0] > off[1]) {
     problems.add(`${at} has data_offsets ${show(off)}; expected [begin, end], integers with 0 ≤ begin ≤ end`);
     return null;
   }
   const numel = shape.reduce((a: number, b: number) => a * b, 1);
   const want = numel * DTYPES[dtype].bytes;
-  if (!Number.isSafeInteger(want)) { problems.add(`${at} ${dtype}[${shape}] has ${numel} elements, more than any file can hold`); return null; }
+  if (!Number.isSafeInteger(want)) {
+    problems.add(`${at} ${dtype}[${shape}] has ${numel} elements, more than any file can hold`);
+    return null;
+  }
   if (off[1] - off[0] !== want) {
     problems.add(`${at} ${dtype}[${shape}] needs ${want} bytes but data_offsets [${off}] span ${off[1] - off[0]}`);
     return null;
@@ -142,7 +163,8 @@ function checkLayout(tensors: TensorEntry[], dataLen: number, problems: Problems
     cursor = Math.max(cursor, t.end);
     prev = t;
   }
-  if (cursor < dataLen) problems.add(`the tensors end at byte ${cursor} of the data but the file has ${dataLen} (${dataLen - cursor} trailing bytes)`);
+  if (cursor < dataLen)
+    problems.add(`the tensors end at byte ${cursor} of the data but the file has ${dataLen} (${dataLen - cursor} trailing bytes)`);
 }
 
 /**
@@ -151,24 +173,39 @@ function checkLayout(tensors: TensorEntry[], dataLen: number, problems: Problems
  */
 function findDuplicateKeys(text: string, problems: Problems): void {
   const stack: (Set<string> | null)[] = []; // one key set per open object, null per array
-  let expectKey = false, topKey = '';
+  let expectKey = false,
+    topKey = '';
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let j = i + 1, escaped = false;
-      for (; text.charCodeAt(j) !== 0x22; j++) if (text.charCodeAt(j) === 0x5c) { escaped = true; j++; }
+      let j = i + 1,
+        escaped = false;
+      for (; text.charCodeAt(j) !== 0x22; j++)
+        if (text.charCodeAt(j) === 0x5c) {
+          escaped = true;
+          j++;
+        }
       const keys = stack[stack.length - 1];
       if (expectKey && keys) {
         const key: string = escaped ? JSON.parse(text.slice(i, j + 1)) : text.slice(i + 1, j);
-        if (keys.has(key)) problems.add(stack.length === 1 ? `key ${showKey(key)} appears more than once in the header` : `${topKey === '__metadata__' ? '__metadata__' : `tensor ${showKey(topKey)}`}: field ${showKey(key)} appears more than once`);
+        if (keys.has(key))
+          problems.add(
+            stack.length === 1
+              ? `key ${showKey(key)} appears more than once in the header`
+              : `${topKey === '__metadata__' ? '__metadata__' : `tensor ${showKey(topKey)}`}: field ${showKey(key)} appears more than once`,
+          );
         keys.add(key);
         if (stack.length === 1) topKey = key;
         expectKey = false;
       }
       i = j;
-    } else if (c === 0x7b /* { */) { stack.push(new Set()); expectKey = true; }
-    else if (c === 0x5b /* [ */) { stack.push(null); expectKey = false; }
-    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    } else if (c === 0x7b /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
     else if (c === 0x2c /* , */) expectKey = stack[stack.length - 1] !== null;
   }
 }

@@ -42,7 +42,8 @@ export function readSafetensors(input: Uint8Array | ArrayBuffer, opts: ReadOptio
   const bytes = asBytes(input);
   const { tensors, dataStart } = parseHeader(bytes, opts.name);
   const out = new Map<string, SafeTensor>();
-  for (const t of tensors) out.set(t.name, { dtype: t.dtype, shape: t.shape, data: decodeTensor(t.dtype, bytes, dataStart + t.begin, dataStart + t.end) });
+  for (const t of tensors)
+    out.set(t.name, { dtype: t.dtype, shape: t.shape, data: decodeTensor(t.dtype, bytes, dataStart + t.begin, dataStart + t.end) });
   return out;
 }
 
@@ -59,14 +60,19 @@ export async function safetensorsBytes(source: SafetensorsSource, opts: ReadOpti
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return { bytes: asBytes(source), name: opts.name };
   if (typeof Response !== 'undefined' && source instanceof Response) {
     const name = opts.name ?? (source.url || undefined);
-    if (!source.ok) throw new SafetensorsError(`safetensors${name ? ` '${name}'` : ''}: HTTP ${source.status} ${source.statusText}`.trimEnd(), { file: name });
+    if (!source.ok)
+      throw new SafetensorsError(`safetensors${name ? ` '${name}'` : ''}: HTTP ${source.status} ${source.statusText}`.trimEnd(), {
+        file: name,
+      });
     return { bytes: new Uint8Array(await source.arrayBuffer()), name };
   }
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
     const name = opts.name ?? ((source as File).name || undefined);
     return { bytes: new Uint8Array(await source.arrayBuffer()), name };
   }
-  throw new SafetensorsError(`safetensors: expected a Uint8Array, ArrayBuffer, Blob, File or Response, got ${Object.prototype.toString.call(source)}`);
+  throw new SafetensorsError(
+    `safetensors: expected a Uint8Array, ArrayBuffer, Blob, File or Response, got ${Object.prototype.toString.call(source)}`,
+  );
 }
 
 /**
@@ -80,19 +86,29 @@ export async function readSafetensorsFrom(source: SafetensorsSource, opts: ReadO
 }
 
 /** Serialises f32 tensors (and optional string metadata) to safetensors bytes, keys in sorted order. */
-export function writeSafetensors(tensors: Map<string, { shape: readonly number[]; data: Float32Array }> | Record<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
-  const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export function writeSafetensors(
+  tensors: Map<string, { shape: readonly number[]; data: Float32Array }> | Record<string, { shape: readonly number[]; data: Float32Array }>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   const header: Record<string, unknown> = {};
   if (metadata) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new SafetensorsError(`writeSafetensors: metadata '${k}' must be a string, got ${typeof v}`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string') throw new SafetensorsError(`writeSafetensors: metadata '${k}' must be a string, got ${typeof v}`);
     header.__metadata__ = metadata;
   }
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === '__metadata__') throw new SafetensorsError(`writeSafetensors: '__metadata__' is reserved and cannot name a tensor`);
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (!(t.data instanceof Float32Array)) throw new SafetensorsError(`writeSafetensors: tensor '${name}' must hold a Float32Array, got ${Object.prototype.toString.call(t.data)}`);
-    if (count !== t.data.length) throw new SafetensorsError(`writeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
+    if (!(t.data instanceof Float32Array))
+      throw new SafetensorsError(
+        `writeSafetensors: tensor '${name}' must hold a Float32Array, got ${Object.prototype.toString.call(t.data)}`,
+      );
+    if (count !== t.data.length)
+      throw new SafetensorsError(`writeSafetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * count] };
     offset += 4 * count;
   }

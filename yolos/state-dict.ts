@@ -37,9 +37,11 @@ function mismatch(key: string, v: unknown, shape: readonly number[], source: str
   if (!t || typeof t !== 'object' || typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !ArrayBuffer.isView(t.data)) {
     return `${k}: expected a Tensor or a { dtype, shape, data } from readSafetensors, got ${v === null ? 'null' : typeof v}`;
   }
-  if (!EXACT_FILE_DTYPES.has(t.dtype)) return `${k}: dtype ${t.dtype} cannot be loaded into an f32 parameter exactly; expected F32 (or F16, BF16, F8, which convert exactly)`;
+  if (!EXACT_FILE_DTYPES.has(t.dtype))
+    return `${k}: dtype ${t.dtype} cannot be loaded into an f32 parameter exactly; expected F32 (or F16, BF16, F8, which convert exactly)`;
   if (!sameShape(t.shape, shape)) return `${k}: ${source} has shape [${t.shape}], the config expects [${shape}]`;
-  if (!(t.data instanceof Float32Array) || t.data.length !== t.shape.reduce((a, b) => a * b, 1)) return `${k}: expected ${t.shape.reduce((a, b) => a * b, 1)} values in a Float32Array, got ${t.data.length} in a ${t.data.constructor.name}`;
+  if (!(t.data instanceof Float32Array) || t.data.length !== t.shape.reduce((a, b) => a * b, 1))
+    return `${k}: expected ${t.shape.reduce((a, b) => a * b, 1)} values in a Float32Array, got ${t.data.length} in a ${t.data.constructor.name}`;
   return null;
 }
 
@@ -48,7 +50,11 @@ function mismatch(key: string, v: unknown, shape: readonly number[], source: str
  * (`title` first: who loads, from which file, into what) unless there are none. Mismatched dtypes and
  * shapes are always problems; missing and unexpected keys unless allowed.
  */
-export function checkWeights(expected: readonly (readonly [string, readonly number[]])[], given: ReadonlyMap<string, unknown>, opts: { allowMissing: boolean; allowUnexpected: boolean; title: string; source: string }): WeightsCheck {
+export function checkWeights(
+  expected: readonly (readonly [string, readonly number[]])[],
+  given: ReadonlyMap<string, unknown>,
+  opts: { allowMissing: boolean; allowUnexpected: boolean; title: string; source: string },
+): WeightsCheck {
   const known = new Set(expected.map(([n]) => n));
   const missing = expected.filter(([n]) => !given.has(n)).map(([n]) => n);
   const unexpected = [...given.keys()].filter((n) => !known.has(n));
@@ -71,7 +77,10 @@ export function checkWeights(expected: readonly (readonly [string, readonly numb
     lines.push(...list.slice(0, SHOWN_PER_KIND));
     if (list.length > SHOWN_PER_KIND) lines.push(`… and ${(list.length - SHOWN_PER_KIND).toLocaleString('en-US')} more ${kind}`);
   }
-  const counts = kinds.filter(([, l]) => l.length).map(([kind, l]) => `${l.length} ${kind}`).join(', ');
+  const counts = kinds
+    .filter(([, l]) => l.length)
+    .map(([kind, l]) => `${l.length} ${kind}`)
+    .join(', ');
   throw new ShapeError(`${opts.title} (${counts}; nothing was loaded):\n  ${lines.join('\n  ')}`);
 }
 

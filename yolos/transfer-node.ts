@@ -22,7 +22,8 @@ async function initialFiles(source: string, opts: PretrainedOptions): Promise<{ 
     try {
       return { config: new Uint8Array(await readFile(beside)), weights, where: source };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${beside}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(`${beside}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     const meta = readSafetensorsMetadata(weights, { name: source })['yolos.config'];
     if (meta === undefined) throw new Error(`${source}: no config: ${beside} does not exist and the file has no 'yolos.config' metadata`);
@@ -37,11 +38,19 @@ async function initialFiles(source: string, opts: PretrainedOptions): Promise<{ 
  * kind (transferFromFiles): ViT/DeiT backbone, a YOLOS on a new label set, or a YOLOS's backbone.
  * @example const { model, report } = await loadInitialModelFrom('google/vit-base-patch16-224', presets.base, { seed: 0, id2label });
  */
-export async function loadInitialModelFrom(source: string, target: YolosConfig, opts: TransferOptions & PretrainedOptions): Promise<TransferResult> {
+export async function loadInitialModelFrom(
+  source: string,
+  target: YolosConfig,
+  opts: TransferOptions & PretrainedOptions,
+): Promise<TransferResult> {
   return transferFromFiles(await initialFiles(source, opts), target, opts);
 }
 
 /** loadInitialModelFrom, under the name the trainer uses. */
-export async function loadInitialModel(source: string, target: YolosConfig, opts: TransferOptions & PretrainedOptions): Promise<TransferResult> {
+export async function loadInitialModel(
+  source: string,
+  target: YolosConfig,
+  opts: TransferOptions & PretrainedOptions,
+): Promise<TransferResult> {
   return loadInitialModelFrom(source, target, opts);
 }

@@ -30,14 +30,28 @@ export interface TransferOptions {
  * Yolos.fromBackbone with its report.
  * @example const { model, report } = fromBackbone(bytes, await (await fetch('config.json')).text(), presets.tiny, { seed: 0 });
  */
-export function fromBackbone(weights: Uint8Array | ArrayBuffer, backboneConfig: object | string, yolosConfig: YolosConfig, opts: { seed?: number; name?: string } = {}): TransferResult {
+export function fromBackbone(
+  weights: Uint8Array | ArrayBuffer,
+  backboneConfig: object | string,
+  yolosConfig: YolosConfig,
+  opts: { seed?: number; name?: string } = {},
+): TransferResult {
   const report: string[] = [];
   const model = Yolos.fromBackbone(weights, backboneConfig, yolosConfig, { ...opts, onReport: (l) => report.push(l) });
   return { model, report };
 }
 
 /** Fields that make two YOLOS configs hold differently shaped (or differently computed) tensors, labels aside. */
-const ARCHITECTURE = ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'patch_size', 'num_channels', 'num_detection_tokens', 'use_mid_position_embeddings'] as const;
+const ARCHITECTURE = [
+  'hidden_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'intermediate_size',
+  'patch_size',
+  'num_channels',
+  'num_detection_tokens',
+  'use_mid_position_embeddings',
+] as const;
 
 /**
  * The initial model of a fine-tuning run from a checkpoint's config.json and model.safetensors, by what
@@ -46,9 +60,17 @@ const ARCHITECTURE = ['hidden_size', 'num_hidden_layers', 'num_attention_heads',
  * re-initialised when the label count differs (fromSafetensors' id2label); a YOLOS of another
  * architecture (image_size, detection tokens, mid PEs…) → its backbone only. `where` names the files.
  */
-export function transferFromFiles(files: { config: Uint8Array; weights: Uint8Array; where: string }, target: YolosConfig, opts: TransferOptions): TransferResult {
+export function transferFromFiles(
+  files: { config: Uint8Array; weights: Uint8Array; where: string },
+  target: YolosConfig,
+  opts: TransferOptions,
+): TransferResult {
   const where = files.where;
-  const labelled = withLabels(parseConfig(target), opts.id2label ?? target.id2label ?? numberedLabels(target.num_labels), `${where}: target`);
+  const labelled = withLabels(
+    parseConfig(target),
+    opts.id2label ?? target.id2label ?? numberedLabels(target.num_labels),
+    `${where}: target`,
+  );
   const keys = parseHeader(files.weights, where).tensors.map((t) => t.name);
   const kind = checkpointKind(keys, where);
   const configText = new TextDecoder().decode(files.config);
@@ -61,13 +83,20 @@ export function transferFromFiles(files: { config: Uint8Array; weights: Uint8Arr
     } catch (e) {
       throw new Error(`${where}: config.json: ${(e as Error).message}`);
     }
-    const differ = [...ARCHITECTURE.filter((f) => stored[f] !== labelled[f]), ...(stored.image_size.join() === labelled.image_size.join() ? [] : ['image_size' as const])];
+    const differ = [
+      ...ARCHITECTURE.filter((f) => stored[f] !== labelled[f]),
+      ...(stored.image_size.join() === labelled.image_size.join() ? [] : ['image_size' as const]),
+    ];
     if (!differ.length) {
-      report.push(`${where}: YOLOS checkpoint with the target's architecture: every tensor is kept but the class output layer's when the label count changes`);
+      report.push(
+        `${where}: YOLOS checkpoint with the target's architecture: every tensor is kept but the class output layer's when the label count changes`,
+      );
       const model = Yolos.fromSafetensors(files.weights, stored, { name: where, id2label: labelled.id2label, seed: opts.seed, onReport });
       return { model, report };
     }
-    report.push(`${where}: YOLOS checkpoint whose ${differ.map((f) => `${f} (${JSON.stringify(stored[f])})`).join(', ')} differ from the target's: only its backbone is used`);
+    report.push(
+      `${where}: YOLOS checkpoint whose ${differ.map((f) => `${f} (${JSON.stringify(stored[f])})`).join(', ')} differ from the target's: only its backbone is used`,
+    );
   }
   const model = Yolos.fromBackbone(files.weights, configText, labelled, { seed: opts.seed, name: where, onReport });
   return { model, report };

@@ -45,7 +45,9 @@ async function configBeside(path: string, bytes: Uint8Array, name: string): Prom
   try {
     text = await readFile(beside, 'utf8');
   } catch {
-    throw new SafetensorsError(`safetensors '${name}': no config given, no 'yolos.config' metadata in the file and no readable ${beside}`, { file: name });
+    throw new SafetensorsError(`safetensors '${name}': no config given, no 'yolos.config' metadata in the file and no readable ${beside}`, {
+      file: name,
+    });
   }
   try {
     return parseConfig(text);

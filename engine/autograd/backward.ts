@@ -28,7 +28,10 @@ function topoOrder(root: Tensor): Tensor[] {
     if (node && i < node.inputs.length) {
       top[1]++;
       const child = node.inputs[i];
-      if (child.requiresGrad && !seen.has(child)) { seen.add(child); stack.push([child, 0]); }
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
     } else {
       stack.pop();
       order.push(t);
@@ -39,11 +42,15 @@ function topoOrder(root: Tensor): Tensor[] {
 
 function checkNode(node: GradNode, t: Tensor): void {
   if (node.freed) {
-    throw new EngineError(`backward: the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already freed by an earlier backward; pass { retainGraph: true } to the first call to backpropagate twice`);
+    throw new EngineError(
+      `backward: the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already freed by an earlier backward; pass { retainGraph: true } to the first call to backpropagate twice`,
+    );
   }
   node.savedFrom.forEach((s, i) => {
     if (s.version !== node.savedVersions[i]) {
-      throw new EngineError(`backward: a tensor ${fmtShape(s.shape)} saved by '${node.op}' was modified in place after it was used (version ${node.savedVersions[i]} → ${s.version})`);
+      throw new EngineError(
+        `backward: a tensor ${fmtShape(s.shape)} saved by '${node.op}' was modified in place after it was used (version ${node.savedVersions[i]} → ${s.version})`,
+      );
     }
   });
 }
@@ -54,8 +61,12 @@ function checkNode(node: GradNode, t: Tensor): void {
  */
 export function gradients(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): Map<Tensor, Tensor> {
   root.storageFor('backward');
-  if (!root.requiresGrad) throw new EngineError(`backward: tensor ${fmtShape(root.shape)} has no graph (nothing it depends on requires a gradient)`);
-  if (!seed && root.size !== 1) throw new ShapeError(`backward: the output has shape ${fmtShape(root.shape)}; backward without a seed gradient needs a single element (pass seed = gradient of the output)`);
+  if (!root.requiresGrad)
+    throw new EngineError(`backward: tensor ${fmtShape(root.shape)} has no graph (nothing it depends on requires a gradient)`);
+  if (!seed && root.size !== 1)
+    throw new ShapeError(
+      `backward: the output has shape ${fmtShape(root.shape)}; backward without a seed gradient needs a single element (pass seed = gradient of the output)`,
+    );
   if (seed && (seed.shape.length !== root.shape.length || seed.shape.some((d, i) => d !== root.shape[i]))) {
     throw new ShapeError(`backward: seed gradient ${fmtShape(seed.shape)} does not match the output ${fmtShape(root.shape)}`);
   }
@@ -70,19 +81,30 @@ export function gradients(root: Tensor, seed?: Tensor, opts: BackwardOptions = {
       if (!g) continue;
       grads.delete(t);
       const node = t.gradNode;
-      if (!node) { leaves.set(t, g); continue; }
+      if (!node) {
+        leaves.set(t, g);
+        continue;
+      }
       const inGrads = scope(() => node.backward(g, node.saved));
       g.dispose();
       node.inputs.forEach((input, i) => {
         const gi = inGrads[i];
         if (!gi) return;
-        if (!input.requiresGrad) { gi.dispose(); return; }
+        if (!input.requiresGrad) {
+          gi.dispose();
+          return;
+        }
         if (gi.shape.length !== input.shape.length || gi.shape.some((d, k) => d !== input.shape[k])) {
-          throw new EngineError(`backward: '${node.op}' produced a gradient ${fmtShape(gi.shape)} for an input ${fmtShape(input.shape)} (a bug in its rule)`);
+          throw new EngineError(
+            `backward: '${node.op}' produced a gradient ${fmtShape(gi.shape)} for an input ${fmtShape(input.shape)} (a bug in its rule)`,
+          );
         }
         const prev = grads.get(input);
-        if (prev) { grads.set(input, keep(add(prev, gi))); prev.dispose(); gi.dispose(); }
-        else grads.set(input, keep(gi));
+        if (prev) {
+          grads.set(input, keep(add(prev, gi)));
+          prev.dispose();
+          gi.dispose();
+        } else grads.set(input, keep(gi));
       });
       // Rules may return the same tensor for two inputs; those handles were kept above.
       if (!opts.retainGraph) freeNode(node);
@@ -96,8 +118,12 @@ export function backward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}
   const leaves = gradients(root, seed, opts);
   noGrad(() => {
     for (const [leaf, g] of leaves) {
-      if (leaf.grad && !leaf.grad.disposed) { const sum = keep(add(leaf.grad, g)); leaf.grad.dispose(); g.dispose(); leaf.grad = sum; }
-      else leaf.grad = g;
+      if (leaf.grad && !leaf.grad.disposed) {
+        const sum = keep(add(leaf.grad, g));
+        leaf.grad.dispose();
+        g.dispose();
+        leaf.grad = sum;
+      } else leaf.grad = g;
     }
   });
 }
@@ -109,7 +135,11 @@ export function backward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}
  */
 export function valueAndGrad<A extends Tensor[]>(f: (...args: A) => Tensor) {
   return (...args: A): { value: Tensor; grads: Tensor[] } => {
-    const inputs = args.map((a) => { const v = a.view(a.shape); v.requiresGrad = true; return v; }) as A;
+    const inputs = args.map((a) => {
+      const v = a.view(a.shape);
+      v.requiresGrad = true;
+      return v;
+    }) as A;
     try {
       const value = f(...inputs);
       if (!(value instanceof Tensor)) throw new EngineError('valueAndGrad: f must return a Tensor');

@@ -32,7 +32,8 @@ interface Tape {
  * backpropagate into the outer graph twice), nor can a leaf made inside fn (nothing would keep it).
  */
 function walkTape(out: Tensor, inputs: Tensor[], firstId: number): Tape {
-  const nodes: GradNode[] = [], captured: Tensor[] = [];
+  const nodes: GradNode[] = [],
+    captured: Tensor[] = [];
   const seen = new Set<Tensor>(inputs);
   const stack = seen.has(out) ? [] : [out];
   seen.add(out);
@@ -43,20 +44,34 @@ function walkTape(out: Tensor, inputs: Tensor[], firstId: number): Tape {
   while (stack.length) {
     const t = stack.pop()!;
     if (t.id < firstId) {
-      if (t.gradNode) throw fail(`checkpoint: fn uses tensor #${t.id} ${fmtShape(t.shape)}, computed outside it with a graph ('${t.gradNode.op}'), by closure; pass it in \`inputs\``);
+      if (t.gradNode)
+        throw fail(
+          `checkpoint: fn uses tensor #${t.id} ${fmtShape(t.shape)}, computed outside it with a graph ('${t.gradNode.op}'), by closure; pass it in \`inputs\``,
+        );
       captured.push(t);
       continue;
     }
-    if (!t.gradNode) throw fail(`checkpoint: fn made tensor #${t.id} ${fmtShape(t.shape)} with requiresGrad but no graph (a new leaf); create parameters outside the checkpointed function`);
+    if (!t.gradNode)
+      throw fail(
+        `checkpoint: fn made tensor #${t.id} ${fmtShape(t.shape)} with requiresGrad but no graph (a new leaf); create parameters outside the checkpointed function`,
+      );
     nodes.push(t.gradNode);
-    for (const i of t.gradNode.inputs) if (i.requiresGrad && !seen.has(i)) { seen.add(i); stack.push(i); }
+    for (const i of t.gradNode.inputs)
+      if (i.requiresGrad && !seen.has(i)) {
+        seen.add(i);
+        stack.push(i);
+      }
   }
   return { nodes, captured };
 }
 
 /** fn over detached handles on `sources` (requiresGrad as `needs`), with its tape. Call inside a scope. */
 function runDetached(fn: (...xs: Tensor[]) => Tensor, sources: Tensor[], needs: boolean[]): { xs: Tensor[]; out: Tensor; tape: Tape } {
-  const xs = sources.map((t, i) => { const v = t.detach(); v.requiresGrad = needs[i]; return v; });
+  const xs = sources.map((t, i) => {
+    const v = t.detach();
+    v.requiresGrad = needs[i];
+    return v;
+  });
   const firstId = xs[xs.length - 1].id + 1; // ids increase: fn's tensors are newer than its inputs
   const out = enableGrad(() => fn(...xs));
   if (!out || (out as { __isTensor?: boolean }).__isTensor !== true) throw new EngineError('checkpoint: fn must return a Tensor');
@@ -81,21 +96,32 @@ export function checkpoint(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): T
     return { y: run.out.detach(), captured: run.tape.captured };
   });
   const shape = [...y.shape];
-  return record('checkpoint', [...inputs, ...captured], y, (gradOut, saved) => {
-    // The rule runs in the outer sweep's scope: the recomputed intermediates are freed when it returns.
-    const run = runDetached(fn, saved, needs);
-    try {
-      if (run.out.shape.length !== shape.length || run.out.shape.some((d, k) => d !== shape[k])) {
-        throw new ShapeError(`checkpoint: the recomputed output is ${fmtShape(run.out.shape)}, the forward's was ${fmtShape(shape)} (fn must be deterministic)`);
+  return record(
+    'checkpoint',
+    [...inputs, ...captured],
+    y,
+    (gradOut, saved) => {
+      // The rule runs in the outer sweep's scope: the recomputed intermediates are freed when it returns.
+      const run = runDetached(fn, saved, needs);
+      try {
+        if (run.out.shape.length !== shape.length || run.out.shape.some((d, k) => d !== shape[k])) {
+          throw new ShapeError(
+            `checkpoint: the recomputed output is ${fmtShape(run.out.shape)}, the forward's was ${fmtShape(shape)} (fn must be deterministic)`,
+          );
+        }
+        const known = new Set([...run.xs, ...captured]);
+        const stray = run.tape.captured.find((t) => !known.has(t));
+        if (stray)
+          throw new EngineError(
+            `checkpoint: the recompute used tensor #${stray.id} ${fmtShape(stray.shape)}, which the forward did not (fn must be deterministic)`,
+          );
+        if (!run.out.requiresGrad) return [];
+        const leaves = gradients(run.out, gradOut);
+        return [...run.xs, ...captured].map((t) => leaves.get(t) ?? null);
+      } finally {
+        for (const n of run.tape.nodes) freeNode(n); // nodes no gradient reached still hold saved tensors
       }
-      const known = new Set([...run.xs, ...captured]);
-      const stray = run.tape.captured.find((t) => !known.has(t));
-      if (stray) throw new EngineError(`checkpoint: the recompute used tensor #${stray.id} ${fmtShape(stray.shape)}, which the forward did not (fn must be deterministic)`);
-      if (!run.out.requiresGrad) return [];
-      const leaves = gradients(run.out, gradOut);
-      return [...run.xs, ...captured].map((t) => leaves.get(t) ?? null);
-    } finally {
-      for (const n of run.tape.nodes) freeNode(n); // nodes no gradient reached still hold saved tensors
-    }
-  }, inputs);
+    },
+    inputs,
+  );
 }

@@ -8,7 +8,20 @@
 export { Module, parameter, isParameter, copyInto, type StateDict, type LoadResult } from './module.ts';
 export { Linear, LayerNorm, Dropout, DropPath, MLP, Sequential, type Layer, type Activation } from './layers.ts';
 export {
-  constant, zeros, ones, uniform, normal, truncNormal, xavierUniform, xavierNormal, kaimingUniform, kaimingNormal,
-  calculateGain, fans, deriveSeed, type KaimingOptions, type SeedOption,
+  constant,
+  zeros,
+  ones,
+  uniform,
+  normal,
+  truncNormal,
+  xavierUniform,
+  xavierNormal,
+  kaimingUniform,
+  kaimingNormal,
+  calculateGain,
+  fans,
+  deriveSeed,
+  type KaimingOptions,
+  type SeedOption,
 } from './init.ts';
 export * as init from './init.ts';

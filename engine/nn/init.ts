@@ -36,7 +36,8 @@ function fill(op: string, t: Tensor, make: () => Tensor): Tensor {
  */
 export function deriveSeed(seed: number | undefined, ...k: number[]): number | undefined {
   if (seed === undefined) return undefined;
-  let lo = seed >>> 0, hi = Math.floor(seed / 2 ** 32) >>> 0;
+  let lo = seed >>> 0,
+    hi = Math.floor(seed / 2 ** 32) >>> 0;
   for (const x of k) {
     lo = mix32(lo ^ Math.imul(x + 1, 0x9e3779b9) ^ hi);
     hi = mix32(hi + 0x85ebca6b + lo);
@@ -52,7 +53,8 @@ function mix32(h: number): number {
 
 /** PyTorch's fan-in and fan-out of a weight of shape [out, in, ...kernel]. */
 export function fans(op: string, shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2) throw new ShapeError(`${op}: fan-in and fan-out need a tensor of rank ≥ 2, got ${fmtShape(shape)} (pass fanIn for a bias)`);
+  if (shape.length < 2)
+    throw new ShapeError(`${op}: fan-in and fan-out need a tensor of rank ≥ 2, got ${fmtShape(shape)} (pass fanIn for a bias)`);
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
@@ -60,10 +62,18 @@ export function fans(op: string, shape: readonly number[]): { fanIn: number; fan
 /** Recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
 export function calculateGain(nonlinearity: 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'gelu', param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'sigmoid': case 'gelu': return 1;
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
-    case 'leakyRelu': { const a = param ?? 0.01; return Math.sqrt(2 / (1 + a * a)); }
+    case 'linear':
+    case 'sigmoid':
+    case 'gelu':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leakyRelu': {
+      const a = param ?? 0.01;
+      return Math.sqrt(2 / (1 + a * a));
+    }
   }
 }
 
@@ -93,7 +103,10 @@ export function normal(t: Tensor, { mean = 0, std = 1, seed }: { mean?: number; 
  * explicitly to reproduce that).
  * @example truncNormal(w, { std: 0.02, seed: 1 }) // every value in [−0.04, 0.04]
  */
-export function truncNormal(t: Tensor, { mean = 0, std = 0.02, a, b, seed }: { mean?: number; std?: number; a?: number; b?: number } & SeedOption = {}): Tensor {
+export function truncNormal(
+  t: Tensor,
+  { mean = 0, std = 0.02, a, b, seed }: { mean?: number; std?: number; a?: number; b?: number } & SeedOption = {},
+): Tensor {
   return fill('truncNormal', t, () => truncatedNormal(t.shape, { mean, std, a: a ?? mean - 2 * std, b: b ?? mean + 2 * std, seed }));
 }
 

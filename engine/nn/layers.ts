@@ -34,7 +34,11 @@ export class Linear extends Module implements Layer {
   weight: Tensor;
   bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, { bias = true, seed }: { bias?: boolean; seed?: number } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    { bias = true, seed }: { bias?: boolean; seed?: number } = {},
+  ) {
     super();
     if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
       throw new ShapeError(`Linear: features must be positive integers, got in=${inFeatures}, out=${outFeatures}`);
@@ -60,7 +64,10 @@ export class LayerNorm extends Module implements Layer {
   bias: Tensor;
   readonly eps: number;
 
-  constructor(readonly dim: number, { eps = 1e-5 }: { eps?: number } = {}) {
+  constructor(
+    readonly dim: number,
+    { eps = 1e-5 }: { eps?: number } = {},
+  ) {
     super();
     if (!Number.isInteger(dim) || dim < 1) throw new ShapeError(`LayerNorm: dim must be a positive integer, got ${dim}`);
     this.eps = eps;
@@ -89,7 +96,10 @@ abstract class RandomMask extends Module {
   /** Forward calls made in training mode (the stream of the next mask). */
   calls = 0;
 
-  constructor(readonly p: number, readonly seed?: number) {
+  constructor(
+    readonly p: number,
+    readonly seed?: number,
+  ) {
     super();
   }
 
@@ -158,7 +168,15 @@ export class MLP extends Module implements Layer {
   readonly activation: Activation;
   readonly finalActivation: boolean;
 
-  constructor(dims: number[], { activation = 'gelu', finalActivation = false, bias = true, seed }: { activation?: Activation; finalActivation?: boolean; bias?: boolean; seed?: number } = {}) {
+  constructor(
+    dims: number[],
+    {
+      activation = 'gelu',
+      finalActivation = false,
+      bias = true,
+      seed,
+    }: { activation?: Activation; finalActivation?: boolean; bias?: boolean; seed?: number } = {},
+  ) {
     super();
     if (dims.length < 2) throw new ShapeError(`MLP: dims needs at least an input and an output size, got [${dims.join(', ')}]`);
     if (activation !== 'gelu' && activation !== 'relu') throw new EngineError(`MLP: unknown activation '${activation}' (gelu or relu)`);

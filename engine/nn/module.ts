@@ -77,7 +77,9 @@ export class Module {
       const v = self[key];
       if (v instanceof Module || isParameter(v)) out.push([key, v]);
       else if (Array.isArray(v)) {
-        v.forEach((x, i) => { if (x instanceof Module || isParameter(x)) out.push([`${key}.${i}`, x]); });
+        v.forEach((x, i) => {
+          if (x instanceof Module || isParameter(x)) out.push([`${key}.${i}`, x]);
+        });
       }
     }
     return out;
@@ -144,9 +146,18 @@ export class Module {
     for (const [name, p] of own) {
       if (!given.has(name)) continue;
       const v = given.get(name);
-      if (!(v instanceof Tensor)) { mismatched.push(`${name}: expected a Tensor, got ${v === null ? 'null' : typeof v}`); continue; }
-      if (v.disposed) { mismatched.push(`${name}: the tensor was disposed`); continue; }
-      if (v.dtype !== p.dtype) { mismatched.push(`${name}: dtype ${v.dtype} in the dict, ${p.dtype} in the model`); continue; }
+      if (!(v instanceof Tensor)) {
+        mismatched.push(`${name}: expected a Tensor, got ${v === null ? 'null' : typeof v}`);
+        continue;
+      }
+      if (v.disposed) {
+        mismatched.push(`${name}: the tensor was disposed`);
+        continue;
+      }
+      if (v.dtype !== p.dtype) {
+        mismatched.push(`${name}: dtype ${v.dtype} in the dict, ${p.dtype} in the model`);
+        continue;
+      }
       if (v.shape.length !== p.shape.length || v.shape.some((d, i) => d !== p.shape[i])) {
         mismatched.push(`${name}: shape ${fmtShape(v.shape)} in the dict, ${fmtShape(p.shape)} in the model`);
         continue;
@@ -157,7 +168,10 @@ export class Module {
     if (strict && missing.length) problems.push(`missing keys (${missing.length}): ${missing.join(', ')}`);
     if (strict && unexpected.length) problems.push(`unexpected keys (${unexpected.length}): ${unexpected.join(', ')}`);
     if (mismatched.length) problems.push(`mismatched (${mismatched.length}):\n    ${mismatched.join('\n    ')}`);
-    if (problems.length) throw new EngineError(`loadStateDict: ${problems.length} kind${problems.length > 1 ? 's' : ''} of problem, nothing was loaded:\n  ${problems.join('\n  ')}`);
+    if (problems.length)
+      throw new EngineError(
+        `loadStateDict: ${problems.length} kind${problems.length > 1 ? 's' : ''} of problem, nothing was loaded:\n  ${problems.join('\n  ')}`,
+      );
     for (const [src, dst] of copies) copyInto(dst, src);
     return { missing, unexpected };
   }
@@ -197,7 +211,8 @@ function checkName(name: string, registered: Map<string, unknown>): void {
  * graph that saved dst's old values refuses to backpropagate. Shapes and dtypes must match.
  */
 export function copyInto(dst: Tensor, src: Tensor): void {
-  const s = src.storageFor('copyInto'), d = dst.storageFor('copyInto');
+  const s = src.storageFor('copyInto'),
+    d = dst.storageFor('copyInto');
   if (s !== d && dst.size > 0) rt().copyBuffer(s.pb, 0, d.pb, 0, dst.size * 4);
   dst.version++;
 }

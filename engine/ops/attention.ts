@@ -8,7 +8,17 @@ import { requireF16, type StoreType } from '../dtype.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import {
-  attentionGrid, attentionPlan, type AttentionForwardLayout, attentionWorkgroupBytes, attentionForwardKernel, attentionBackwardDqKernel, attentionBackwardDkvKernel, ATTENTION_VARIANTS, type AttentionPlan, type AttentionStorage, type AttentionVariant,
+  attentionGrid,
+  attentionPlan,
+  type AttentionForwardLayout,
+  attentionWorkgroupBytes,
+  attentionForwardKernel,
+  attentionBackwardDqKernel,
+  attentionBackwardDkvKernel,
+  ATTENTION_VARIANTS,
+  type AttentionPlan,
+  type AttentionStorage,
+  type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
 import { requireWorkgroupFits, workgroupMisfit, type DeviceLimits, type DeviceTraits } from '../limits.ts';
 import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
@@ -41,7 +51,11 @@ export function chooseAttentionVariant(forced?: 'auto' | AttentionVariant, d = 6
 type AttentionPlans = Record<'fwd' | 'dq' | 'dkv', AttentionPlan>;
 
 /** The variant and the three kernels' plans, fitted to the device (tiles sized by its workgroup storage). */
-function attentionLayout(d: number, forced: 'auto' | AttentionVariant | undefined, device: DeviceTraits): { variant: AttentionVariant; plans: AttentionPlans } {
+function attentionLayout(
+  d: number,
+  forced: 'auto' | AttentionVariant | undefined,
+  device: DeviceTraits,
+): { variant: AttentionVariant; plans: AttentionPlans } {
   const want = forcedVariant('attention', 'YOLOS_ATTENTION', forced, ATTENTION_VARIANTS);
   const variant = want ?? (device.adapter.isSoftware ? 'blocked' : 'tiled');
   const plans = plansFor(d, variant, device.limits);
@@ -56,15 +70,36 @@ function attentionLayout(d: number, forced: 'auto' | AttentionVariant | undefine
 
 function plansFor(d: number, variant: AttentionVariant, limits: DeviceLimits): AttentionPlans {
   const wgBytes = limits.maxComputeWorkgroupStorageSize;
-  return { fwd: attentionPlan(d, 'fwd', variant, wgBytes), dq: attentionPlan(d, 'dq', variant, wgBytes), dkv: attentionPlan(d, 'dkv', variant, wgBytes) };
+  return {
+    fwd: attentionPlan(d, 'fwd', variant, wgBytes),
+    dq: attentionPlan(d, 'dq', variant, wgBytes),
+    dkv: attentionPlan(d, 'dkv', variant, wgBytes),
+  };
 }
 
 /** Dispatches the forward kernel on `ts` (q, k, v, o[, lse]) for bh heads of tq queries and tk keys. */
-function forward(op: string, ts: Tensor[], d: number, st: AttentionStorage, plan: AttentionPlan, n: { bh: number; tq: number; tk: number; scale: number }, layout: AttentionForwardLayout): void {
+function forward(
+  op: string,
+  ts: Tensor[],
+  d: number,
+  st: AttentionStorage,
+  plan: AttentionPlan,
+  n: { bh: number; tq: number; tk: number; scale: number },
+  layout: AttentionForwardLayout,
+): void {
   if (n.bh * n.tq === 0) return;
   const qBlocks = Math.ceil(n.tq / plan.r);
-  const params = new Params().u32(n.bh, n.tq, n.tk).f32(n.scale).u32(qBlocks, Math.ceil(d / 4)).bytes();
-  rt().dispatch(attentionForwardKernel(d, st, plan, layout), params, ts.map((t) => buf(op, t)), attentionGrid(qBlocks, n.bh, plan));
+  const params = new Params()
+    .u32(n.bh, n.tq, n.tk)
+    .f32(n.scale)
+    .u32(qBlocks, Math.ceil(d / 4))
+    .bytes();
+  rt().dispatch(
+    attentionForwardKernel(d, st, plan, layout),
+    params,
+    ts.map((t) => buf(op, t)),
+    attentionGrid(qBlocks, n.bh, plan),
+  );
 }
 
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
@@ -82,10 +117,16 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   checkTensor(op, q, 'q');
   checkTensor(op, k, 'k');
   checkTensor(op, v, 'v');
-  const st: AttentionStorage = { q: checkStorage(op, q, 'q'), k: checkStorage(op, k, 'k'), v: checkStorage(op, v, 'v'), o: opts.outDtype ?? 'f32' };
+  const st: AttentionStorage = {
+    q: checkStorage(op, q, 'q'),
+    k: checkStorage(op, k, 'k'),
+    v: checkStorage(op, v, 'v'),
+    o: opts.outDtype ?? 'f32',
+  };
   if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
   if (st.o === 'f16') requireF16(op);
-  if (st.o === 'f16' && needsGrad(q, k, v)) throw new DTypeError(`${op}: an f16 result is not differentiable; use outDtype 'f32' when q, k or v requires a gradient`);
+  if (st.o === 'f16' && needsGrad(q, k, v))
+    throw new DTypeError(`${op}: an f16 result is not differentiable; use outDtype 'f32' when q, k or v requires a gradient`);
   const shapes = `q=${fmtShape(q.shape)} k=${fmtShape(k.shape)} v=${fmtShape(v.shape)}`;
   if (q.rank < 2) throw new ShapeError(`${op}: q, k and v must have rank ≥ 2 ([..., T, D]), got ${shapes}`);
   if (k.rank !== q.rank || v.rank !== q.rank) throw new ShapeError(`${op}: q, k and v must have the same rank, got ${shapes}`);
@@ -94,7 +135,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (q.shape.slice(0, r - 2).some((n, i) => n !== k.shape[i])) {
     throw new ShapeError(`${op}: the leading (batch, head) axes of q and k differ: ${shapes}`);
   }
-  const d = q.shape[r - 1], tq = q.shape[r - 2], tk = k.shape[r - 2];
+  const d = q.shape[r - 1],
+    tq = q.shape[r - 2],
+    tk = k.shape[r - 2];
   if (k.shape[r - 1] !== d) throw new ShapeError(`${op}: head dimensions differ: ${shapes} (${d} vs ${k.shape[r - 1]})`);
   if (d < 1 || d > ATTENTION_MAX_D) throw new ShapeError(`${op}: head dimension D must be in 1..${ATTENTION_MAX_D}, got ${d} (${shapes})`);
   const bh = q.shape.slice(0, r - 2).reduce((a, b) => a * b, 1);
@@ -104,32 +147,49 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 
   const { plans } = attentionLayout(d, opts.variant, rt());
   const out = Tensor.empty(q.shape, st.o, op);
-  if (!needsGrad(q, k, v)) { // inference: no log-sum-exp to keep for backward
+  if (!needsGrad(q, k, v)) {
+    // inference: no log-sum-exp to keep for backward
     forward(op, [q, k, v, out], d, st, plans.fwd, { bh, tq, tk, scale }, { lse: false });
     return out;
   }
   const lse = Tensor.empty(q.shape.slice(0, r - 1), 'f32', `${op}.lse`);
   const chunks = Math.ceil(d / 4);
   forward(op, [q, k, v, out, lse], d, st, plans.fwd, { bh, tq, tk, scale }, {});
-  record(op, [q, k, v], out, (g, [qs, ks, vs, os, ls]) => {
-    const bop = `${op}.backward`;
-    const dq = Tensor.empty(qs.shape, 'f32', `${op}.dq`);
-    const dk = Tensor.empty(ks.shape, 'f32', `${op}.dk`);
-    const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
-    const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
-    if (bh * tq > 0) {
-      const qBlocks = Math.ceil(tq / plans.dq.r);
-      const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
-      rt().dispatch(attentionBackwardDqKernel(d, st, plans.dq), params, [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)), attentionGrid(qBlocks, bh, plans.dq));
-    }
-    if (bh * tk > 0) {
-      // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
-      const kBlocks = Math.ceil(tk / plans.dkv.r);
-      const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
-      rt().dispatch(attentionBackwardDkvKernel(d, st, plans.dkv), params, [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)), attentionGrid(kBlocks, bh, plans.dkv));
-    }
-    return [dq, dk, dv];
-  }, [q, k, v, out, lse]);
+  record(
+    op,
+    [q, k, v],
+    out,
+    (g, [qs, ks, vs, os, ls]) => {
+      const bop = `${op}.backward`;
+      const dq = Tensor.empty(qs.shape, 'f32', `${op}.dq`);
+      const dk = Tensor.empty(ks.shape, 'f32', `${op}.dk`);
+      const dv = Tensor.empty(vs.shape, 'f32', `${op}.dv`);
+      const delta = Tensor.empty(ls.shape, 'f32', `${op}.delta`);
+      if (bh * tq > 0) {
+        const qBlocks = Math.ceil(tq / plans.dq.r);
+        const params = new Params().u32(bh, tq, tk).f32(scale).u32(qBlocks, chunks).bytes();
+        rt().dispatch(
+          attentionBackwardDqKernel(d, st, plans.dq),
+          params,
+          [qs, ks, vs, os, ls, g, dq, delta].map((t) => buf(bop, t)),
+          attentionGrid(qBlocks, bh, plans.dq),
+        );
+      }
+      if (bh * tk > 0) {
+        // With Tq = 0 this writes dK = dV = 0 (the loop over queries is empty).
+        const kBlocks = Math.ceil(tk / plans.dkv.r);
+        const params = new Params().u32(bh, tq, tk).f32(scale).u32(kBlocks, chunks).bytes();
+        rt().dispatch(
+          attentionBackwardDkvKernel(d, st, plans.dkv),
+          params,
+          [qs, ks, vs, ls, delta, g, dk, dv].map((t) => buf(bop, t)),
+          attentionGrid(kBlocks, bh, plans.dkv),
+        );
+      }
+      return [dq, dk, dv];
+    },
+    [q, k, v, out, lse],
+  );
   lse.dispose();
   return out;
 }
@@ -150,7 +210,8 @@ export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, o
   const shapes = `q=${fmtShape(q.shape)} k=${fmtShape(k.shape)} v=${fmtShape(v.shape)}`;
   if (!Number.isInteger(heads) || heads < 1) throw new ShapeError(`${op}: heads must be a positive integer, got ${heads} (${shapes})`);
   if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) throw new ShapeError(`${op}: q, k and v must be [B, T, heads·D], got ${shapes}`);
-  const [B, tq, hd] = q.shape, tk = k.shape[1];
+  const [B, tq, hd] = q.shape,
+    tk = k.shape[1];
   if (k.shape[0] !== B || v.shape[0] !== B || k.shape[2] !== hd || v.shape[2] !== hd || v.shape[1] !== tk) {
     throw new ShapeError(`${op}: expected q [B, Tq, E], k and v [B, Tk, E] with the same B and E, got ${shapes}`);
   }
@@ -162,7 +223,12 @@ export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, o
   }
   if (d > ATTENTION_MAX_D) throw new ShapeError(`${op}: head dimension D = ${hd}/${heads} must be in 1..${ATTENTION_MAX_D} (${shapes})`);
   if (tk === 0 && B * tq > 0) throw new ShapeError(`${op}: no keys to attend to (Tk = 0): ${shapes}`);
-  const st: AttentionStorage = { q: checkStorage(op, q, 'q'), k: checkStorage(op, k, 'k'), v: checkStorage(op, v, 'v'), o: opts.outDtype ?? 'f32' };
+  const st: AttentionStorage = {
+    q: checkStorage(op, q, 'q'),
+    k: checkStorage(op, k, 'k'),
+    v: checkStorage(op, v, 'v'),
+    o: opts.outDtype ?? 'f32',
+  };
   if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
   if (st.o === 'f16') requireF16(op);
   const scale = opts.scale ?? 1 / Math.sqrt(d);

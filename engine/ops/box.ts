@@ -69,26 +69,40 @@ export const boxXyxyToCxcywh = (b: Tensor): Tensor => convert('boxXyxyToCxcywh',
 function pair(op: string, kind: BoxPairKind, pairwise: boolean, a: Tensor, b: Tensor): Tensor {
   checkBoxes(op, a, 'boxes1', true);
   checkBoxes(op, b, 'boxes2', true);
-  const na = a.shape[0], nb = b.shape[0];
-  if (!pairwise && na !== nb) throw new ShapeError(`${op}: boxes1 ${fmtShape(a.shape)} and boxes2 ${fmtShape(b.shape)} must have the same number of boxes`);
+  const na = a.shape[0],
+    nb = b.shape[0];
+  if (!pairwise && na !== nb)
+    throw new ShapeError(`${op}: boxes1 ${fmtShape(a.shape)} and boxes2 ${fmtShape(b.shape)} must have the same number of boxes`);
   const outShape = pairwise ? [na, nb] : [na];
   const out = Tensor.empty(outShape, 'f32', op);
   const r = rt();
   // No shapes in the message: each distinct message takes an assert code for the engine's lifetime.
-  const bad = (what: string) => r.assertCode(`${op}: box {a} of ${what} is not a valid xyxy box (validation mode needs x1 ≥ x0, y1 ≥ y0 and no NaN)`);
+  const bad = (what: string) =>
+    r.assertCode(`${op}: box {a} of ${what} is not a valid xyxy box (validation mode needs x1 ≥ x0, y1 ≥ y0 and no NaN)`);
   const p = new Params().u32(out.size, na, nb, validation ? 1 : 0, bad('boxes1'), bad('boxes2')).bytes();
   if (out.size > 0) r.dispatch(boxPairKernel(kind, pairwise), p, [buf(op, a), buf(op, b), buf(op, out)], grid1d(out.size));
   if (needsGrad(a, b)) {
-    record(op, [a, b], out, (g, [sa, sb]) => {
-      const da = Tensor.empty(sa.shape, 'f32', `${op}.backward`);
-      const db = Tensor.empty(sb.shape, 'f32', `${op}.backward`);
-      const threads = pairwise ? na + nb : na;
-      if (threads > 0) {
-        const q = new Params().u32(out.size, na, nb, 0, 0, 0).bytes();
-        rt().dispatch(boxPairBackwardKernel(kind, pairwise), q, [sa, sb, g, da, db].map((t) => buf(`${op}.backward`, t)), grid1d(threads));
-      }
-      return [da, db];
-    }, [a, b]);
+    record(
+      op,
+      [a, b],
+      out,
+      (g, [sa, sb]) => {
+        const da = Tensor.empty(sa.shape, 'f32', `${op}.backward`);
+        const db = Tensor.empty(sb.shape, 'f32', `${op}.backward`);
+        const threads = pairwise ? na + nb : na;
+        if (threads > 0) {
+          const q = new Params().u32(out.size, na, nb, 0, 0, 0).bytes();
+          rt().dispatch(
+            boxPairBackwardKernel(kind, pairwise),
+            q,
+            [sa, sb, g, da, db].map((t) => buf(`${op}.backward`, t)),
+            grid1d(threads),
+          );
+        }
+        return [da, db];
+      },
+      [a, b],
+    );
   }
   return out;
 }

@@ -19,19 +19,24 @@ export interface CreateOptions {
 
 function checkDtype(op: string, dtype: string, f16 = false): asserts dtype is DType {
   if (f16 && dtype === 'f16') return requireF16(op);
-  if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'u32') throw new DTypeError(`${op}: unknown dtype '${dtype}' (expected f32, i32${f16 ? ', u32 or f16' : ' or u32'})`);
+  if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'u32')
+    throw new DTypeError(`${op}: unknown dtype '${dtype}' (expected f32, i32${f16 ? ', u32 or f16' : ' or u32'})`);
 }
 
 function inferShape(data: NestedArray): number[] {
   const shape: number[] = [];
   let d: NestedArray = data;
-  while (Array.isArray(d)) { shape.push(d.length); d = d[0]; }
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    d = d[0];
+  }
   return shape;
 }
 
 function flattenInto(data: NestedArray, shape: number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
-    if (typeof data !== 'number') throw new ShapeError(`tensor: ragged nested array: expected a number at depth ${dim} for shape ${fmtShape(shape)}`);
+    if (typeof data !== 'number')
+      throw new ShapeError(`tensor: ragged nested array: expected a number at depth ${dim} for shape ${fmtShape(shape)}`);
     out.push(data);
     return;
   }
@@ -52,7 +57,9 @@ export function tensor(data: AnyTypedArray | NestedArray, shape?: Shape, opts: C
   let dtype: DType;
   if (ArrayBuffer.isView(data)) {
     if (!(data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint32Array || data instanceof Uint16Array)) {
-      throw new DTypeError(`tensor: unsupported typed array ${(data as object).constructor.name} (use Float32Array, Int32Array, Uint32Array, or Uint16Array of f16 bits)`);
+      throw new DTypeError(
+        `tensor: unsupported typed array ${(data as object).constructor.name} (use Float32Array, Int32Array, Uint32Array, or Uint16Array of f16 bits)`,
+      );
     }
     flat = data;
     s = shape ? [...shape] : [data.length];
@@ -73,11 +80,16 @@ export function tensor(data: AnyTypedArray | NestedArray, shape?: Shape, opts: C
   }
   checkDtype('tensor', dtype, true);
   checkShape('tensor', s);
-  if (sizeOf(s) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmtShape(s)} (${sizeOf(s)} elements)`);
+  if (sizeOf(s) !== flat.length)
+    throw new ShapeError(`tensor: ${flat.length} values do not fill shape ${fmtShape(s)} (${sizeOf(s)} elements)`);
   let typed: AnyTypedArray;
   if (ArrayBuffer.isView(flat) && dtypeOfArray(flat) === dtype) typed = flat;
-  else if (dtype === 'f16') typed = f32ArrayToF16Bits(flat); // values → f16 bits, round to nearest even
-  else { typed = allocTypedArray(dtype, flat.length); typed.set(flat as ArrayLike<number>); }
+  else if (dtype === 'f16')
+    typed = f32ArrayToF16Bits(flat); // values → f16 bits, round to nearest even
+  else {
+    typed = allocTypedArray(dtype, flat.length);
+    typed.set(flat as ArrayLike<number>);
+  }
   const t = Tensor.fromTyped(typed, s, dtype);
   if (opts.requiresGrad) requireFloatGrad('tensor', t);
   return t;
@@ -103,8 +115,10 @@ function shapeArg(op: string, shape: Shape): number[] {
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   const dtype = opts.dtype ?? 'f32';
   checkDtype('full', dtype, true);
-  if (dtype !== 'f32' && dtype !== 'f16' && !Number.isInteger(value)) throw new DTypeError(`full: ${value} is not an integer for dtype ${dtype}`);
-  if (dtype === 'f16') { // filled in f32, then rounded to f16 by the cast kernel
+  if (dtype !== 'f32' && dtype !== 'f16' && !Number.isInteger(value))
+    throw new DTypeError(`full: ${value} is not an integer for dtype ${dtype}`);
+  if (dtype === 'f16') {
+    // filled in f32, then rounded to f16 by the cast kernel
     const f = fillRaw(shapeArg('full', shape), value, 'f32');
     const h = cast(f, 'f16');
     f.dispose();
@@ -122,7 +136,10 @@ export const onesLike = (t: Tensor) => full(t.shape, 1, { dtype: t.dtype });
  * argument it is `stop`. dtype i32 when all arguments are integers and no dtype is given, else f32.
  */
 export function arange(start: number, stop?: number, step = 1, opts: CreateOptions = {}): Tensor {
-  if (stop === undefined) { stop = start; start = 0; }
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
   if (step === 0 || !Number.isFinite(step)) throw new ShapeError(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const dtype = opts.dtype ?? ([start, stop, step].every(Number.isInteger) ? 'i32' : 'f32');
@@ -162,7 +179,8 @@ function random(op: string, kind: RandomKind, shape: Shape, scale: number, shift
 
 /** Uniform in [low, high) (default [0, 1)), f32, generated on the GPU. */
 export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  const low = opts.low ?? 0, high = opts.high ?? 1;
+  const low = opts.low ?? 0,
+    high = opts.high ?? 1;
   return random('rand', 'uniform', shape, high - low, low, opts);
 }
 

@@ -30,14 +30,17 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   checkFloat(op, logits, 'logits');
   checkTensor(op, target, 'target');
   if (target.dtype !== 'i32') throw new DTypeError(`${op}: target must be i32 class indices, got ${target.dtype}${fmtShape(target.shape)}`);
-  if (logits.rank !== 2 || logits.shape[1] === 0) throw new ShapeError(`${op}: logits must have shape [N,C] with C ≥ 1, got ${fmtShape(logits.shape)}`);
+  if (logits.rank !== 2 || logits.shape[1] === 0)
+    throw new ShapeError(`${op}: logits must have shape [N,C] with C ≥ 1, got ${fmtShape(logits.shape)}`);
   const [n, c] = logits.shape;
-  if (target.rank !== 1 || target.shape[0] !== n) throw new ShapeError(`${op}: target must have shape [${n}] for logits ${fmtShape(logits.shape)}, got ${fmtShape(target.shape)}`);
+  if (target.rank !== 1 || target.shape[0] !== n)
+    throw new ShapeError(`${op}: target must have shape [${n}] for logits ${fmtShape(logits.shape)}, got ${fmtShape(target.shape)}`);
   const w = opts.weight;
   if (w) {
     checkTensor(op, w, 'weight');
     checkFloat(op, w, 'weight');
-    if (w.rank !== 1 || w.shape[0] !== c) throw new ShapeError(`${op}: weight must have shape [${c}] for logits ${fmtShape(logits.shape)}, got ${fmtShape(w.shape)}`);
+    if (w.rank !== 1 || w.shape[0] !== c)
+      throw new ShapeError(`${op}: weight must have shape [${c}] for logits ${fmtShape(logits.shape)}, got ${fmtShape(w.shape)}`);
   }
   const rowLoss = Tensor.empty([n], 'f32', `${op}.rowLoss`);
   const rowWeight = Tensor.empty([n], 'f32', `${op}.rowWeight`);
@@ -45,19 +48,35 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (n > 0) {
     const code = rt().assertCode(`${op}: target at position {a} is outside the class range [0, ${c})`);
     const ins = w ? [logits, target, w] : [logits, target];
-    rt().dispatch(crossEntropyKernel(!!w), new Params().u32(n, c, code).bytes(), [...ins, rowLoss, rowWeight, rowLse].map((t) => buf(op, t)), gridRows(n));
+    rt().dispatch(
+      crossEntropyKernel(!!w),
+      new Params().u32(n, c, code).bytes(),
+      [...ins, rowLoss, rowWeight, rowLse].map((t) => buf(op, t)),
+      gridRows(n),
+    );
   }
   const num = sum(rowLoss);
   const total = sum(rowWeight);
   const out = div(num, total);
   if (needsGrad(logits)) {
-    record(op, [logits], out, (g, [x, t, rw, lse, tot]) => {
-      const dx = Tensor.empty(x.shape, 'f32', `${op}.backward`);
-      if (x.size > 0) {
-        rt().dispatch(crossEntropyBackwardKernel(), new Params().u32(x.size, c).bytes(), [x, t, rw, lse, g, tot, dx].map((v) => buf(`${op}.backward`, v)), grid1d(x.size));
-      }
-      return [dx];
-    }, [logits, target, rowWeight, rowLse, total]);
+    record(
+      op,
+      [logits],
+      out,
+      (g, [x, t, rw, lse, tot]) => {
+        const dx = Tensor.empty(x.shape, 'f32', `${op}.backward`);
+        if (x.size > 0) {
+          rt().dispatch(
+            crossEntropyBackwardKernel(),
+            new Params().u32(x.size, c).bytes(),
+            [x, t, rw, lse, g, tot, dx].map((v) => buf(`${op}.backward`, v)),
+            grid1d(x.size),
+          );
+        }
+        return [dx];
+      },
+      [logits, target, rowWeight, rowLse, total],
+    );
   }
   for (const t of [rowLoss, rowWeight, rowLse, num, total]) t.dispose();
   return out;

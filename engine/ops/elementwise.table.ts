@@ -16,15 +16,24 @@ const erf = (x: number): number => {
   // Abramowitz–Stegun 7.1.26 is too coarse for an oracle; use the series / continued fraction in f64.
   const ax = Math.abs(x);
   if (ax < 3) {
-    let sum = x, term = x, k = 0;
-    while (Math.abs(term) > 1e-17 * Math.abs(sum)) { k++; term *= (-x * x) / k; sum += term / (2 * k + 1); }
+    let sum = x,
+      term = x,
+      k = 0;
+    while (Math.abs(term) > 1e-17 * Math.abs(sum)) {
+      k++;
+      term *= (-x * x) / k;
+      sum += term / (2 * k + 1);
+    }
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
   // erfc continued fraction (Lentz) for |x| >= 3
-  let f = ax, c = ax, d = 0;
+  let f = ax,
+    c = ax,
+    d = 0;
   for (let k = 1; k < 200; k++) {
     const an = k / 2;
-    d = ax + an * d; d = 1 / d;
+    d = ax + an * d;
+    d = 1 / d;
     c = ax + an / c;
     f *= c * d;
   }
@@ -35,7 +44,20 @@ export const refErf = erf;
 const gelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-export type UnaryOp = 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'geluGrad';
+export type UnaryOp =
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'square'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'gelu'
+  | 'geluGrad';
 
 export const UNARY: Record<UnaryOp, UnaryDef> = {
   neg: { wgsl: '-x', ref: (x) => -x, grad: (_x, _y, g) => g.neg(), floatOnly: false },
@@ -46,7 +68,12 @@ export const UNARY: Record<UnaryOp, UnaryDef> = {
   sqrt: { wgsl: 'sqrt(x)', ref: Math.sqrt, grad: (_x, y, g) => g.div(y.mul(2)), floatOnly: true },
   rsqrt: { wgsl: '1.0 / sqrt(x)', ref: (x) => 1 / Math.sqrt(x), grad: (x, y, g) => g.mul(y).div(x).mul(-0.5), floatOnly: true },
   square: { wgsl: 'x * x', ref: (x) => x * x, grad: (x, _y, g) => g.mul(x).mul(2), floatOnly: false },
-  relu: { wgsl: 'select(0.0, x, !(x <= 0.0))', ref: (x) => (x > 0 || Number.isNaN(x) ? x : 0), grad: (x, _y, g) => g.mul(x.gt(0)), floatOnly: true },
+  relu: {
+    wgsl: 'select(0.0, x, !(x <= 0.0))',
+    ref: (x) => (x > 0 || Number.isNaN(x) ? x : 0),
+    grad: (x, _y, g) => g.mul(x.gt(0)),
+    floatOnly: true,
+  },
   sigmoid: { wgsl: 'sigmoid_f(x)', ref: sigmoid, grad: (_x, y, g) => g.mul(y).mul(y.neg().add(1)), floatOnly: true },
   tanh: { wgsl: 'tanh_f(x)', ref: Math.tanh, grad: (_x, y, g) => g.mul(y.square().neg().add(1)), floatOnly: true },
   gelu: { wgsl: 'gelu_f(x)', ref: gelu, grad: (x, _y, g) => g.mul(x.geluGrad()), floatOnly: true },
@@ -96,13 +123,25 @@ export const BINARY: Record<BinaryOp, BinaryDef> = {
     floatOnly: true,
   },
   maximum: {
-    wgsl: 'max_f(a, b)', wgslInt: 'max(a, b)', ref: nanMax, floatOnly: false,
+    wgsl: 'max_f(a, b)',
+    wgslInt: 'max(a, b)',
+    ref: nanMax,
+    floatOnly: false,
     // ties split the gradient evenly, as PyTorch does
-    grad: (a, b, _y, g) => { const w = a.gt(b).add(a.eq(b).mul(0.5)); return [g.mul(w), g.mul(w.neg().add(1))]; },
+    grad: (a, b, _y, g) => {
+      const w = a.gt(b).add(a.eq(b).mul(0.5));
+      return [g.mul(w), g.mul(w.neg().add(1))];
+    },
   },
   minimum: {
-    wgsl: 'min_f(a, b)', wgslInt: 'min(a, b)', ref: nanMin, floatOnly: false,
-    grad: (a, b, _y, g) => { const w = a.lt(b).add(a.eq(b).mul(0.5)); return [g.mul(w), g.mul(w.neg().add(1))]; },
+    wgsl: 'min_f(a, b)',
+    wgslInt: 'min(a, b)',
+    ref: nanMin,
+    floatOnly: false,
+    grad: (a, b, _y, g) => {
+      const w = a.lt(b).add(a.eq(b).mul(0.5));
+      return [g.mul(w), g.mul(w.neg().add(1))];
+    },
   },
   eq: { wgsl: 'select(0.0, 1.0, a == b)', ref: cmp((a, b) => a === b), grad: 'none', floatOnly: false, compare: true },
   ne: { wgsl: 'select(0.0, 1.0, a != b)', ref: cmp((a, b) => a !== b), grad: 'none', floatOnly: false, compare: true },

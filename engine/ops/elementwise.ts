@@ -19,7 +19,12 @@ export function unary(op: UnaryOp, x: Tensor): Tensor {
   if (x.dtype === 'u32' && (op === 'neg' || op === 'abs' || op === 'sign')) throw new DTypeError(`${op}: not defined for u32 tensors`);
   const out = Tensor.empty(x.shape, x.dtype, op);
   if (x.size > 0) {
-    rt().dispatch(unaryKernel(op, def.wgsl, x.dtype, x.dtype), new Params().u32(x.size).bytes(), [buf(op, x), buf(op, out)], grid1d(x.size));
+    rt().dispatch(
+      unaryKernel(op, def.wgsl, x.dtype, x.dtype),
+      new Params().u32(x.size).bytes(),
+      [buf(op, x), buf(op, out)],
+      grid1d(x.size),
+    );
   }
   const grad = def.grad;
   if (grad !== 'none' && needsGrad(x)) {
@@ -36,13 +41,28 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const outDtype: DType = def.compare ? 'f32' : ta.dtype;
   const body = ta.dtype !== 'f32' && def.wgslInt ? def.wgslInt : def.wgsl;
   const out = Tensor.empty(outShape, outDtype, op);
-  launchStrided(op, (rank) => binaryKernel(op, body, ta.dtype, outDtype, rank), [{ t: ta, strides: bstrides(ta, outShape) }, { t: tb, strides: bstrides(tb, outShape) }], out, outShape);
+  launchStrided(
+    op,
+    (rank) => binaryKernel(op, body, ta.dtype, outDtype, rank),
+    [
+      { t: ta, strides: bstrides(ta, outShape) },
+      { t: tb, strides: bstrides(tb, outShape) },
+    ],
+    out,
+    outShape,
+  );
   const grad = def.grad;
   if (grad !== 'none' && needsGrad(ta, tb)) {
-    record(op, [ta, tb], out, (g, [sa, sb, y]) => {
-      const [ga, gb] = grad(sa, sb, y, g);
-      return [ga && sumToShape(ga, sa.shape), gb && sumToShape(gb, sb.shape)];
-    }, [ta, tb, out]);
+    record(
+      op,
+      [ta, tb],
+      out,
+      (g, [sa, sb, y]) => {
+        const [ga, gb] = grad(sa, sb, y, g);
+        return [ga && sumToShape(ga, sa.shape), gb && sumToShape(gb, sb.shape)];
+      },
+      [ta, tb, out],
+    );
   }
   return out;
 }
@@ -54,16 +74,28 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = operands('where', a, b);
   const outShape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
   const out = Tensor.empty(outShape, ta.dtype, 'where');
-  launchStrided('where', (rank) => whereKernel(cond.dtype, ta.dtype, rank), [
-    { t: cond, strides: bstrides(cond, outShape) },
-    { t: ta, strides: bstrides(ta, outShape) },
-    { t: tb, strides: bstrides(tb, outShape) },
-  ], out, outShape);
+  launchStrided(
+    'where',
+    (rank) => whereKernel(cond.dtype, ta.dtype, rank),
+    [
+      { t: cond, strides: bstrides(cond, outShape) },
+      { t: ta, strides: bstrides(ta, outShape) },
+      { t: tb, strides: bstrides(tb, outShape) },
+    ],
+    out,
+    outShape,
+  );
   if (needsGrad(ta, tb)) {
-    record('where', [ta, tb], out, (g, [c, sa, sb]) => {
-      const zero = scalarTensor(0, g.dtype);
-      return [sumToShape(where(c, g, zero), sa.shape), sumToShape(where(c, zero, g), sb.shape)];
-    }, [cond, ta, tb]);
+    record(
+      'where',
+      [ta, tb],
+      out,
+      (g, [c, sa, sb]) => {
+        const zero = scalarTensor(0, g.dtype);
+        return [sumToShape(where(c, g, zero), sa.shape), sumToShape(where(c, zero, g), sb.shape)];
+      },
+      [cond, ta, tb],
+    );
   }
   return out;
 }
@@ -87,10 +119,14 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (half) requireF16('cast');
   const out = Tensor.empty(x.shape, dtype, 'cast');
   const spec = unaryKernel(`cast`, `${dtype}(x)`, x.dtype, dtype);
-  if (half) { const code = spec.code; spec.code = () => `enable f16;\n${code()}`; } // f32 → f16: the driver rounds to a neighbour
+  if (half) {
+    const code = spec.code;
+    spec.code = () => `enable f16;\n${code()}`;
+  } // f32 → f16: the driver rounds to a neighbour
   if (x.size > 0) rt().dispatch(spec, new Params().u32(x.size).bytes(), [buf('cast', x), buf('cast', out)], grid1d(x.size));
   const floats = (t: DType) => t === 'f32' || t === 'f16';
-  if (floats(x.dtype) && floats(dtype) && needsGrad(x)) record('cast', [x], out, (g) => [g.dtype === 'f32' ? g.view(g.shape) : cast(g, 'f32')]);
+  if (floats(x.dtype) && floats(dtype) && needsGrad(x))
+    record('cast', [x], out, (g) => [g.dtype === 'f32' ? g.view(g.shape) : cast(g, 'f32')]);
   return out;
 }
 

@@ -24,7 +24,9 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   checkIndices('gather', indices);
   if (x.rank === 0) throw new ShapeError('gather: cannot index a rank-0 tensor');
   const a = normAxis('gather', axis, x.rank);
-  const outer = sizeOf(x.shape.slice(0, a)), d = x.shape[a], inner = sizeOf(x.shape.slice(a + 1));
+  const outer = sizeOf(x.shape.slice(0, a)),
+    d = x.shape[a],
+    inner = sizeOf(x.shape.slice(a + 1));
   const outShape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   const out = Tensor.empty(outShape, x.dtype, 'gather');
   if (out.size > 0) {
@@ -35,7 +37,13 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   }
   void outer;
   if (needsGrad(x)) {
-    record('gather', [x], out, (g, [idx]) => [scatterAdd(g.view([...x.shape.slice(0, a), idx.size, ...x.shape.slice(a + 1)]), idx.view([idx.size]), a, d)], [indices]);
+    record(
+      'gather',
+      [x],
+      out,
+      (g, [idx]) => [scatterAdd(g.view([...x.shape.slice(0, a), idx.size, ...x.shape.slice(a + 1)]), idx.view([idx.size]), a, d)],
+      [indices],
+    );
   }
   return out;
 }
@@ -50,7 +58,9 @@ export function scatterAdd(src: Tensor, indices: Tensor, axis: number, size: num
   checkIndices('scatterAdd', indices);
   const a = normAxis('scatterAdd', axis, src.rank);
   if (indices.rank !== 1 || indices.size !== src.shape[a]) {
-    throw new ShapeError(`scatterAdd: indices ${fmtShape(indices.shape)} must be 1-D with ${src.shape[a]} entries (axis ${a} of src ${fmtShape(src.shape)})`);
+    throw new ShapeError(
+      `scatterAdd: indices ${fmtShape(indices.shape)} must be 1-D with ${src.shape[a]} entries (axis ${a} of src ${fmtShape(src.shape)})`,
+    );
   }
   if (!Number.isInteger(size) || size < 0) throw new ShapeError(`scatterAdd: size ${size} must be a non-negative integer`);
   const inner = sizeOf(src.shape.slice(a + 1));

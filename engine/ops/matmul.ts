@@ -16,7 +16,14 @@ import { broadcastShapes, broadcastStrides, collapseDims, sameShape, sizeOf } fr
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { requireF16 } from '../dtype.ts';
-import { matmulKernel, sharedTile, sharedWorkgroupBytes, type MatmulActivation, type MatmulKernelConfig, type StoreType } from '../kernels/wgsl/matmul.wgsl.ts';
+import {
+  matmulKernel,
+  sharedTile,
+  sharedWorkgroupBytes,
+  type MatmulActivation,
+  type MatmulKernelConfig,
+  type StoreType,
+} from '../kernels/wgsl/matmul.wgsl.ts';
 import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
@@ -77,7 +84,8 @@ export interface MatmulOptions {
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   checkTensor('matmul', a, 'a');
   checkTensor('matmul', b, 'b');
-  if (a.rank === 0 || b.rank === 0) throw new ShapeError(`matmul: operands must have rank ≥ 1, got a=${fmtShape(a.shape)} b=${fmtShape(b.shape)}`);
+  if (a.rank === 0 || b.rank === 0)
+    throw new ShapeError(`matmul: operands must have rank ≥ 1, got a=${fmtShape(a.shape)} b=${fmtShape(b.shape)}`);
   if (a.rank > 1 && b.rank > 1) return matmul2(a, b, opts);
   // NumPy: a 1-D a is a row [1, K], a 1-D b a column [K, 1]; the added axis is removed after.
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]]) : a;
@@ -91,7 +99,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const { batch, M, N } = productShape(a2, b2, !!o.transposeA, !!o.transposeB);
     const want = squeezeOut([...batch, M, N], a.rank === 1, b.rank === 1);
     if (!sameShape(opts.residual.shape, want)) {
-      throw new ShapeError(`matmul: residual ${fmtShape(opts.residual.shape)} must have the output's shape ${fmtShape(want)} (a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`);
+      throw new ShapeError(
+        `matmul: residual ${fmtShape(opts.residual.shape)} must have the output's shape ${fmtShape(want)} (a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`,
+      );
     }
     o.residual = r2 = reshape(opts.residual, [...batch, M, N]);
   }
@@ -113,7 +123,9 @@ function productShape(a: Tensor, b: Tensor, tA: boolean, tB: boolean) {
   const [M, Ka] = tA ? [a.shape[a.rank - 1], a.shape[a.rank - 2]] : [a.shape[a.rank - 2], a.shape[a.rank - 1]];
   const [Kb, N] = tB ? [b.shape[b.rank - 1], b.shape[b.rank - 2]] : [b.shape[b.rank - 2], b.shape[b.rank - 1]];
   if (Ka !== Kb) {
-    throw new ShapeError(`matmul: inner dimensions differ: a=${fmtShape(a.shape)}${tA ? 'ᵀ' : ''} b=${fmtShape(b.shape)}${tB ? 'ᵀ' : ''} (${Ka} vs ${Kb})`);
+    throw new ShapeError(
+      `matmul: inner dimensions differ: a=${fmtShape(a.shape)}${tA ? 'ᵀ' : ''} b=${fmtShape(b.shape)}${tB ? 'ᵀ' : ''} (${Ka} vs ${Kb})`,
+    );
   }
   const batch = broadcastShapes('matmul (batch dimensions)', a.shape.slice(0, -2), b.shape.slice(0, -2));
   return { M, N, K: Ka, batch };
@@ -125,7 +137,13 @@ const storeType = (what: string, t: Tensor): StoreType => checkStorage('matmul',
  * The kernel for a shape on this device (`forced` from the options or YOLOS_MATMUL; a forced one
  * that does not fit the device's limits throws a LimitError).
  */
-export function chooseVariant(M: number, N: number, forced?: 'auto' | MatmulVariant, batches = 1, device: DeviceTraits = rt()): MatmulVariant {
+export function chooseVariant(
+  M: number,
+  N: number,
+  forced?: 'auto' | MatmulVariant,
+  batches = 1,
+  device: DeviceTraits = rt(),
+): MatmulVariant {
   const want = forcedVariant('matmul', 'YOLOS_MATMUL', forced, MATMUL_VARIANTS);
   if (want) {
     requireWorkgroupFits('matmul', want, matmulWorkgroup(want), device.limits);
@@ -146,26 +164,36 @@ function preferredVariant(M: number, N: number, batches: number, isSoftware: boo
 
 /** `rowSumA` (internal, one batch, no gradient): also receives Σ_k op(A)[m, k] per row m. */
 function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions, rowSumA?: Tensor): Tensor {
-  const tA = !!opts.transposeA, tB = !!opts.transposeB;
-  const typeA = storeType('a', a), typeB = storeType('b', b);
+  const tA = !!opts.transposeA,
+    tB = !!opts.transposeB;
+  const typeA = storeType('a', a),
+    typeB = storeType('b', b);
   const { M, N, K, batch } = productShape(a, b, tA, tB);
   const outShape = [...batch, M, N];
   const { bias, residual } = opts;
   const act: MatmulActivation = opts.activation ?? 'none';
-  if (act !== 'none' && act !== 'gelu' && act !== 'relu') throw new ShapeError(`matmul: unknown activation '${act as string}' (expected gelu or relu)`);
+  if (act !== 'none' && act !== 'gelu' && act !== 'relu')
+    throw new ShapeError(`matmul: unknown activation '${act as string}' (expected gelu or relu)`);
   if (bias) {
     checkTensor('matmul', bias, 'bias');
-    if (bias.rank !== 1 || bias.shape[0] !== N) throw new ShapeError(`matmul: bias ${fmtShape(bias.shape)} must have shape [${N}] (N of a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`);
+    if (bias.rank !== 1 || bias.shape[0] !== N)
+      throw new ShapeError(
+        `matmul: bias ${fmtShape(bias.shape)} must have shape [${N}] (N of a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`,
+      );
   }
   if (residual) {
     checkTensor('matmul', residual, 'residual');
-    if (!sameShape(residual.shape, outShape)) throw new ShapeError(`matmul: residual ${fmtShape(residual.shape)} must have the output's shape ${fmtShape(outShape)} (a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`);
+    if (!sameShape(residual.shape, outShape))
+      throw new ShapeError(
+        `matmul: residual ${fmtShape(residual.shape)} must have the output's shape ${fmtShape(outShape)} (a=${fmtShape(a.shape)} b=${fmtShape(b.shape)})`,
+      );
   }
   const typeC: StoreType = opts.outDtype ?? 'f32';
   if (typeC !== 'f32' && typeC !== 'f16') throw new DTypeError(`matmul: outDtype must be f32 or f16, got ${typeC as string}`);
   if (typeC === 'f16') requireF16('matmul');
   const grads = needsGrad(a, b, bias, residual);
-  if (grads && typeC === 'f16') throw new DTypeError(`matmul: an f16 result is not differentiable; use outDtype 'f32' when an input requires a gradient`);
+  if (grads && typeC === 'f16')
+    throw new DTypeError(`matmul: an f16 result is not differentiable; use outDtype 'f32' when an input requires a gradient`);
   // The activation's backward needs the pre-activation z = a·b + bias: the kernel writes it too.
   const savePre = act !== 'none' && needsGrad(a, b, bias);
 
@@ -173,14 +201,31 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions, rowSumA?: Tensor): T
   const pre = savePre ? Tensor.empty(outShape, 'f32', 'matmul.preActivation') : null;
   const nb = sizeOf(batch);
   if (out.size > 0) {
-    const c = collapseDims(batch, [broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * M * K), broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * K * N)]);
+    const c = collapseDims(batch, [
+      broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * M * K),
+      broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * K * N),
+    ]);
     if (c.shape.length > 4) throw new ShapeError(`matmul: more than 4 independent batch dimensions in ${fmtShape(batch)}`);
     if (nb > 65535) throw new ShapeError(`matmul: ${nb} batches exceed 65535`);
     const pad = (v: number[], fill: number) => [...new Array(4 - v.length).fill(fill), ...v];
-    const p = new Params().u32(M, N, K, nb, tA ? 1 : K, tA ? M : 1, tB ? 1 : N, tB ? K : 1)
-      .vec4Array(pad(c.shape, 1)).vec4Array(pad(c.strides[0], 0)).vec4Array(pad(c.strides[1], 0));
+    const p = new Params()
+      .u32(M, N, K, nb, tA ? 1 : K, tA ? M : 1, tB ? 1 : N, tB ? K : 1)
+      .vec4Array(pad(c.shape, 1))
+      .vec4Array(pad(c.strides[0], 0))
+      .vec4Array(pad(c.strides[1], 0));
     const variant = chooseVariant(M, N, opts.variant, nb);
-    const common = { tA, tB, typeA, typeB, typeC, bias: bias ? storeType('bias', bias) : null, residual: residual ? storeType('residual', residual) : null, act, savePre, rowSumA: !!rowSumA };
+    const common = {
+      tA,
+      tB,
+      typeA,
+      typeB,
+      typeC,
+      bias: bias ? storeType('bias', bias) : null,
+      residual: residual ? storeType('residual', residual) : null,
+      act,
+      savePre,
+      rowSumA: !!rowSumA,
+    };
     let cfg: MatmulKernelConfig;
     let groups: [number, number, number];
     if (variant === 'shared' || variant === 'shared128') {
@@ -189,7 +234,14 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions, rowSumA?: Tensor): T
       groups = [Math.ceil(N / sharedTile(t)), Math.ceil(M / sharedTile(t)), nb];
     } else {
       const t = REGISTER_TILES[variant];
-      cfg = { ...common, variant: 'register', ...t, vecA: tA ? M % 4 === 0 : K % 4 === 0, vecB: tB ? K % 4 === 0 : N % 4 === 0, vecC: N % 4 === 0 };
+      cfg = {
+        ...common,
+        variant: 'register',
+        ...t,
+        vecA: tA ? M % 4 === 0 : K % 4 === 0,
+        vecB: tB ? K % 4 === 0 : N % 4 === 0,
+        vecC: N % 4 === 0,
+      };
       groups = [Math.ceil(N / (t.tn * t.wx)), Math.ceil(M / (t.tm * t.wy)), nb];
     }
     const bufs = [buf('matmul', a), buf('matmul', b)];
@@ -204,22 +256,36 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions, rowSumA?: Tensor): T
     const inputs = [a, b, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
     const need = { a: a.requiresGrad, b: b.requiresGrad, bias: !!bias?.requiresGrad, residual: !!residual?.requiresGrad };
     const variant = opts.variant;
-    record('matmul', inputs, out, (g, [sa, sb, z]) => {
-      // y = act(z) + r, z = op(A)·op(B) + bias: dz = g ⊙ act'(z), dr = g, dbias = Σ_rows dz.
-      const dz = act === 'relu' ? g.mul(z.gt(0)) : act === 'gelu' ? g.mul(z.geluGrad()) : g;
-      if (linearGradOptions.fold && sb.rank === 2 && sa.rank > 2 && !tA && sa.size > 0 && N > 0) {
-        const lin = linearGrads(dz, sa, sb, tB, need, !!bias, variant);
-        if (residual) lin.push(need.residual ? sumToShape(g, outShape) : null);
-        return lin;
-      }
-      // d op(A) = dz·op(B)ᵀ, d op(B) = op(A)ᵀ·dz, transposed back where the operand was (same kernels).
-      const ga = !need.a ? null : tA ? matmul(sb, dz, { transposeA: tB, transposeB: true, variant }) : matmul(dz, sb, { transposeB: !tB, variant });
-      const gb = !need.b ? null : tB ? matmul(dz, sa, { transposeA: true, transposeB: tA, variant }) : matmul(sa, dz, { transposeA: !tA, variant });
-      const grads: (Tensor | null)[] = [ga && sumToShape(ga, sa.shape), gb && sumToShape(gb, sb.shape)];
-      if (bias) grads.push(need.bias ? sumToShape(dz, [N]) : null);
-      if (residual) grads.push(need.residual ? sumToShape(g, outShape) : null);
-      return grads;
-    }, pre ? [a, b, pre] : [a, b]);
+    record(
+      'matmul',
+      inputs,
+      out,
+      (g, [sa, sb, z]) => {
+        // y = act(z) + r, z = op(A)·op(B) + bias: dz = g ⊙ act'(z), dr = g, dbias = Σ_rows dz.
+        const dz = act === 'relu' ? g.mul(z.gt(0)) : act === 'gelu' ? g.mul(z.geluGrad()) : g;
+        if (linearGradOptions.fold && sb.rank === 2 && sa.rank > 2 && !tA && sa.size > 0 && N > 0) {
+          const lin = linearGrads(dz, sa, sb, tB, need, !!bias, variant);
+          if (residual) lin.push(need.residual ? sumToShape(g, outShape) : null);
+          return lin;
+        }
+        // d op(A) = dz·op(B)ᵀ, d op(B) = op(A)ᵀ·dz, transposed back where the operand was (same kernels).
+        const ga = !need.a
+          ? null
+          : tA
+            ? matmul(sb, dz, { transposeA: tB, transposeB: true, variant })
+            : matmul(dz, sb, { transposeB: !tB, variant });
+        const gb = !need.b
+          ? null
+          : tB
+            ? matmul(dz, sa, { transposeA: true, transposeB: tA, variant })
+            : matmul(sa, dz, { transposeA: !tA, variant });
+        const grads: (Tensor | null)[] = [ga && sumToShape(ga, sa.shape), gb && sumToShape(gb, sb.shape)];
+        if (bias) grads.push(need.bias ? sumToShape(dz, [N]) : null);
+        if (residual) grads.push(need.residual ? sumToShape(g, outShape) : null);
+        return grads;
+      },
+      pre ? [a, b, pre] : [a, b],
+    );
   }
   pre?.dispose();
   return out;
@@ -239,22 +305,42 @@ export const linearGradOptions = { fold: true };
  * `rowSumA`): one launch instead of three. Each output is still one serial f32 sum, over K for
  * d a and over the R rows for d b and the bias: |err| ≤ γ_R·Σ|terms|, as the batched products had.
  */
-function linearGrads(dz: Tensor, sa: Tensor, sb: Tensor, tB: boolean, need: { a: boolean; b: boolean; bias: boolean }, hasBias: boolean, variant: MatmulOptions['variant']): (Tensor | null)[] {
-  const K = sa.shape[sa.rank - 1], N = dz.shape[dz.rank - 1], R = sa.size / K;
-  const dz2 = dz.view([R, N]), a2 = sa.view([R, K]);
+function linearGrads(
+  dz: Tensor,
+  sa: Tensor,
+  sb: Tensor,
+  tB: boolean,
+  need: { a: boolean; b: boolean; bias: boolean },
+  hasBias: boolean,
+  variant: MatmulOptions['variant'],
+): (Tensor | null)[] {
+  const K = sa.shape[sa.rank - 1],
+    N = dz.shape[dz.rank - 1],
+    R = sa.size / K;
+  const dz2 = dz.view([R, N]),
+    a2 = sa.view([R, K]);
   try {
     let ga: Tensor | null = null;
-    if (need.a) { const g2 = matmul2(dz2, sb, { transposeB: !tB, variant }); ga = g2.view(sa.shape); g2.dispose(); }
-    let gb: Tensor | null = null, gbias: Tensor | null = null;
+    if (need.a) {
+      const g2 = matmul2(dz2, sb, { transposeB: !tB, variant });
+      ga = g2.view(sa.shape);
+      g2.dispose();
+    }
+    let gb: Tensor | null = null,
+      gbias: Tensor | null = null;
     const fuseBias = hasBias && need.bias && tB;
     if (need.b || fuseBias) {
       if (fuseBias) gbias = Tensor.empty([N], 'f32', 'matmul.biasGrad');
       gb = tB ? matmul2(dz2, a2, { transposeA: true, variant }, gbias ?? undefined) : matmul2(a2, dz2, { transposeA: true, variant });
-      if (!need.b) { gb.dispose(); gb = null; }
+      if (!need.b) {
+        gb.dispose();
+        gb = null;
+      }
     }
     if (hasBias && need.bias && !gbias) gbias = sumToShape(dz2, [N]);
     return hasBias ? [ga, gb, gbias] : [ga, gb];
   } finally {
-    dz2.dispose(); a2.dispose();
+    dz2.dispose();
+    a2.dispose();
   }
 }

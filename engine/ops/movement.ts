@@ -5,7 +5,18 @@
 import { Tensor } from '../tensor.ts';
 import { ShapeError, fmtShape } from '../errors.ts';
 import type { DType } from '../dtype.ts';
-import { broadcastShapes, broadcastStrides, checkShape, collapseDims, MAX_RANK, normAxis, normAxes, sizeOf, stridesOf, type Shape } from '../shape.ts';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  checkShape,
+  collapseDims,
+  MAX_RANK,
+  normAxis,
+  normAxes,
+  sizeOf,
+  stridesOf,
+  type Shape,
+} from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d } from '../kernels/wgsl/common.ts';
@@ -15,13 +26,23 @@ import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 
 /** Copies the region `shape` from src (offset, strides) to dst (offset, strides). */
-export function copyRegion(op: string, src: Tensor, srcOff: number, srcStrides: number[], dst: Tensor, dstOff: number, dstStrides: number[], shape: Shape): void {
+export function copyRegion(
+  op: string,
+  src: Tensor,
+  srcOff: number,
+  srcStrides: number[],
+  dst: Tensor,
+  dstOff: number,
+  dstStrides: number[],
+  shape: Shape,
+): void {
   checkNotF16(op, src); // the kernel moves 4-byte words
   const n = sizeOf(shape);
   if (n === 0) return;
   const c = collapseDims(shape, [srcStrides, dstStrides]);
   if (c.shape.length > MAX_RANK) throw new ShapeError(`${op}: rank ${c.shape.length} exceeds ${MAX_RANK}`);
-  const rank = c.shape.length, last = c.shape[rank - 1];
+  const rank = c.shape.length,
+    last = c.shape[rank - 1];
   // CPU adapters: runs along the innermost axis when it is long enough to amortise the division.
   const run = rt().adapter.isSoftware && last >= COPY_RUN / 2;
   const invocations = run ? (n / last) * Math.ceil(last / COPY_RUN) : n;
@@ -48,7 +69,9 @@ export function arangeRaw(n: number, start: number, step: number, dtype: DType):
   const out = Tensor.empty([n], dtype, 'arange');
   if (n === 0) return out;
   const p = new Params().u32(n, 0);
-  if (dtype === 'f32') p.f32(start, step); else if (dtype === 'i32') p.i32(start, step); else p.u32(start, step);
+  if (dtype === 'f32') p.f32(start, step);
+  else if (dtype === 'i32') p.i32(start, step);
+  else p.u32(start, step);
   rt().dispatch(fillKernel('arange', dtype), p.bytes(), [buf('arange', out)], grid1d(n));
   return out;
 }
@@ -61,11 +84,15 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   if (neg > 1) throw new ShapeError(`reshape: at most one -1 allowed in ${fmtShape(shape)}`);
   if (neg === 1) {
     const rest = s.reduce((a, d) => (d === -1 ? a : a * d), 1);
-    if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
+    if (rest === 0 || x.size % rest !== 0)
+      throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
     s[s.indexOf(-1)] = x.size / rest;
   }
   checkShape('reshape', s);
-  if (sizeOf(s) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)} (${sizeOf(s)} elements)`);
+  if (sizeOf(s) !== x.size)
+    throw new ShapeError(
+      `reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)} (${sizeOf(s)} elements)`,
+    );
   const out = x.view(s);
   if (needsGrad(x)) record('reshape', [x], out, (g) => [g.view(x.shape)]);
   return out;
@@ -76,14 +103,24 @@ export function permuteRaw(x: Tensor, axes: number[]): Tensor {
   const outShape = axes.map((a) => x.shape[a]);
   const out = Tensor.empty(outShape, x.dtype, 'permute');
   const st = stridesOf(x.shape);
-  copyRegion('permute', x, 0, axes.map((a) => st[a]), out, 0, stridesOf(outShape), outShape);
+  copyRegion(
+    'permute',
+    x,
+    0,
+    axes.map((a) => st[a]),
+    out,
+    0,
+    stridesOf(outShape),
+    outShape,
+  );
   return out;
 }
 
 /** Reorders axes: `out.shape[i] = x.shape[axes[i]]`. */
 export function permute(x: Tensor, axes: number[]): Tensor {
   checkTensor('permute', x);
-  if (axes.length !== x.rank) throw new ShapeError(`permute: ${axes.length} axes given for a tensor of rank ${x.rank} ${fmtShape(x.shape)}`);
+  if (axes.length !== x.rank)
+    throw new ShapeError(`permute: ${axes.length} axes given for a tensor of rank ${x.rank} ${fmtShape(x.shape)}`);
   const norm = axes.map((a) => normAxis('permute', a, x.rank));
   if (new Set(norm).size !== norm.length) throw new ShapeError(`permute: axes ${JSON.stringify(axes)} are not a permutation`);
   const out = permuteRaw(x, norm);
@@ -98,8 +135,13 @@ export function permute(x: Tensor, axes: number[]): Tensor {
 /** Swaps two axes (the last two by default). */
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   checkTensor('transpose', x);
-  if (x.rank < 2 && axis0 === -2 && axis1 === -1) return permute(x, x.shape.map((_, i) => i));
-  const a = normAxis('transpose', axis0, x.rank), b = normAxis('transpose', axis1, x.rank);
+  if (x.rank < 2 && axis0 === -2 && axis1 === -1)
+    return permute(
+      x,
+      x.shape.map((_, i) => i),
+    );
+  const a = normAxis('transpose', axis0, x.rank),
+    b = normAxis('transpose', axis1, x.rank);
   const axes = x.shape.map((_, i) => i);
   [axes[a], axes[b]] = [axes[b], axes[a]];
   return permute(x, axes);
@@ -115,7 +157,9 @@ export function slice(x: Tensor, begin: number[], end?: number[], step?: number[
   if (begin.length > x.rank || (end && end.length > x.rank) || (step && step.length > x.rank)) {
     throw new ShapeError(`slice: more indices than the ${x.rank} axes of ${fmtShape(x.shape)}`);
   }
-  const starts: number[] = [], sizes: number[] = [], steps: number[] = [];
+  const starts: number[] = [],
+    sizes: number[] = [],
+    steps: number[] = [];
   for (let d = 0; d < x.rank; d++) {
     const n = x.shape[d];
     const st = step?.[d] ?? 1;
@@ -123,16 +167,36 @@ export function slice(x: Tensor, begin: number[], end?: number[], step?: number[
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
     const b = clamp(begin[d] ?? 0);
     const e = clamp(end?.[d] ?? n);
-    starts.push(b); steps.push(st); sizes.push(Math.max(0, Math.ceil((e - b) / st)));
+    starts.push(b);
+    steps.push(st);
+    sizes.push(Math.max(0, Math.ceil((e - b) / st)));
   }
   const out = Tensor.empty(sizes, x.dtype, 'slice');
   const st = stridesOf(x.shape);
   const off = starts.reduce((a, s, d) => a + s * st[d], 0);
-  copyRegion('slice', x, off, st.map((s, d) => s * steps[d]), out, 0, stridesOf(sizes), sizes);
+  copyRegion(
+    'slice',
+    x,
+    off,
+    st.map((s, d) => s * steps[d]),
+    out,
+    0,
+    stridesOf(sizes),
+    sizes,
+  );
   if (needsGrad(x)) {
     record('slice', [x], out, (g) => {
       const gx = fillRaw(x.shape, 0, g.dtype);
-      copyRegion('slice.backward', g, 0, stridesOf(sizes), gx, off, st.map((s, d) => s * steps[d]), sizes);
+      copyRegion(
+        'slice.backward',
+        g,
+        0,
+        stridesOf(sizes),
+        gx,
+        off,
+        st.map((s, d) => s * steps[d]),
+        sizes,
+      );
       return [gx];
     });
   }
@@ -163,11 +227,13 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
     pos += t.shape[ax];
   }
   if (needsGrad(...tensors)) {
-    record('concat', tensors, out, (g) => tensors.map((t, i) => {
-      const begin = outShape.map((_, d) => (d === ax ? offsets[i] : 0));
-      const end = outShape.map((n, d) => (d === ax ? offsets[i] + t.shape[ax] : n));
-      return slice(g, begin, end);
-    }));
+    record('concat', tensors, out, (g) =>
+      tensors.map((t, i) => {
+        const begin = outShape.map((_, d) => (d === ax ? offsets[i] : 0));
+        const end = outShape.map((n, d) => (d === ax ? offsets[i] + t.shape[ax] : n));
+        return slice(g, begin, end);
+      }),
+    );
   }
   return out;
 }
@@ -184,7 +250,13 @@ export function pad(x: Tensor, padding: [number, number][], value = 0): Tensor {
   const off = padding.reduce((a, p, d) => a + p[0] * ost[d], 0);
   copyRegion('pad', x, 0, stridesOf(x.shape), out, off, ost, x.shape);
   if (needsGrad(x)) {
-    record('pad', [x], out, (g) => [slice(g, padding.map((p) => p[0]), x.shape.map((d, i) => padding[i][0] + d))]);
+    record('pad', [x], out, (g) => [
+      slice(
+        g,
+        padding.map((p) => p[0]),
+        x.shape.map((d, i) => padding[i][0] + d),
+      ),
+    ]);
   }
   return out;
 }
@@ -206,8 +278,12 @@ export function broadcastTo(x: Tensor, shape: number[]): Tensor {
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   checkTensor('squeeze', x);
   const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes('squeeze', axis, x.rank);
-  for (const a of axes) if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
-  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+  for (const a of axes)
+    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** Inserts a size-1 axis at `axis` (−1 appends). */

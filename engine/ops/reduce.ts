@@ -49,7 +49,12 @@ function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], correction = 0):
     // 1.1 ms per reduction as workgroups).
     const perThread = len <= THREAD_PER_ROW_MAX || (rows >= 64 && len <= 4096);
     const p = new Params().u32(rows, len).f32(correction).u32(inner).bytes();
-    rt().dispatch(reduceKernel(kind, x.dtype, perThread, useSubgroups()), p, [buf(kind, src), buf(kind, out)], perThread ? grid1d(rows) : gridRows(rows));
+    rt().dispatch(
+      reduceKernel(kind, x.dtype, perThread, useSubgroups()),
+      p,
+      [buf(kind, src), buf(kind, out)],
+      perThread ? grid1d(rows) : gridRows(rows),
+    );
   } finally {
     if (src !== x) src.dispose();
   }
@@ -96,7 +101,13 @@ export function mean(x: Tensor, axis?: number | number[], keepDims = false): Ten
   const axes = normAxes('mean', axis, x.rank);
   const out = finish(reduceRaw('mean', x, axes).out, x, axes, keepDims);
   const n = axes.reduce((a, d) => a * x.shape[d], 1);
-  if (needsGrad(x)) record('mean', [x], out, (g) => { const e = expandGrad(g, x.shape, axes); const r = e.div(n); e.dispose(); return [r]; });
+  if (needsGrad(x))
+    record('mean', [x], out, (g) => {
+      const e = expandGrad(g, x.shape, axes);
+      const r = e.div(n);
+      e.dispose();
+      return [r];
+    });
   return out;
 }
 
@@ -106,13 +117,19 @@ function extreme(kind: 'max' | 'min', x: Tensor, axis: number | number[] | undef
   const out = finish(reduceRaw(kind, x, axes).out, x, axes, keepDims);
   if (needsGrad(x)) {
     // The gradient is shared evenly among the elements equal to the extreme (like torch.amax).
-    record(kind, [x], out, (g, [xs, y]) => {
-      const ye = expandGrad(y, xs.shape, axes);
-      const mask = xs.eq(ye);
-      const count = expandGrad(sum(mask, axes), xs.shape, axes);
-      const ge = expandGrad(g, xs.shape, axes);
-      return [ge.mul(mask).div(count)];
-    }, [x, out]);
+    record(
+      kind,
+      [x],
+      out,
+      (g, [xs, y]) => {
+        const ye = expandGrad(y, xs.shape, axes);
+        const mask = xs.eq(ye);
+        const count = expandGrad(sum(mask, axes), xs.shape, axes);
+        const ge = expandGrad(g, xs.shape, axes);
+        return [ge.mul(mask).div(count)];
+      },
+      [x, out],
+    );
   }
   return out;
 }
@@ -129,10 +146,24 @@ export function variance(x: Tensor, axis?: number | number[], keepDims = false, 
   const n = axes.reduce((a, d) => a * x.shape[d], 1);
   if (needsGrad(x)) {
     // d var / dx = 2 (x − mean) / (n − correction)
-    record('variance', [x], out, (g, [xs]) => {
-      const m = expandGrad(noGrad(() => mean(xs, axes)), xs.shape, axes);
-      return [expandGrad(g, xs.shape, axes).mul(xs.sub(m)).mul(2 / Math.max(n - correction, 0))];
-    }, [x]);
+    record(
+      'variance',
+      [x],
+      out,
+      (g, [xs]) => {
+        const m = expandGrad(
+          noGrad(() => mean(xs, axes)),
+          xs.shape,
+          axes,
+        );
+        return [
+          expandGrad(g, xs.shape, axes)
+            .mul(xs.sub(m))
+            .mul(2 / Math.max(n - correction, 0)),
+        ];
+      },
+      [x],
+    );
   }
   return out;
 }

@@ -24,18 +24,59 @@ import * as R from '../reference/index.ts';
 import { uniform, normal, type Domain } from '../reference/inputs.ts';
 import type { Tolerance, ToleranceSpec } from '../validate.ts';
 
-export type OpEntry = ({ readonly differentiable: true } | { readonly differentiable: false; readonly why: string }) & { readonly check?: OpCheck };
+export type OpEntry = ({ readonly differentiable: true } | { readonly differentiable: false; readonly why: string }) & {
+  readonly check?: OpCheck;
+};
 
 /** Every op name: the elementwise table's ops (so a new table row must be registered) and the rest. */
 export type OpName =
-  | UnaryOp | BinaryOp | 'where' | 'cast'
-  | 'sum' | 'mean' | 'max' | 'min' | 'variance' | 'argmax' | 'argmin' | 'sumToShape'
-  | 'softmax' | 'logSoftmax'
-  | 'reshape' | 'permute' | 'transpose' | 'slice' | 'concat' | 'pad' | 'broadcastTo' | 'squeeze' | 'expandDims' | 'clone'
-  | 'gather' | 'scatterAdd' | 'matmul' | 'layerNorm' | 'attention' | 'attentionHeads'
-  | 'boxCxcywhToXyxy' | 'boxXyxyToCxcywh' | 'boxIou' | 'generalizedBoxIou' | 'elementwiseIou' | 'elementwiseGiou'
+  | UnaryOp
+  | BinaryOp
+  | 'where'
+  | 'cast'
+  | 'sum'
+  | 'mean'
+  | 'max'
+  | 'min'
+  | 'variance'
+  | 'argmax'
+  | 'argmin'
+  | 'sumToShape'
+  | 'softmax'
+  | 'logSoftmax'
+  | 'reshape'
+  | 'permute'
+  | 'transpose'
+  | 'slice'
+  | 'concat'
+  | 'pad'
+  | 'broadcastTo'
+  | 'squeeze'
+  | 'expandDims'
+  | 'clone'
+  | 'gather'
+  | 'scatterAdd'
+  | 'matmul'
+  | 'layerNorm'
+  | 'attention'
+  | 'attentionHeads'
+  | 'boxCxcywhToXyxy'
+  | 'boxXyxyToCxcywh'
+  | 'boxIou'
+  | 'generalizedBoxIou'
+  | 'elementwiseIou'
+  | 'elementwiseGiou'
   | 'crossEntropy'
-  | 'tensor' | 'zeros' | 'ones' | 'full' | 'zerosLike' | 'onesLike' | 'arange' | 'rand' | 'randn' | 'randomBits';
+  | 'tensor'
+  | 'zeros'
+  | 'ones'
+  | 'full'
+  | 'zerosLike'
+  | 'onesLike'
+  | 'arange'
+  | 'rand'
+  | 'randn'
+  | 'randomBits';
 
 /** The options a checked op reads (reduction / softmax axis, matmul transposes). */
 export interface CheckOptions {
@@ -82,8 +123,35 @@ export const AWKWARD_SHAPES: number[][] = [[], [1], [3], [17], [257], [3, 17], [
 
 /** Operand shapes of the binary checks: equal, broadcast either way, scalars, empty, rank 6. */
 export const BROADCAST_CASES: [number[], number[]][] = [
-  [[], []], [[1], [1]], [[3], [3]], [[257], [257]], [[65_537], [65_537]], [[3, 1], [1, 4]], [[], [17]], [[17], []],
-  [[2, 3, 5], [5]], [[2, 1, 5], [3, 1]], [[5, 1, 1, 7], [1, 6, 1]], [[0, 3], [3]], [[4, 0], [1, 1]], [[1, 2, 1, 3, 1, 2], [2, 1, 3, 1, 2, 1]],
+  [[], []],
+  [[1], [1]],
+  [[3], [3]],
+  [[257], [257]],
+  [[65_537], [65_537]],
+  [
+    [3, 1],
+    [1, 4],
+  ],
+  [[], [17]],
+  [[17], []],
+  [[2, 3, 5], [5]],
+  [
+    [2, 1, 5],
+    [3, 1],
+  ],
+  [
+    [5, 1, 1, 7],
+    [1, 6, 1],
+  ],
+  [[0, 3], [3]],
+  [
+    [4, 0],
+    [1, 1],
+  ],
+  [
+    [1, 2, 1, 3, 1, 2],
+    [2, 1, 3, 1, 2, 1],
+  ],
 ];
 
 /** f32 unit roundoff. */
@@ -92,14 +160,22 @@ const U = 2 ** -24;
 // Elementwise tolerances: test/gpu/elementwise.test.ts's header gives the ulp budget of each.
 const unaryCheck = (op: UnaryOp, domain: Domain, tol: Tolerance, ints = false) => ({
   check: {
-    run: ([x]: Tensor[]) => unary(op, x), ref: ([x]: R.RefTensor[]) => R.unary(op, x),
-    domains: [domain], tol, cases: AWKWARD_SHAPES.map((s) => [s]), dtypes: ints ? ['f32', 'i32'] : ['f32'],
+    run: ([x]: Tensor[]) => unary(op, x),
+    ref: ([x]: R.RefTensor[]) => R.unary(op, x),
+    domains: [domain],
+    tol,
+    cases: AWKWARD_SHAPES.map((s) => [s]),
+    dtypes: ints ? ['f32', 'i32'] : ['f32'],
   } satisfies OpCheck,
 });
 const binaryCheck = (op: BinaryOp, domain: Domain, tol: Tolerance) => ({
   check: {
-    run: ([a, b]: Tensor[]) => binary(op, a, b ?? a), ref: ([a, b]: R.RefTensor[]) => R.binary(op, a, b ?? a),
-    domains: [domain, domain], tol, cases: BROADCAST_CASES, dtypes: BINARY[op].floatOnly || op === 'div' ? ['f32'] : ['f32', 'i32'],
+    run: ([a, b]: Tensor[]) => binary(op, a, b ?? a),
+    ref: ([a, b]: R.RefTensor[]) => R.binary(op, a, b ?? a),
+    domains: [domain, domain],
+    tol,
+    cases: BROADCAST_CASES,
+    dtypes: BINARY[op].floatOnly || op === 'div' ? ['f32'] : ['f32', 'i32'],
   } satisfies OpCheck,
 });
 const EXACT = { atol: 0, rtol: 0 };
@@ -114,7 +190,9 @@ const reduceCheck = (op: 'sum' | 'mean' | 'max' | 'min') => ({
   check: {
     run: ([x]: Tensor[], o: CheckOptions) => ({ sum, mean, max, min })[op](x, o.axis),
     ref: ([x]: R.RefTensor[], o: CheckOptions) => R.reduce(op, x, o.axis),
-    domains: [normal()], cases: [[[64, 300]]], dtypes: ['f32'],
+    domains: [normal()],
+    cases: [[[64, 300]]],
+    dtypes: ['f32'],
     tol: (r: RefOut, [x]: R.RefTensor[], o: CheckOptions) => {
       if (op === 'max' || op === 'min') return () => 0;
       const n = x.data.length / Math.max(r.data.length, 1);
@@ -129,7 +207,9 @@ const softmaxCheck = (log: boolean) => ({
   check: {
     run: ([x]: Tensor[], o: CheckOptions) => (log ? x.logSoftmax(o.axis ?? -1) : x.softmax(o.axis ?? -1)),
     ref: ([x]: R.RefTensor[], o: CheckOptions) => R.softmax(x, o.axis ?? -1, log),
-    domains: [normal()], cases: [[[6, 164]]], dtypes: ['f32'],
+    domains: [normal()],
+    cases: [[[6, 164]]],
+    dtypes: ['f32'],
     tol: (r: RefOut) => (i: number) => (log ? 1e-5 : 1e-6) + 1e-5 * Math.abs(r.data[i]),
   } satisfies OpCheck,
 });
@@ -138,7 +218,14 @@ const softmaxCheck = (log: boolean) => ({
 const MATMUL_CHECK: OpCheck = {
   run: ([a, b], o) => a.matmul(b, { transposeA: !!o.transposeA, transposeB: !!o.transposeB }),
   ref: ([a, b], o) => R.matmul(a, b, !!o.transposeA, !!o.transposeB),
-  domains: [normal(), normal()], cases: [[[64, 96], [96, 80]]], dtypes: ['f32', 'f16'],
+  domains: [normal(), normal()],
+  cases: [
+    [
+      [64, 96],
+      [96, 80],
+    ],
+  ],
+  dtypes: ['f32', 'f16'],
   tol: (r, [a], o) => {
     const K = o.transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
     return (i) => 2 * K * U * r.absProd![i] + 1e-30;
@@ -149,7 +236,9 @@ const MATMUL_CHECK: OpCheck = {
 const LAYERNORM_CHECK: OpCheck = {
   run: ([x, w, b]) => x.layerNorm(w, b, 1e-5),
   ref: ([x, w, b]) => R.layerNorm(x, w, b, 1e-5),
-  domains: [normal(), uniform(0.1, 3), normal()], cases: [[[328, 192]]], dtypes: ['f32'],
+  domains: [normal(), uniform(0.1, 3), normal()],
+  cases: [[[328, 192]]],
+  dtypes: ['f32'],
   operands: ([x]) => [x, [x[x.length - 1] ?? 1], [x[x.length - 1] ?? 1]],
   tol: (r) => (i) => 1e-5 + 1e-4 * Math.abs(r.data[i]),
 };
@@ -161,12 +250,15 @@ const LAYERNORM_CHECK: OpCheck = {
 const ATTENTION_CHECK: OpCheck = {
   run: ([q, k, v]) => attention(q, k ?? q, v ?? k ?? q),
   ref: ([q, k0, v0]) => {
-    const k = k0 ?? q, v = v0 ?? k;
+    const k = k0 ?? q,
+      v = v0 ?? k;
     const s = R.matmul(q, k, false, true);
     const scaled = R.binary('mul', s, R.ref([1 / Math.sqrt(q.shape[q.shape.length - 1])], []));
     return R.matmul(R.softmax(scaled, -1), v);
   },
-  domains: [normal(), normal(), normal()], cases: [[[2, 3, 50, 64]]], dtypes: ['f32', 'f16'],
+  domains: [normal(), normal(), normal()],
+  cases: [[[2, 3, 50, 64]]],
+  dtypes: ['f32', 'f16'],
   tol: (r) => (i) => 1e-5 + 1e-4 * Math.abs(r.data[i]),
 };
 
@@ -178,7 +270,11 @@ export const OPS = {
   // Elementwise, unary (engine/ops/elementwise.table.ts)
   neg: { differentiable: true, ...unaryCheck('neg', uniform(-5, 5), EXACT, true) },
   abs: { differentiable: true, ...unaryCheck('abs', uniform(-5, 5), EXACT, true) },
-  sign: { differentiable: false, why: 'piecewise constant (−1/0/1): its derivative is zero almost everywhere', ...unaryCheck('sign', uniform(-5, 5), EXACT, true) },
+  sign: {
+    differentiable: false,
+    why: 'piecewise constant (−1/0/1): its derivative is zero almost everywhere',
+    ...unaryCheck('sign', uniform(-5, 5), EXACT, true),
+  },
   exp: { differentiable: true, ...unaryCheck('exp', uniform(-20, 20), { atol: 1e-6, rtol: 4e-6 }) },
   log: { differentiable: true, ...unaryCheck('log', uniform(1e-3, 10), { atol: 1e-6, rtol: 4e-6 }) },
   sqrt: { differentiable: true, ...unaryCheck('sqrt', uniform(0, 100), { atol: 0, rtol: 4e-7 }) },
@@ -188,7 +284,11 @@ export const OPS = {
   sigmoid: { differentiable: true, ...unaryCheck('sigmoid', uniform(-30, 30), { atol: 1e-7, rtol: 4e-6 }) },
   tanh: { differentiable: true, ...unaryCheck('tanh', uniform(-8, 8), { atol: 1e-7, rtol: 4e-6 }) },
   gelu: { differentiable: true, ...unaryCheck('gelu', uniform(-9, 9), { atol: 1e-6, rtol: 4e-6 }) },
-  geluGrad: { differentiable: false, why: "GELU's derivative, used inside gelu's backward; second derivatives are not supported", ...unaryCheck('geluGrad', uniform(-9, 9), { atol: 1e-6, rtol: 4e-6 }) },
+  geluGrad: {
+    differentiable: false,
+    why: "GELU's derivative, used inside gelu's backward; second derivatives are not supported",
+    ...unaryCheck('geluGrad', uniform(-9, 9), { atol: 1e-6, rtol: 4e-6 }),
+  },
   // Elementwise, binary, with broadcasting (gradients summed back to each operand's shape)
   add: { differentiable: true, ...binaryCheck('add', BIN, ROUNDED) },
   sub: { differentiable: true, ...binaryCheck('sub', BIN, ROUNDED) },
@@ -213,7 +313,10 @@ export const OPS = {
   variance: { differentiable: true },
   argmax: { differentiable: false, why: INDICES },
   argmin: { differentiable: false, why: INDICES },
-  sumToShape: { differentiable: false, why: 'the adjoint of broadcasting, used by backward rules; it runs under noGrad (use sum(x, axes) in differentiable code)' },
+  sumToShape: {
+    differentiable: false,
+    why: 'the adjoint of broadcasting, used by backward rules; it runs under noGrad (use sum(x, axes) in differentiable code)',
+  },
   softmax: { differentiable: true, ...softmaxCheck(false) },
   logSoftmax: { differentiable: true, ...softmaxCheck(true) },
   // Movement (engine/ops/movement.ts): gradients are the inverse movement
@@ -272,10 +375,30 @@ export const DIFFERENTIABLE_OPS = (Object.keys(OPS) as OpName[]).filter((k) => O
 
 /** Functions exported by engine/index.ts that are not ops (no tensor result): the API around them. */
 export const NOT_OPS = [
-  'init', 'engine', 'chooseAttentionVariant', 'describeAdapterOf', 'scope', 'keep', 'setSeed', 'fmtShape', 'setValidation', 'validationEnabled',
-  'noGrad', 'isGradEnabled', 'needsGrad', 'backward', 'grad', 'valueAndGrad', 'gradients', 'checkpoint',
+  'init',
+  'engine',
+  'chooseAttentionVariant',
+  'describeAdapterOf',
+  'scope',
+  'keep',
+  'setSeed',
+  'fmtShape',
+  'setValidation',
+  'validationEnabled',
+  'noGrad',
+  'isGradEnabled',
+  'needsGrad',
+  'backward',
+  'grad',
+  'valueAndGrad',
+  'gradients',
+  'checkpoint',
   // writing kernels (engine/launch.ts)
-  'launch', 'assertCode', 'Params', 'grid1d', 'gridRows',
+  'launch',
+  'assertCode',
+  'Params',
+  'grid1d',
+  'gridRows',
   // feature checks
   'requireF16',
 ] as const;

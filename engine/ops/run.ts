@@ -24,30 +24,45 @@ export function checkTensor(op: string, t: unknown, what = 'input'): asserts t i
  * combine 4-byte words must refuse them instead of computing garbage.
  */
 export function checkNotF16(op: string, t: Tensor, what = 'input'): void {
-  if (t.dtype === 'f16') throw new DTypeError(`${op}: f16 ${what} ${fmtShape(t.shape)} is not supported yet (f16 is storage for matmul and attention); cast it with .cast('f32')`);
+  if (t.dtype === 'f16')
+    throw new DTypeError(
+      `${op}: f16 ${what} ${fmtShape(t.shape)} is not supported yet (f16 is storage for matmul and attention); cast it with .cast('f32')`,
+    );
 }
 
 /**
  * A kernel variant forced by `forced` (an op option; 'auto' forces nothing) or else by the
  * environment variable `env` (Node); undefined when neither forces one. Unknown names are an error.
  */
-export function forcedVariant<V extends string>(op: string, env: string, forced: 'auto' | V | undefined, allowed: readonly V[]): V | undefined {
+export function forcedVariant<V extends string>(
+  op: string,
+  env: string,
+  forced: 'auto' | V | undefined,
+  allowed: readonly V[],
+): V | undefined {
   const fromEnv = typeof process !== 'undefined' ? process.env?.[env] : undefined;
   const want = forced && forced !== 'auto' ? forced : fromEnv && fromEnv !== 'auto' ? fromEnv : undefined;
   if (want === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(want)) throw new EngineError(`${op}: unknown variant '${want}' (expected auto, ${allowed.join(', ')})`);
+  if (!(allowed as readonly string[]).includes(want))
+    throw new EngineError(`${op}: unknown variant '${want}' (expected auto, ${allowed.join(', ')})`);
   return want as V;
 }
 
 /** The storage type of a float operand of an op that reads f32 or f16 (f16 needs 'shader-f16'). */
 export function checkStorage(op: string, t: Tensor, what = 'input'): StoreType {
   if (t.dtype === 'f32') return 'f32';
-  if (t.dtype === 'f16') { requireF16(op); return 'f16'; }
-  throw new DTypeError(`${op}: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)} (f16 too, where the adapter has 'shader-f16'); cast it with .cast('f32')`);
+  if (t.dtype === 'f16') {
+    requireF16(op);
+    return 'f16';
+  }
+  throw new DTypeError(
+    `${op}: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)} (f16 too, where the adapter has 'shader-f16'); cast it with .cast('f32')`,
+  );
 }
 
 export function checkFloat(op: string, t: Tensor, what = 'input'): void {
-  if (t.dtype !== 'f32') throw new DTypeError(`${op}: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)}; cast it with .cast('f32')`);
+  if (t.dtype !== 'f32')
+    throw new DTypeError(`${op}: expected ${what} of dtype f32, got ${t.dtype}${fmtShape(t.shape)}; cast it with .cast('f32')`);
 }
 
 /**
@@ -61,7 +76,10 @@ const CACHE_MAX = 512;
 
 export function scalarTensor(v: number, dtype: DType): Tensor {
   const r = rt();
-  if (cacheOwner !== r) { scalarCache.clear(); cacheOwner = r; }
+  if (cacheOwner !== r) {
+    scalarCache.clear();
+    cacheOwner = r;
+  }
   const arr = dtype === 'f32' ? new Float32Array([v]) : dtype === 'i32' ? new Int32Array([v]) : new Uint32Array([v]);
   const key = `${dtype}:${new Uint32Array(arr.buffer)[0]}`;
   const hit = scalarCache.get(key);
@@ -94,7 +112,9 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   checkNotF16(op, ta, 'a');
   checkNotF16(op, tb, 'b');
   if (ta.dtype !== tb.dtype) {
-    throw new DTypeError(`${op}: dtypes differ: a is ${ta.dtype}${fmtShape(ta.shape)}, b is ${tb.dtype}${fmtShape(tb.shape)}; cast one with .cast()`);
+    throw new DTypeError(
+      `${op}: dtypes differ: a is ${ta.dtype}${fmtShape(ta.shape)}, b is ${tb.dtype}${fmtShape(tb.shape)}; cast one with .cast()`,
+    );
   }
   return [ta, tb];
 }
@@ -103,10 +123,20 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
  * Launches a strided kernel (params: n, per-operand offsets, shape, per-operand strides) that writes
  * `out` (contiguous, shape `outShape`) from `ins` read at broadcast strides.
  */
-export function launchStrided(op: string, make: (rank: number) => KernelSpec, ins: { t: Tensor; strides: number[]; offset?: number }[], out: Tensor, outShape: Shape): void {
+export function launchStrided(
+  op: string,
+  make: (rank: number) => KernelSpec,
+  ins: { t: Tensor; strides: number[]; offset?: number }[],
+  out: Tensor,
+  outShape: Shape,
+): void {
   if (out.size === 0) return;
-  const { shape, strides } = collapseDims(outShape, ins.map((i) => i.strides));
-  if (shape.length > MAX_RANK) throw new ShapeError(`${op}: rank ${shape.length} after collapsing exceeds ${MAX_RANK}: ${fmtShape(outShape)}`);
+  const { shape, strides } = collapseDims(
+    outShape,
+    ins.map((i) => i.strides),
+  );
+  if (shape.length > MAX_RANK)
+    throw new ShapeError(`${op}: rank ${shape.length} after collapsing exceeds ${MAX_RANK}: ${fmtShape(outShape)}`);
   const p = new Params().u32(out.size);
   for (const i of ins) p.u32(i.offset ?? 0);
   p.vec4Array(shape, 2);

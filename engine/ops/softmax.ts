@@ -4,7 +4,13 @@ import { normAxis } from '../shape.ts';
 import { rt } from '../runtime.ts';
 import { Params } from '../params.ts';
 import { grid1d, gridRows } from '../kernels/wgsl/common.ts';
-import { softmaxKernel, softmaxBackwardKernel, softmaxRowKernel, softmaxRowBackwardKernel, SOFTMAX_ROW_THREAD_MAX } from '../kernels/wgsl/softmax.wgsl.ts';
+import {
+  softmaxKernel,
+  softmaxBackwardKernel,
+  softmaxRowKernel,
+  softmaxRowBackwardKernel,
+  SOFTMAX_ROW_THREAD_MAX,
+} from '../kernels/wgsl/softmax.wgsl.ts';
 import { buf, checkTensor, checkFloat } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { permute, reshape } from './movement.ts';
@@ -16,13 +22,31 @@ function lastAxis(op: string, x: Tensor, log: boolean): Tensor {
   const out = Tensor.empty(x.shape, 'f32', op);
   // short rows: one invocation per row; long rows: a workgroup per row
   const perRow = len <= SOFTMAX_ROW_THREAD_MAX;
-  if (rows > 0) rt().dispatch(perRow ? softmaxRowKernel(log) : softmaxKernel(log, useSubgroups()), new Params().u32(rows, len).bytes(), [buf(op, x), buf(op, out)], perRow ? grid1d(rows, 64) : gridRows(rows));
+  if (rows > 0)
+    rt().dispatch(
+      perRow ? softmaxRowKernel(log) : softmaxKernel(log, useSubgroups()),
+      new Params().u32(rows, len).bytes(),
+      [buf(op, x), buf(op, out)],
+      perRow ? grid1d(rows, 64) : gridRows(rows),
+    );
   if (needsGrad(x)) {
-    record(op, [x], out, (g, [y]) => {
-      const dx = Tensor.empty(y.shape, 'f32', `${op}.backward`);
-      if (rows > 0) rt().dispatch(perRow ? softmaxRowBackwardKernel(log) : softmaxBackwardKernel(log, useSubgroups()), new Params().u32(rows, len).bytes(), [buf(op, y), buf(op, g), buf(op, dx)], perRow ? grid1d(rows, 64) : gridRows(rows));
-      return [dx];
-    }, [out]);
+    record(
+      op,
+      [x],
+      out,
+      (g, [y]) => {
+        const dx = Tensor.empty(y.shape, 'f32', `${op}.backward`);
+        if (rows > 0)
+          rt().dispatch(
+            perRow ? softmaxRowBackwardKernel(log) : softmaxBackwardKernel(log, useSubgroups()),
+            new Params().u32(rows, len).bytes(),
+            [buf(op, y), buf(op, g), buf(op, dx)],
+            perRow ? grid1d(rows, 64) : gridRows(rows),
+          );
+        return [dx];
+      },
+      [out],
+    );
   }
   return out;
 }

@@ -44,7 +44,12 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
     const s = g.storageFor('clipGradNorm');
     if (scaled.has(s)) continue;
     scaled.add(s);
-    r.dispatch(scaleKernel(), new Params().u32(g.size).f32(maxNorm).bytes(), [buf('clipGradNorm', norm), buf('clipGradNorm', g)], grid1d(g.size));
+    r.dispatch(
+      scaleKernel(),
+      new Params().u32(g.size).f32(maxNorm).bytes(),
+      [buf('clipGradNorm', norm), buf('clipGradNorm', g)],
+      grid1d(g.size),
+    );
     g.version++;
   }
   return norm;
@@ -86,14 +91,26 @@ function normOf(grads: Tensor[], perLaunch = sumsqGradsPerLaunch()): Tensor {
   const slots = grads.map((g) => Math.ceil(g.size / CLIP_CHUNK));
   const total = slots.reduce((a, b) => a + b, 0);
   const partials = Tensor.empty([total], 'f32', 'clipGradNorm');
-  if (!(Number.isInteger(perLaunch) && perLaunch >= 1 && perLaunch <= SUMSQ_MAX_GRADS)) throw new EngineError(`gradNorm: ${perLaunch} gradients per launch (expected an integer in [1, ${SUMSQ_MAX_GRADS}])`);
+  if (!(Number.isInteger(perLaunch) && perLaunch >= 1 && perLaunch <= SUMSQ_MAX_GRADS))
+    throw new EngineError(`gradNorm: ${perLaunch} gradients per launch (expected an integer in [1, ${SUMSQ_MAX_GRADS}])`);
   for (let slot = 0, i = 0; i < grads.length; i += perLaunch) {
     const group = grads.slice(i, i + perLaunch);
     const ends: number[] = [];
     let end = 0;
     for (let b = 0; b < group.length; b++) ends.push((end += slots[i + b]));
-    const p = new Params().u32(slot, CLIP_CHUNK).vec4Array(group.map((g) => g.size), SUMSQ_MAX_GRADS / 4).vec4Array(ends, SUMSQ_MAX_GRADS / 4);
-    r.dispatch(sumsqKernel(group.length), p.bytes(), [...group, partials].map((t) => buf('clipGradNorm', t)), gridRows(end));
+    const p = new Params()
+      .u32(slot, CLIP_CHUNK)
+      .vec4Array(
+        group.map((g) => g.size),
+        SUMSQ_MAX_GRADS / 4,
+      )
+      .vec4Array(ends, SUMSQ_MAX_GRADS / 4);
+    r.dispatch(
+      sumsqKernel(group.length),
+      p.bytes(),
+      [...group, partials].map((t) => buf('clipGradNorm', t)),
+      gridRows(end),
+    );
     slot += end;
   }
   const norm = Tensor.empty([], 'f32', 'clipGradNorm');

@@ -34,20 +34,31 @@ export abstract class Optimizer<H extends { lr: number }> {
   readonly paramGroups: ParamGroup<H>[];
   protected readonly state = new Map<Tensor, ParamState>();
 
-  constructor(readonly name: string, params: Tensor[] | ParamGroupSpec<H>[], defaults: H) {
-    if (!Array.isArray(params) || params.length === 0) throw new EngineError(`${name}: expected a non-empty list of parameters or parameter groups`);
-    const specs: ParamGroupSpec<H>[] = params[0] instanceof Tensor ? [{ params: params as Tensor[] } as ParamGroupSpec<H>] : (params as ParamGroupSpec<H>[]);
+  constructor(
+    readonly name: string,
+    params: Tensor[] | ParamGroupSpec<H>[],
+    defaults: H,
+  ) {
+    if (!Array.isArray(params) || params.length === 0)
+      throw new EngineError(`${name}: expected a non-empty list of parameters or parameter groups`);
+    const specs: ParamGroupSpec<H>[] =
+      params[0] instanceof Tensor ? [{ params: params as Tensor[] } as ParamGroupSpec<H>] : (params as ParamGroupSpec<H>[]);
     const seen = new Set<Tensor>();
     this.paramGroups = specs.map((spec, gi) => {
       if (!spec || !Array.isArray(spec.params)) throw new EngineError(`${name}: group ${gi} has no params array`);
       const group = { ...defaults } as ParamGroup<H>;
-      for (const k of Object.keys(spec) as (keyof ParamGroupSpec<H>)[]) if (k !== 'params' && spec[k] !== undefined) (group as Record<string, unknown>)[k as string] = spec[k];
+      for (const k of Object.keys(spec) as (keyof ParamGroupSpec<H>)[])
+        if (k !== 'params' && spec[k] !== undefined) (group as Record<string, unknown>)[k as string] = spec[k];
       group.params = [...spec.params];
       group.params.forEach((p, i) => {
         if (!(p instanceof Tensor)) throw new DTypeError(`${name}: group ${gi} param ${i} is not a Tensor`);
         p.storageFor(name);
-        if (p.dtype !== 'f32') throw new DTypeError(`${name}: parameters must be f32, got ${p.dtype}${fmtShape(p.shape)} (group ${gi} param ${i})`);
-        if (seen.has(p)) throw new EngineError(`${name}: a parameter ${fmtShape(p.shape)} appears twice (group ${gi} param ${i}); give each parameter one group`);
+        if (p.dtype !== 'f32')
+          throw new DTypeError(`${name}: parameters must be f32, got ${p.dtype}${fmtShape(p.shape)} (group ${gi} param ${i})`);
+        if (seen.has(p))
+          throw new EngineError(
+            `${name}: a parameter ${fmtShape(p.shape)} appears twice (group ${gi} param ${i}); give each parameter one group`,
+          );
         seen.add(p);
       });
       this.validate(group, gi);
@@ -84,7 +95,9 @@ export abstract class Optimizer<H extends { lr: number }> {
     const g = p.grad;
     if (!g || g.disposed) return null;
     if (g.dtype !== 'f32' || g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
-      throw new ShapeError(`${this.name}.step: gradient ${g.dtype}${fmtShape(g.shape)} does not match its parameter f32${fmtShape(p.shape)}`);
+      throw new ShapeError(
+        `${this.name}.step: gradient ${g.dtype}${fmtShape(g.shape)} does not match its parameter f32${fmtShape(p.shape)}`,
+      );
     }
     return g;
   }
@@ -123,21 +136,29 @@ export abstract class Optimizer<H extends { lr: number }> {
   loadStateDict(sd: OptimizerStateDict<H>): void {
     const groups = sd.paramGroups;
     if (!groups || groups.length !== this.paramGroups.length) {
-      throw new EngineError(`${this.name}.loadStateDict: ${groups?.length ?? 0} groups in the dict, ${this.paramGroups.length} in the optimizer`);
+      throw new EngineError(
+        `${this.name}.loadStateDict: ${groups?.length ?? 0} groups in the dict, ${this.paramGroups.length} in the optimizer`,
+      );
     }
     const params = this.params();
     const problems: string[] = [];
     groups.forEach((g, gi) => {
-      if (g.params.length !== this.paramGroups[gi].params.length) problems.push(`group ${gi}: ${g.params.length} params in the dict, ${this.paramGroups[gi].params.length} in the optimizer`);
+      if (g.params.length !== this.paramGroups[gi].params.length)
+        problems.push(`group ${gi}: ${g.params.length} params in the dict, ${this.paramGroups[gi].params.length} in the optimizer`);
     });
     for (const [k, s] of Object.entries(sd.state)) {
       const p = params[Number(k)];
-      if (!p) { problems.push(`state ${k}: no such parameter`); continue; }
+      if (!p) {
+        problems.push(`state ${k}: no such parameter`);
+        continue;
+      }
       for (const [n, t] of Object.entries(s.buffers)) {
-        if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) problems.push(`state ${k}.${n}: shape ${fmtShape(t.shape)}, parameter ${fmtShape(p.shape)}`);
+        if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
+          problems.push(`state ${k}.${n}: shape ${fmtShape(t.shape)}, parameter ${fmtShape(p.shape)}`);
       }
     }
-    if (problems.length) throw new EngineError(`${this.name}.loadStateDict: the dict does not fit this optimizer:\n  ${problems.join('\n  ')}`);
+    if (problems.length)
+      throw new EngineError(`${this.name}.loadStateDict: the dict does not fit this optimizer:\n  ${problems.join('\n  ')}`);
     groups.forEach((g, gi) => {
       const { params: _ids, ...hyper } = g;
       Object.assign(this.paramGroups[gi], hyper);

@@ -28,7 +28,10 @@ export function stepDecay(step: number, { base, stepSize, gamma = 0.1 }: { base:
  * DeiT/YOLOS; with min 0 it is Hugging Face's get_cosine_schedule_with_warmup).
  * @example warmupCosine(0, { warmup: 10, total: 110, base: 1 }) // 0; step 10 → 1; step 60 → 0.5; step 110 → 0
  */
-export function warmupCosine(step: number, { warmup, total, base, min = 0 }: { warmup: number; total: number; base: number; min?: number }): number {
+export function warmupCosine(
+  step: number,
+  { warmup, total, base, min = 0 }: { warmup: number; total: number; base: number; min?: number },
+): number {
   if (step < warmup) return linearWarmup(step, { warmup, base });
   return cosine(step - warmup, { total: total - warmup, base, min });
 }

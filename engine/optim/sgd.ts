@@ -24,12 +24,17 @@ export interface SGDHyper {
 
 export class SGD extends Optimizer<SGDHyper> {
   /** @param opts defaults: lr 1e-3, momentum 0, dampening 0, weightDecay 0, nesterov false (PyTorch's) */
-  constructor(params: Tensor[] | ParamGroupSpec<SGDHyper>[], { lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: Partial<SGDHyper> = {}) {
+  constructor(
+    params: Tensor[] | ParamGroupSpec<SGDHyper>[],
+    { lr = 1e-3, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: Partial<SGDHyper> = {},
+  ) {
     super('SGD', params, { lr, momentum, dampening, weightDecay, nesterov });
   }
 
   protected validate(g: SGDHyper, i: number): void {
-    const bad = (what: string) => { throw new EngineError(`SGD: group ${i}: invalid ${what}`); };
+    const bad = (what: string) => {
+      throw new EngineError(`SGD: group ${i}: invalid ${what}`);
+    };
     if (!(g.lr >= 0)) bad(`lr ${g.lr} (must be ≥ 0)`);
     if (!(g.momentum >= 0)) bad(`momentum ${g.momentum} (must be ≥ 0)`);
     if (!(g.weightDecay >= 0)) bad(`weightDecay ${g.weightDecay} (must be ≥ 0)`);
@@ -45,10 +50,16 @@ export class SGD extends Optimizer<SGDHyper> {
         const s = this.stateOf(p, []);
         // As in PyTorch, the buffer starts as a copy of the first (decayed) gradient: the kernel writes it.
         let first = 0;
-        if (withMomentum && !s.buffers.momentum) { s.buffers.momentum = keep(Tensor.empty(p.shape, 'f32', 'SGD momentum')); first = 1; }
+        if (withMomentum && !s.buffers.momentum) {
+          s.buffers.momentum = keep(Tensor.empty(p.shape, 'f32', 'SGD momentum'));
+          first = 1;
+        }
         s.step++;
         if (p.size === 0) continue;
-        const params = new Params().u32(p.size, first, g.nesterov ? 1 : 0).f32(g.lr, g.weightDecay, g.momentum, 1 - g.dampening).bytes();
+        const params = new Params()
+          .u32(p.size, first, g.nesterov ? 1 : 0)
+          .f32(g.lr, g.weightDecay, g.momentum, 1 - g.dampening)
+          .bytes();
         const buffers = [buf('SGD', grad), buf('SGD', p)];
         if (withMomentum) buffers.push(buf('SGD', s.buffers.momentum));
         rt().dispatch(sgdKernel(withMomentum), params, buffers, grid1d(p.size));

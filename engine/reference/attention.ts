@@ -4,18 +4,27 @@
  */
 import type { RefTensor } from './ref.ts';
 
-interface Dims { batch: number; tq: number; tk: number; d: number; scale: number }
+interface Dims {
+  batch: number;
+  tq: number;
+  tk: number;
+  d: number;
+  scale: number;
+}
 
 function dims(q: RefTensor, k: RefTensor, scale?: number): Dims {
   const r = q.shape.length;
-  const d = q.shape[r - 1], tq = q.shape[r - 2], tk = k.shape[k.shape.length - 2];
+  const d = q.shape[r - 1],
+    tq = q.shape[r - 2],
+    tk = k.shape[k.shape.length - 2];
   const batch = q.shape.slice(0, -2).reduce((a, b) => a * b, 1);
   return { batch, tq, tk, d, scale: scale ?? 1 / Math.sqrt(d) };
 }
 
 /** P = softmax(q kᵀ·scale) of batch b as rows of Tk, and each row's log-sum-exp. */
 function probs(q: RefTensor, k: RefTensor, b: number, { tq, tk, d, scale }: Dims): { p: Float64Array; lse: Float64Array } {
-  const p = new Float64Array(tq * tk), lse = new Float64Array(tq);
+  const p = new Float64Array(tq * tk),
+    lse = new Float64Array(tq);
   for (let i = 0; i < tq; i++) {
     let m = -Infinity;
     for (let j = 0; j < tk; j++) {
@@ -39,27 +48,33 @@ function probs(q: RefTensor, k: RefTensor, b: number, { tq, tk, d, scale }: Dims
 export function attention(q: RefTensor, k: RefTensor, v: RefTensor, scale?: number): RefTensor & { lse: RefTensor } {
   const dm = dims(q, k, scale);
   const { batch, tq, tk, d } = dm;
-  const out = new Float64Array(batch * tq * d), lse = new Float64Array(batch * tq);
+  const out = new Float64Array(batch * tq * d),
+    lse = new Float64Array(batch * tq);
   for (let b = 0; b < batch; b++) {
     const { p, lse: l } = probs(q, k, b, dm);
     lse.set(l, b * tq);
-    for (let i = 0; i < tq; i++) for (let e = 0; e < d; e++) {
-      let s = 0;
-      for (let j = 0; j < tk; j++) s += p[i * tk + j] * v.data[(b * tk + j) * d + e];
-      out[(b * tq + i) * d + e] = s;
-    }
+    for (let i = 0; i < tq; i++)
+      for (let e = 0; e < d; e++) {
+        let s = 0;
+        for (let j = 0; j < tk; j++) s += p[i * tk + j] * v.data[(b * tk + j) * d + e];
+        out[(b * tq + i) * d + e] = s;
+      }
   }
   return { shape: [...q.shape], data: out, lse: { shape: q.shape.slice(0, -1), data: lse } };
 }
 
 export interface AttentionGrads {
-  dq: RefTensor; dk: RefTensor; dv: RefTensor;
+  dq: RefTensor;
+  dk: RefTensor;
+  dv: RefTensor;
   /**
    * Per element, the sum of the magnitudes of every product that enters it (with no cancellation
    * in dP − Dᵢ, and |oᵢ| replaced by Σⱼ Pᵢⱼ|vⱼ|): the scale of the f32 rounding-error bounds the
    * kernel tests use, like matmul's absProd.
    */
-  absDq: Float64Array; absDk: Float64Array; absDv: Float64Array;
+  absDq: Float64Array;
+  absDk: Float64Array;
+  absDv: Float64Array;
 }
 
 /**
@@ -70,15 +85,20 @@ export function attentionBackward(q: RefTensor, k: RefTensor, v: RefTensor, dO: 
   const dm = dims(q, k, scale);
   const { batch, tq, tk, d, scale: sc } = dm;
   const o = attention(q, k, v, scale);
-  const dq = new Float64Array(q.data.length), dk = new Float64Array(k.data.length), dv = new Float64Array(v.data.length);
-  const aq = new Float64Array(q.data.length), ak = new Float64Array(k.data.length), av = new Float64Array(v.data.length);
+  const dq = new Float64Array(q.data.length),
+    dk = new Float64Array(k.data.length),
+    dv = new Float64Array(v.data.length);
+  const aq = new Float64Array(q.data.length),
+    ak = new Float64Array(k.data.length),
+    av = new Float64Array(v.data.length);
   const Q = (b: number, i: number, e: number) => (b * tq + i) * d + e;
   const K = (b: number, j: number, e: number) => (b * tk + j) * d + e;
   for (let b = 0; b < batch; b++) {
     const { p } = probs(q, k, b, dm);
     for (let i = 0; i < tq; i++) {
       // Dᵢ = dOᵢ·oᵢ; its magnitude scale uses Σⱼ Pᵢⱼ|vⱼ| ≥ |oᵢ|, the scale of oᵢ's own error.
-      let delta = 0, absDelta = 0;
+      let delta = 0,
+        absDelta = 0;
       for (let e = 0; e < d; e++) {
         let absO = 0;
         for (let j = 0; j < tk; j++) absO += p[i * tk + j] * Math.abs(v.data[K(b, j, e)]);
@@ -87,12 +107,14 @@ export function attentionBackward(q: RefTensor, k: RefTensor, v: RefTensor, dO: 
       }
       for (let j = 0; j < tk; j++) {
         const pij = p[i * tk + j];
-        let dp = 0, absDp = 0;
+        let dp = 0,
+          absDp = 0;
         for (let e = 0; e < d; e++) {
           dp += dO.data[Q(b, i, e)] * v.data[K(b, j, e)];
           absDp += Math.abs(dO.data[Q(b, i, e)] * v.data[K(b, j, e)]);
         }
-        const ds = pij * (dp - delta), absDs = pij * (absDp + absDelta);
+        const ds = pij * (dp - delta),
+          absDs = pij * (absDp + absDelta);
         for (let e = 0; e < d; e++) {
           dv[K(b, j, e)] += pij * dO.data[Q(b, i, e)];
           av[K(b, j, e)] += pij * Math.abs(dO.data[Q(b, i, e)]);
@@ -105,7 +127,11 @@ export function attentionBackward(q: RefTensor, k: RefTensor, v: RefTensor, dO: 
     }
   }
   return {
-    dq: { shape: [...q.shape], data: dq }, dk: { shape: [...k.shape], data: dk }, dv: { shape: [...v.shape], data: dv },
-    absDq: aq, absDk: ak, absDv: av,
+    dq: { shape: [...q.shape], data: dq },
+    dk: { shape: [...k.shape], data: dk },
+    dv: { shape: [...v.shape], data: dv },
+    absDq: aq,
+    absDk: ak,
+    absDv: av,
   };
 }

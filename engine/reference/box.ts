@@ -43,7 +43,8 @@ export function boxConvert(x: RefTensor, to: 'xyxy' | 'cxcywh'): RefTensor {
 
 /** Pairwise [N,4] × [M,4] → [N,M], or elementwise [K,4] × [K,4] → [K], of IoU or GIoU. */
 export function boxPair(kind: 'iou' | 'giou', a: RefTensor, b: RefTensor, pairwise: boolean): RefTensor {
-  const n = a.shape[0], m = b.shape[0];
+  const n = a.shape[0],
+    m = b.shape[0];
   const box = (t: RefTensor, i: number) => t.data.subarray(4 * i, 4 * i + 4);
   if (!pairwise) return { shape: [n], data: Float64Array.from({ length: n }, (_, k) => iouGiou(box(a, k), box(b, k))[kind]) };
   const out = new Float64Array(n * m);

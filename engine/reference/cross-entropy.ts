@@ -4,7 +4,8 @@ import type { RefTensor } from './ref.ts';
 /** Σᵢ w[tᵢ]·(lseᵢ − x[i,tᵢ]) / Σᵢ w[tᵢ] over logits [N,C] and class targets tᵢ (weight: [C] or none). */
 export function crossEntropy(logits: RefTensor, target: ArrayLike<number>, weight?: ArrayLike<number>): number {
   const [n, c] = logits.shape;
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < n; i++) {
     const row = logits.data.subarray(i * c, (i + 1) * c);
     const m = row.reduce((a, v) => Math.max(a, v), -Infinity);

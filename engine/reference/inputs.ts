@@ -44,7 +44,11 @@ export function drawValues(n: number, domain: Domain, next: (() => number) | num
       break;
     case 'normal': {
       const std = g.std ?? 1;
-      for (let i = 0; i < n; i++) { const u = Math.max(rnd(), 1e-12), v = rnd(); out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); }
+      for (let i = 0; i < n; i++) {
+        const u = Math.max(rnd(), 1e-12),
+          v = rnd();
+        out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+      }
       break;
     }
     case 'away':
@@ -53,7 +57,10 @@ export function drawValues(n: number, domain: Domain, next: (() => number) | num
     case 'distinct': {
       const step = (g.hi - g.lo) / n;
       const order = Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
       for (let i = 0; i < n; i++) out[i] = g.lo + step * (order[i] + 0.5 + 0.5 * (rnd() - 0.5));
       break;
     }

@@ -3,24 +3,45 @@
  * per call, updated in place — the oracle of engine/optim's kernels.
  */
 
-export interface AdamWHyper { lr: number; wd: number; b1: number; b2: number; eps: number }
+export interface AdamWHyper {
+  lr: number;
+  wd: number;
+  b1: number;
+  b2: number;
+  eps: number;
+}
 
 /**
  * One AdamW step of torch/optim/adamw.py (single-tensor path) at step `step` (1 for the first):
  * decoupled decay p ← p·(1 − lr·wd), then the bias-corrected Adam update. Updates p, m and v.
  */
-export function adamwStepRef(param: Float64Array, grad: ArrayLike<number>, m: Float64Array, v: Float64Array, step: number, h: AdamWHyper): void {
-  const bc1 = 1 - h.b1 ** step, bc2 = 1 - h.b2 ** step;
+export function adamwStepRef(
+  param: Float64Array,
+  grad: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+  step: number,
+  h: AdamWHyper,
+): void {
+  const bc1 = 1 - h.b1 ** step,
+    bc2 = 1 - h.b2 ** step;
   for (let i = 0; i < param.length; i++) {
     param[i] *= 1 - h.lr * h.wd;
     m[i] = h.b1 * m[i] + (1 - h.b1) * grad[i];
     v[i] = h.b2 * v[i] + (1 - h.b2) * grad[i] * grad[i];
-    const mhat = m[i] / bc1, vhat = v[i] / bc2;
+    const mhat = m[i] / bc1,
+      vhat = v[i] / bc2;
     param[i] -= (h.lr * mhat) / (Math.sqrt(vhat) + h.eps);
   }
 }
 
-export interface SGDHyper { lr: number; momentum: number; dampening: number; wd: number; nesterov: boolean }
+export interface SGDHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  wd: number;
+  nesterov: boolean;
+}
 
 /**
  * One SGD step of torch/optim/sgd.py. `buf` is the momentum buffer: null before the first step

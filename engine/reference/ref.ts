@@ -25,8 +25,14 @@ export function forEachBroadcast(op: string, shapes: Shape[], f: (o: number, idx
   const coord = new Array<number>(out.length).fill(0);
   for (let o = 0; o < n; o++) {
     let rem = o;
-    for (let d = out.length - 1; d >= 0; d--) { coord[d] = rem % out[d]; rem = Math.floor(rem / out[d]); }
-    f(o, strides.map((st) => coord.reduce((acc, c, d) => acc + c * st[d], 0)));
+    for (let d = out.length - 1; d >= 0; d--) {
+      coord[d] = rem % out[d];
+      rem = Math.floor(rem / out[d]);
+    }
+    f(
+      o,
+      strides.map((st) => coord.reduce((acc, c, d) => acc + c * st[d], 0)),
+    );
   }
   return out;
 }
@@ -34,7 +40,10 @@ export function forEachBroadcast(op: string, shapes: Shape[], f: (o: number, idx
 /** Coordinates of flat index `i` in `shape`. */
 export function unravel(i: number, shape: Shape): number[] {
   const c = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) { c[d] = i % shape[d]; i = Math.floor(i / shape[d]); }
+  for (let d = shape.length - 1; d >= 0; d--) {
+    c[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
   return c;
 }
 

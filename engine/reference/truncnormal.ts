@@ -16,14 +16,26 @@ export interface TruncatedNormalOptions {
  * The resolved options and the uniform range [lo, hi) = [erf(α/√2), erf(β/√2)) (α, β the
  * standardised bounds) that truncatedNormal pushes through erfinv. Shared by the op and this twin.
  */
-export function truncatedNormalRange(opts: TruncatedNormalOptions): { mean: number; std: number; a: number; b: number; lo: number; hi: number } {
-  const mean = opts.mean ?? 0, std = opts.std ?? 1;
-  const a = opts.a ?? mean - 2 * std, b = opts.b ?? mean + 2 * std;
-  if (!(std > 0) || !Number.isFinite(std) || !Number.isFinite(mean)) throw new RangeError(`truncatedNormal: std must be positive and finite and mean finite, got mean ${mean}, std ${std}`);
+export function truncatedNormalRange(opts: TruncatedNormalOptions): {
+  mean: number;
+  std: number;
+  a: number;
+  b: number;
+  lo: number;
+  hi: number;
+} {
+  const mean = opts.mean ?? 0,
+    std = opts.std ?? 1;
+  const a = opts.a ?? mean - 2 * std,
+    b = opts.b ?? mean + 2 * std;
+  if (!(std > 0) || !Number.isFinite(std) || !Number.isFinite(mean))
+    throw new RangeError(`truncatedNormal: std must be positive and finite and mean finite, got mean ${mean}, std ${std}`);
   if (!(a < b)) throw new RangeError(`truncatedNormal: need a < b, got a = ${a}, b = ${b}`);
   const cdf2 = (x: number) => (x === Infinity ? 1 : x === -Infinity ? -1 : refErf((x - mean) / std / Math.SQRT2)); // 2Φ − 1
-  const lo = cdf2(a), hi = cdf2(b);
-  if (!(hi > lo)) throw new RangeError(`truncatedNormal: [${a}, ${b}] holds no probability mass of N(${mean}, ${std}²) in double precision`);
+  const lo = cdf2(a),
+    hi = cdf2(b);
+  if (!(hi > lo))
+    throw new RangeError(`truncatedNormal: [${a}, ${b}] holds no probability mass of N(${mean}, ${std}²) in double precision`);
   return { mean, std, a, b, lo, hi };
 }
 
@@ -49,7 +61,8 @@ export function refErfinv(y: number): number {
  */
 export function refTruncatedNormal(n: number, opts: TruncatedNormalOptions & { seed: number }): Float64Array {
   const { mean, std, a, b, lo, hi } = truncatedNormalRange(opts);
-  const scale = Math.fround(hi - lo), shift = Math.fround(lo);
+  const scale = Math.fround(hi - lo),
+    shift = Math.fround(lo);
   const lim = 1 - 2 ** -24;
   return refRand(n, opts.seed).map((u) => {
     const v = Math.min(lim, Math.max(-lim, u * scale + shift));

@@ -26,7 +26,9 @@ async function gradsOf(ps: Tensor[]): Promise<Float32Array[]> {
 
 describe('checkpoint', () => {
   it('gives the values and gradients of the direct call, bit for bit, through two stacked blocks', async () => {
-    const w1 = param([8, 16], 1), w2 = param([16, 8], 2), x0 = param([4, 8], 3);
+    const w1 = param([8, 16], 1),
+      w2 = param([16, 8], 2),
+      x0 = param([4, 8], 3);
     const run = async (ck: boolean) => {
       const f = mlpBlock(w1, w2);
       const step = (x: Tensor) => (ck ? checkpoint(f, [x]) : f(x));
@@ -35,10 +37,14 @@ describe('checkpoint', () => {
       loss.backward();
       loss.dispose();
       const grads = await gradsOf([w1, w2, x0]);
-      for (const p of [w1, w2, x0]) { p.grad!.dispose(); p.grad = null; }
+      for (const p of [w1, w2, x0]) {
+        p.grad!.dispose();
+        p.grad = null;
+      }
       return { value, grads };
     };
-    const plain = await run(false), ck = await run(true);
+    const plain = await run(false),
+      ck = await run(true);
     expect(ck.value).toEqual(plain.value);
     ck.grads.forEach((g, i) => expect(g, ['w1', 'w2', 'x0'][i]).toEqual(plain.grads[i]));
     expect(plain.grads[0].some((v) => v !== 0)).toBe(true);
@@ -46,7 +52,8 @@ describe('checkpoint', () => {
   });
 
   it('hands captured parameters to gradients() and valueAndGrad like explicit inputs', async () => {
-    const w1 = param([8, 16], 4), w2 = param([16, 8], 5);
+    const w1 = param([8, 16], 4),
+      w2 = param([16, 8], 5);
     const x = randn([4, 8], { seed: 6 });
     const f = (w: Tensor, ck: boolean) => {
       const block = mlpBlock(w, w2);
@@ -60,13 +67,18 @@ describe('checkpoint', () => {
   });
 
   it('frees the recomputed intermediates: no tensor or byte left after backward (and forward keeps one block)', async () => {
-    const w1 = param([8, 16], 7), w2 = param([16, 8], 8), x0 = param([4, 8], 9);
+    const w1 = param([8, 16], 7),
+      w2 = param([16, 8], 8),
+      x0 = param([4, 8], 9);
     const f = mlpBlock(w1, w2);
     const once = () => {
       const loss = scope(() => checkpoint(f, [checkpoint(f, [x0])]).sum());
       loss.backward();
       loss.dispose();
-      for (const p of [w1, w2, x0]) { p.grad!.dispose(); p.grad = null; }
+      for (const p of [w1, w2, x0]) {
+        p.grad!.dispose();
+        p.grad = null;
+      }
     };
     once();
     await engine().flush();
@@ -80,9 +92,12 @@ describe('checkpoint', () => {
   });
 
   it('can backpropagate twice with retainGraph (it recomputes each time)', async () => {
-    const w1 = param([8, 16], 10), w2 = param([16, 8], 11), x0 = param([4, 8], 12);
+    const w1 = param([8, 16], 10),
+      w2 = param([16, 8], 11),
+      x0 = param([4, 8], 12);
     const loss = scope(() => checkpoint(mlpBlock(w1, w2), [x0]).sum());
-    const g1 = gradients(loss, undefined, { retainGraph: true }), g2 = gradients(loss);
+    const g1 = gradients(loss, undefined, { retainGraph: true }),
+      g2 = gradients(loss);
     const want = valueAndGrad((w: Tensor) => mlpBlock(w, w2)(x0).sum())(w1);
     expect(await g1.get(w1)!.data()).toEqual(await want.grads[0].data());
     expect(await g2.get(w1)!.data()).toEqual(await want.grads[0].data());
@@ -92,7 +107,9 @@ describe('checkpoint', () => {
   });
 
   it('is a plain call without recording, and needs nothing when nothing requires a gradient', async () => {
-    const x = randn([4, 8], { seed: 13 }), w1 = randn([8, 16], { seed: 14 }), w2 = randn([16, 8], { seed: 15 });
+    const x = randn([4, 8], { seed: 13 }),
+      w1 = randn([8, 16], { seed: 14 }),
+      w2 = randn([16, 8], { seed: 15 });
     const y = noGrad(() => checkpoint(mlpBlock(w1, w2), [x]));
     expect(y.gradNode).toBeNull();
     const z = checkpoint(mlpBlock(w1, w2), [x]);
@@ -102,11 +119,23 @@ describe('checkpoint', () => {
   });
 
   it('refuses a tensor with a graph used by closure, a new leaf inside, and no inputs', () => {
-    const w = param([8, 8], 16), x = randn([4, 8], { seed: 17 });
+    const w = param([8, 8], 16),
+      x = randn([4, 8], { seed: 17 });
     const h = x.matmul(w); // has a graph
     const base = engine().memory().tensors;
-    expect(() => checkpoint((xi) => xi.add(h), [x])).toThrow(/checkpoint: fn uses tensor #\d+ \[4,8\], computed outside it with a graph \('matmul'\), by closure; pass it in `inputs`/);
-    expect(() => checkpoint((xi) => { const p = randn([4, 8]); p.requiresGrad = true; return xi.add(p); }, [x])).toThrow(/a new leaf/);
+    expect(() => checkpoint((xi) => xi.add(h), [x])).toThrow(
+      /checkpoint: fn uses tensor #\d+ \[4,8\], computed outside it with a graph \('matmul'\), by closure; pass it in `inputs`/,
+    );
+    expect(() =>
+      checkpoint(
+        (xi) => {
+          const p = randn([4, 8]);
+          p.requiresGrad = true;
+          return xi.add(p);
+        },
+        [x],
+      ),
+    ).toThrow(/a new leaf/);
     expect(() => checkpoint(() => w.sum(), [])).toThrow(EngineError);
     expect(engine().memory().tensors, 'a refused call frees what it made').toBe(base);
     h.dispose();

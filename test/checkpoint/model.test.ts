@@ -26,7 +26,10 @@ async function step(model: Yolos, ck: boolean, shape: [number, number, number, n
   const peakBytes = engine().memory().peakBytes;
   const values = { logits: await logits.data(), boxes: await boxes.data() };
   for (const t of [x, logits, boxes, loss]) t.dispose();
-  for (const p of model.parameters()) { p.grad!.dispose(); p.grad = null; }
+  for (const p of model.parameters()) {
+    p.grad!.dispose();
+    p.grad = null;
+  }
   return { values, grads, peakBytes };
 }
 
@@ -55,7 +58,15 @@ describe('Yolos.checkpointBlocks', () => {
   });
 
   it('with mid position embeddings (small-style) on a 48×32 input: identical', async () => {
-    const mid: YolosConfig = { ...presets.nano16, hidden_size: 16, num_hidden_layers: 3, intermediate_size: 32, num_detection_tokens: 3, image_size: [32, 48], use_mid_position_embeddings: true };
+    const mid: YolosConfig = {
+      ...presets.nano16,
+      hidden_size: 16,
+      num_hidden_layers: 3,
+      intermediate_size: 32,
+      num_detection_tokens: 3,
+      image_size: [32, 48],
+      use_mid_position_embeddings: true,
+    };
     await expectIdentical(mid, [2, 3, 48, 32]);
   });
 

@@ -17,7 +17,8 @@ describe('shapes-classify', () => {
     for (let k = 0; k < 200; k++) {
       const { image, label } = renderClassifySample(0, k, 24);
       seen.add(label);
-      const hw = 24 * 24, sums = [0, 1, 2].map((c) => image.subarray(c * hw, (c + 1) * hw).reduce((s, v) => s + v, 0));
+      const hw = 24 * 24,
+        sums = [0, 1, 2].map((c) => image.subarray(c * hw, (c + 1) * hw).reduce((s, v) => s + v, 0));
       expect(sums.indexOf(Math.max(...sums))).toBe(label % COLOUR_FAMILIES.length);
     }
     expect(seen.size).toBe(9);
@@ -29,6 +30,8 @@ describe('shapes-classify', () => {
     expect(norm.labels).toEqual(raw.labels);
     expect([...norm.pixels.subarray(0, 3 * 256)]).toEqual([...normalizeImageNet(raw.pixels.subarray(0, 3 * 256))]);
     expect(() => renderClassifySample(0, 0, 4)).toThrow('shapesClassify: size must be an integer ≥ 8, got 4');
-    expect(() => classifyBatch({ seed: 0, start: 0, count: 0, size: 16 })).toThrow('shapesClassify: count must be a positive integer, got 0');
+    expect(() => classifyBatch({ seed: 0, start: 0, count: 0, size: 16 })).toThrow(
+      'shapesClassify: count must be a positive integer, got 0',
+    );
   });
 });

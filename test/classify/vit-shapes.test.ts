@@ -19,7 +19,16 @@ const DIR = 'models/vit-shapes';
 describe('models/vit-shapes', () => {
   it('is a HF ViTForImageClassification of nano-16 dims at 48×48, above 97% top-1 on 300 held-out images', async () => {
     const config = readFileSync(`${DIR}/config.json`, 'utf8');
-    expect(JSON.parse(config)).toMatchObject({ model_type: 'vit', architectures: ['ViTForImageClassification'], image_size: 48, patch_size: 16, hidden_size: 64, num_hidden_layers: 4, num_attention_heads: 2, intermediate_size: 256 });
+    expect(JSON.parse(config)).toMatchObject({
+      model_type: 'vit',
+      architectures: ['ViTForImageClassification'],
+      image_size: 48,
+      patch_size: 16,
+      hidden_size: 64,
+      num_hidden_layers: 4,
+      num_attention_heads: 2,
+      intermediate_size: 256,
+    });
     const vit = ViTClassifier.fromSafetensors(readFileSync(`${DIR}/model.safetensors`), config, { name: DIR });
     const accuracy = await classifyAccuracy(vit, { ...SHAPES_CLASSIFY_VAL, count: 300 });
     vit.dispose();

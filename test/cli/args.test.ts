@@ -12,11 +12,19 @@ import { uniqueOutputNames } from '../../yolos/cli-names.ts';
 import { packageVersion } from '../../yolos/cli-version.ts';
 
 const yolos = (...args: string[]) => spawnSync(process.execPath, ['bin/yolos.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
-const stderrLines = (s: string) => s.trim().split('\n').filter((l) => l && !l.startsWith('Warning'));
+const stderrLines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('Warning'));
 
 describe('yolos CLI arguments', () => {
   it('--help of each command lists every option it accepts', () => {
-    for (const [name, make] of [['train', trainCommand], ['eval', evalCommand], ['detect', detectCommand]] as const) {
+    for (const [name, make] of [
+      ['train', trainCommand],
+      ['eval', evalCommand],
+      ['detect', detectCommand],
+    ] as const) {
       const longs = make(new Command().command(name)).options.map((o) => o.long!);
       expect(longs.length).toBeGreaterThan(4);
       const help = yolos(name, '--help');
@@ -38,7 +46,10 @@ describe('yolos CLI arguments', () => {
       [['eval', '--data', 'shapes'], /required option '--weights <path>' not specified/],
       [['eval', '--weights', 'w', '--data', 'shapes', '--limit', '0'], /'--limit <n>' argument '0' is invalid/],
       [['detect', '--weights', 'w'], /missing required argument 'images'/],
-      [['detect', 'a.png', '--weights', 'w', '--threshold', '1.5'], /'--threshold <x>' argument '1.5' is invalid\. expected a number in \[0, 1\)/],
+      [
+        ['detect', 'a.png', '--weights', 'w', '--threshold', '1.5'],
+        /'--threshold <x>' argument '1.5' is invalid\. expected a number in \[0, 1\)/,
+      ],
       [['frobnicate'], /unknown command 'frobnicate' \(see yolos --help\)/],
     ];
     for (const [args, message] of cases) {
@@ -55,14 +66,18 @@ describe('yolos CLI arguments', () => {
     const parse = (...args: string[]) => {
       const p = new Command().exitOverride();
       let got: Record<string, unknown> = {};
-      trainCommand(p.command('train')).action((o) => { got = o; });
+      trainCommand(p.command('train')).action((o) => {
+        got = o;
+      });
       p.parse(['train', ...args], { from: 'user' });
       return got;
     };
     expect(parse('--resume', '--out', 'runs/nano')).toMatchObject({ resume: true, out: 'runs/nano' });
     expect(parse('--out', 'runs/nano', '--resume')).toMatchObject({ resume: true, out: 'runs/nano' });
     expect(parse('--resume', 'runs/a/checkpoint.safetensors')).toMatchObject({ resume: 'runs/a/checkpoint.safetensors' });
-    expect(parse('--data', 'shapes', '--no-augment', '--train-split', 'val', '--checkpoint-every', '20', '--checkpoint-minutes', '0.5')).toMatchObject({ augment: false, trainSplit: 'val', checkpointEvery: 20, checkpointMinutes: 0.5 });
+    expect(
+      parse('--data', 'shapes', '--no-augment', '--train-split', 'val', '--checkpoint-every', '20', '--checkpoint-minutes', '0.5'),
+    ).toMatchObject({ augment: false, trainSplit: 'val', checkpointEvery: 20, checkpointMinutes: 0.5 });
   });
 
   it('--version prints the package version, found from the sources and from a compiled dist/yolos/cli.js', () => {

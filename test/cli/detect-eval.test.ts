@@ -25,7 +25,17 @@ it('detect: a/x.png and b/x.png write two files, named in the JSON lines', () =>
     writeFileSync(join(dir, sub, 'x.png'), encodePng({ width: 64, height: 64, data: rgb, channels: 3 }));
   }
   const out = join(dir, 'out');
-  const r = yolos('detect', join(dir, 'a/x.png'), join(dir, 'b/x.png'), '--weights', 'models/shapes-nano16.safetensors', '--threshold', '0.3', '--out', out);
+  const r = yolos(
+    'detect',
+    join(dir, 'a/x.png'),
+    join(dir, 'b/x.png'),
+    '--weights',
+    'models/shapes-nano16.safetensors',
+    '--threshold',
+    '0.3',
+    '--out',
+    out,
+  );
   expect(r.status, r.stderr).toBe(0);
   expect(readdirSync(out).sort()).toEqual(['x-2.png', 'x.png']);
   expect(r.stderr).toContain(`${join(dir, 'b/x.png')}: `);
@@ -39,7 +49,7 @@ it('detect: a/x.png and b/x.png write two files, named in the JSON lines', () =>
   expect(e.stderr).toContain(bad);
 });
 
-it("eval on a COCO folder: the size comes from the config beside the weights, as with --model nano16", async () => {
+it('eval on a COCO folder: the size comes from the config beside the weights, as with --model nano16', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'yolos-eval-'));
   await writeShapesCoco(shapesDataset({ seed: 0, start: 2 ** 40, count: 12, size: 64 }), dir, 'val'); // no train split: eval needs only val
   const fromConfig = yolos('eval', '--weights', 'models/shapes-nano16.safetensors', '--data', dir);

@@ -17,15 +17,35 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'yolos-cli-train-'));
 
 it('SIGTERM, then SIGTERM and SIGHUP again while saving: exit 143, a complete checkpoint, no temp files', async () => {
   const out = tmp();
-  const child = spawn(process.execPath, ['bin/yolos.mjs', 'train', '--data', 'shapes', '--batch', '2', '--steps', '1000', '--checkpoint-every', '2', '--out', out]);
-  let err = '', stdout = '', sawEarlyCheckpoint = false;
-  child.stdout.on('data', (d) => { stdout += d; });
+  const child = spawn(process.execPath, [
+    'bin/yolos.mjs',
+    'train',
+    '--data',
+    'shapes',
+    '--batch',
+    '2',
+    '--steps',
+    '1000',
+    '--checkpoint-every',
+    '2',
+    '--out',
+    out,
+  ]);
+  let err = '',
+    stdout = '',
+    sawEarlyCheckpoint = false;
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
   child.stderr.on('data', (d) => {
     err += d;
     if (/step 5\//.test(err) && !child.killed) {
       sawEarlyCheckpoint = existsSync(join(out, 'checkpoint.safetensors')); // from --checkpoint-every 2, before any signal
       child.kill('SIGTERM');
-      setTimeout(() => { child.kill('SIGTERM'); child.kill('SIGHUP'); }, 30);
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        child.kill('SIGHUP');
+      }, 30);
     }
   });
   const code = await new Promise<number | null>((done) => child.on('close', done));
@@ -46,11 +66,34 @@ it('SIGTERM, then SIGTERM and SIGHUP again while saving: exit 143, a complete ch
 it('no training annotations: exit 1 naming the file; --train-split val trains on purpose', async () => {
   const dir = tmp();
   await writeShapesCoco(shapesDataset({ seed: 1, count: 2, size: 64 }), dir, 'val');
-  const r = spawnSync(process.execPath, ['bin/yolos.mjs', 'train', '--data', dir, '--out', join(dir, 'run'), '--steps', '1', '--batch', '1', '--size', '64'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['bin/yolos.mjs', 'train', '--data', dir, '--out', join(dir, 'run'), '--steps', '1', '--batch', '1', '--size', '64'],
+    { encoding: 'utf8' },
+  );
   expect(r.status, r.stderr).toBe(1);
   expect(r.stderr).toMatch(/instances_train/);
   expect(r.stderr).toMatch(/--train-split val/);
-  const ok = spawnSync(process.execPath, ['bin/yolos.mjs', 'train', '--data', dir, '--train-split', 'val', '--out', join(dir, 'run'), '--steps', '1', '--batch', '1', '--size', '64'], { encoding: 'utf8' });
+  const ok = spawnSync(
+    process.execPath,
+    [
+      'bin/yolos.mjs',
+      'train',
+      '--data',
+      dir,
+      '--train-split',
+      'val',
+      '--out',
+      join(dir, 'run'),
+      '--steps',
+      '1',
+      '--batch',
+      '1',
+      '--size',
+      '64',
+    ],
+    { encoding: 'utf8' },
+  );
   expect(ok.status, ok.stderr).toBe(0);
   expect(ok.stdout).toMatch(/trained 1\/1 steps/);
 });

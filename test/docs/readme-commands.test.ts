@@ -16,7 +16,10 @@ import { shapesDataset } from '../../yolos/data/shapes.ts';
 
 type Rule = { match: RegExp; skip: string } | { match: RegExp; run: 'once' | 'until-step'; needs?: string };
 const RULES: Rule[] = [
-  { match: /^npx yolos detect .*--model hustvl\//, skip: 'downloads from the Hugging Face Hub (no network here); test/hub/hub.test.ts runs `yolos detect --model <id>` against a local Hub fixture' },
+  {
+    match: /^npx yolos detect .*--model hustvl\//,
+    skip: 'downloads from the Hugging Face Hub (no network here); test/hub/hub.test.ts runs `yolos detect --model <id>` against a local Hub fixture',
+  },
   { match: /^npx yolos detect /, run: 'once' }, // with stand-ins for the downloaded files (below)
   { match: /^npx yolos --(version|help)$/, run: 'once' },
   { match: /^npx yolos train .*--data path\/to\/coco/, skip: 'needs a COCO 2017 folder (path/to/coco does not exist here)' },
@@ -27,22 +30,35 @@ const RULES: Rule[] = [
   { match: /^npm run web(:build|:preview)?\b/, skip: 'the web pages: test/e2e builds them with Vite and serves them' },
   { match: /^npm run kernel\b.*\[/, skip: 'a template: the [--flags] in brackets are optional parts, not literal arguments' },
   // npm prints its "> yolos-webgpu@… kernel …" banner on stdout, so `> file` gets it too: the README needs `npm run -s kernel`
-  { match: /^npm run kernel -- .*--dump > /, skip: 'README defect: npm run writes its banner into the redirected file; use `npm run -s kernel -- … --dump > file`' },
+  {
+    match: /^npm run kernel -- .*--dump > /,
+    skip: 'README defect: npm run writes its banner into the redirected file; use `npm run -s kernel -- … --dump > file`',
+  },
   { match: /^npm run( -s)? kernel\b.*--wgsl my-softmax\.wgsl/, run: 'once', needs: 'my-softmax.wgsl' },
   { match: /^npm run( -s)? kernel\b/, run: 'once' },
-  { match: /^npm run bench\b/, skip: 'the kernel and assignment benchmarks: minutes on a software adapter, results written into bench/results/' },
+  {
+    match: /^npm run bench\b/,
+    skip: 'the kernel and assignment benchmarks: minutes on a software adapter, results written into bench/results/',
+  },
 ];
 
 /** The README's command lines, in order, without trailing comments. */
 function readmeCommands(): string[] {
-  const blocks = readFileSync('README.md', 'utf8').split(/^```sh\n/m).slice(1).map((b) => b.split(/^```/m)[0]);
-  return blocks.flatMap((b) => b.split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => /^(npx yolos|npm run|npm start)\b/.test(l));
+  const blocks = readFileSync('README.md', 'utf8')
+    .split(/^```sh\n/m)
+    .slice(1)
+    .map((b) => b.split(/^```/m)[0]);
+  return blocks
+    .flatMap((b) => b.split('\n'))
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => /^(npx yolos|npm run|npm start)\b/.test(l));
 }
 
 /** A scratch folder that looks like the repository (symlinks) without its runs/ and out/. */
 function scratchRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'yolos-readme-'));
-  for (const name of readdirSync('.')) if (!['runs', 'out', 'dist', 'test-results', '.git'].includes(name)) symlinkSync(resolve(name), join(dir, name));
+  for (const name of readdirSync('.'))
+    if (!['runs', 'out', 'dist', 'test-results', '.git'].includes(name)) symlinkSync(resolve(name), join(dir, name));
   return dir;
 }
 
@@ -58,15 +74,30 @@ function checkpointStep(path: string): number {
 }
 
 /** Runs `line` with bash in `cwd`; with `stopAt`, sends SIGTERM to its process group once stderr shows that step. */
-function sh(line: string, cwd: string, stopAt?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+function sh(
+  line: string,
+  cwd: string,
+  stopAt?: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
   return new Promise((done) => {
-    const child = spawn('bash', ['-c', line], { cwd, detached: true, env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' } });
-    let out = '', err = '', sent = false;
-    child.stdout.on('data', (d) => { out += d; });
+    const child = spawn('bash', ['-c', line], {
+      cwd,
+      detached: true,
+      env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+    });
+    let out = '',
+      err = '',
+      sent = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
     child.stderr.on('data', (d) => {
       err += d;
       const m = [...err.matchAll(/step (\d+)\//g)].pop();
-      if (stopAt !== undefined && !sent && m && Number(m[1]) >= stopAt) { sent = true; process.kill(-child.pid!, 'SIGTERM'); }
+      if (stopAt !== undefined && !sent && m && Number(m[1]) >= stopAt) {
+        sent = true;
+        process.kill(-child.pid!, 'SIGTERM');
+      }
     });
     child.on('close', (code, signal) => done({ code, signal, out, err })); // after every process holding its stdio (the trainer too) is gone
   });
@@ -78,9 +109,14 @@ it('every README command runs as written (or is skipped with its reason)', async
   copyFileSync('models/shapes-nano16.safetensors', join(cwd, 'model.safetensors'));
   copyFileSync('models/config.json', join(cwd, 'config.json'));
   const ds = shapesDataset({ seed: 7, count: 2, size: 64 });
-  const rgb = (i: number) => Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, k) => Math.round(ds.get(i).image[(k % 3) * 4096 + Math.floor(k / 3)] * 255)));
-  await sharp(rgb(0), { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toFile(join(cwd, 'cats.jpg'));
-  await sharp(rgb(1), { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(join(cwd, 'street.png'));
+  const rgb = (i: number) =>
+    Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, k) => Math.round(ds.get(i).image[(k % 3) * 4096 + Math.floor(k / 3)] * 255)));
+  await sharp(rgb(0), { raw: { width: 64, height: 64, channels: 3 } })
+    .jpeg()
+    .toFile(join(cwd, 'cats.jpg'));
+  await sharp(rgb(1), { raw: { width: 64, height: 64, channels: 3 } })
+    .png()
+    .toFile(join(cwd, 'street.png'));
 
   const commands = readmeCommands();
   expect(commands.some((c) => c.startsWith('npx yolos train --resume'))).toBe(true);
@@ -89,8 +125,14 @@ it('every README command runs as written (or is skipped with its reason)', async
   for (const line of commands) {
     const rule = RULES.find((r) => r.match.test(line));
     expect(rule, `README command with no rule in ${import.meta.filename}: ${line}`).toBeDefined();
-    if ('skip' in rule!) { report.push(`skipped: ${line} — ${rule.skip}`); continue; }
-    if (rule!.needs && !existsSync(join(cwd, rule!.needs))) { report.push(`skipped: ${line} — needs ${rule!.needs}, which an earlier (skipped) line writes`); continue; }
+    if ('skip' in rule!) {
+      report.push(`skipped: ${line} — ${rule.skip}`);
+      continue;
+    }
+    if (rule!.needs && !existsSync(join(cwd, rule!.needs))) {
+      report.push(`skipped: ${line} — needs ${rule!.needs}, which an earlier (skipped) line writes`);
+      continue;
+    }
     const t0 = Date.now();
     if (rule!.run === 'once') {
       const r = await sh(line, cwd);
@@ -112,7 +154,10 @@ it('every README command runs as written (or is skipped with its reason)', async
       expect(step, `${line}: checkpoint step`).toBeGreaterThanOrEqual(before + 12);
       if (resuming) {
         expect(before, `${line} continues the run the README started before it`).toBeGreaterThan(0);
-        const logged = readFileSync(join(cwd, out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).step as number);
+        const logged = readFileSync(join(cwd, out, 'metrics.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).step as number);
         expect(logged.length).toBeGreaterThanOrEqual(2);
         expect(new Set(logged).size, 'metrics.jsonl repeats no step').toBe(logged.length);
       }

@@ -14,7 +14,10 @@ it('README: "Training in ten lines" runs and learns', () => {
   writeFileSync(file, block.replace("'yolos-webgpu'", `'${resolve('node.ts')}'`)); // the package's Node entry, from the sources
   const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
-  const losses = r.stdout.trim().split('\n').map((l) => Number(l.split(' ')[1]));
+  const losses = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => Number(l.split(' ')[1]));
   expect(losses.length).toBe(4);
   expect(losses[3]).toBeLessThan(losses[0] / 10);
 });

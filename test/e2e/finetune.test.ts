@@ -24,13 +24,16 @@ import { presets } from '../../yolos/config.ts';
 const url = inject('webUrl');
 const STEPS = 4;
 const BATCH = 2;
-const TRAIN_IMAGES = 6, VAL_IMAGES = 2;
+const TRAIN_IMAGES = 6,
+  VAL_IMAGES = 2;
 
 /** The checkpoint to start from: the committed ViT backbone if another helper has made it, else the YOLOS shapes model. */
 function checkpoint(): string[] {
   const vit = 'models/vit-shapes';
   if (existsSync(vit)) {
-    const files = readdirSync(vit).filter((f) => /\.safetensors$|^config\.json$/.test(f)).map((f) => join(vit, f));
+    const files = readdirSync(vit)
+      .filter((f) => /\.safetensors$|^config\.json$/.test(f))
+      .map((f) => join(vit, f));
     if (files.some((f) => f.endsWith('.safetensors'))) return files;
   }
   return ['models/shapes-nano16.safetensors', 'models/config.json'];
@@ -42,7 +45,10 @@ let dir = '';
 function tree(root: string, parent: string): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) { const p = join(e.parentPath, e.name); out[relative(parent, p)] = new Uint8Array(readFileSync(p)); }
+    if (e.isFile()) {
+      const p = join(e.parentPath, e.name);
+      out[relative(parent, p)] = new Uint8Array(readFileSync(p));
+    }
   }
   return out;
 }
@@ -64,12 +70,19 @@ describe('Train tab: fine-tuning on a COCO folder (Chromium, WebGPU on SwiftShad
     const { page, errors } = await open(browser, `${url}index.html#train`);
     await expect.poll(() => stateOf(page, 't-state'), { timeout: 60_000 }).toBe('idle');
     const start = checkpoint();
-    const weights = start.find((f) => f.endsWith('.safetensors'))!.split('/').pop()!;
+    const weights = start
+      .find((f) => f.endsWith('.safetensors'))!
+      .split('/')
+      .pop()!;
 
     // the folder, through the directory picker: train on train2017, validate on val2017
     await page.setInputFiles('#t-data-dir', join(dir, 'coco'));
-    await expect.poll(() => stateOf(page, 't-data-state'), { timeout: 60_000 }).toContain(`${TRAIN_IMAGES} training images, ${VAL_IMAGES} validation images, 3 categories (circle, square, triangle)`);
-    expect((await page.locator('#t-data-notes li').allTextContents()).join('\n')).toContain('validating on coco/annotations/instances_val2017.json');
+    await expect
+      .poll(() => stateOf(page, 't-data-state'), { timeout: 60_000 })
+      .toContain(`${TRAIN_IMAGES} training images, ${VAL_IMAGES} validation images, 3 categories (circle, square, triangle)`);
+    expect((await page.locator('#t-data-notes li').allTextContents()).join('\n')).toContain(
+      'validating on coco/annotations/instances_val2017.json',
+    );
     expect(await page.locator('#t-val canvas').count()).toBe(VAL_IMAGES);
 
     // start from the checkpoint: the report lists what was kept, and the form holds the fine-tuning recipe
@@ -93,13 +106,22 @@ describe('Train tab: fine-tuning on a COCO folder (Chromium, WebGPU on SwiftShad
     await waitData(page, '#tab-train', 'step', STEPS);
     await page.click('#t-start'); // pause
     await page.waitForFunction(() => !(window as unknown as { yolos: { train: { running: boolean } } }).yolos.train.running);
-    const history = await page.evaluate(() => (window as unknown as { yolos: { train: { history: { loss: number; lr: number }[] } } }).yolos.train.history);
+    const history = await page.evaluate(
+      () => (window as unknown as { yolos: { train: { history: { loss: number; lr: number }[] } } }).yolos.train.history,
+    );
     expect(history.length).toBeGreaterThanOrEqual(STEPS);
-    expect(history.every((h) => Number.isFinite(h.loss) && h.loss > 0), `losses ${history.map((h) => h.loss).join(' ')}`).toBe(true);
+    expect(
+      history.every((h) => Number.isFinite(h.loss) && h.loss > 0),
+      `losses ${history.map((h) => h.loss).join(' ')}`,
+    ).toBe(true);
     expect(history[0].lr).toBeCloseTo(recipe.lr, 12); // epoch 0 runs at the base lr
     // boxes on the folder's validation images: at threshold 0 each detection token gives one
     await waitData(page, '#t-val', 'redraws', 2);
-    const tokens = await page.evaluate(() => (window as unknown as { yolos: { train: { finetune: { num_detection_tokens: number } } } }).yolos.train.finetune.num_detection_tokens);
+    const tokens = await page.evaluate(
+      () =>
+        (window as unknown as { yolos: { train: { finetune: { num_detection_tokens: number } } } }).yolos.train.finetune
+          .num_detection_tokens,
+    );
     expect(Number(await page.getAttribute('#t-val', 'data-boxes'))).toBe(VAL_IMAGES * tokens);
     await screenshot(page, 'train-finetune');
     expect(errors).toEqual([]);
@@ -112,12 +134,18 @@ describe('Train tab: fine-tuning on a COCO folder (Chromium, WebGPU on SwiftShad
     const gt = JSON.parse(readFileSync(join(dir, 'coco/annotations/instances_train2017.json'), 'utf8'));
     const image = (name: string) => ({ name, mimeType: 'image/png', buffer: readFileSync(join(dir, 'coco/train2017', name)) });
     const names: string[] = gt.images.map((im: { file_name: string }) => im.file_name);
-    const json = (o: unknown, name = 'instances_train.json') => ({ name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(o)) });
+    const json = (o: unknown, name = 'instances_train.json') => ({
+      name,
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(o)),
+    });
     const dataError = async (files: Parameters<Page['setInputFiles']>[1]) => {
       await page.setInputFiles('#t-data-files', files);
       await page.waitForSelector('#t-data-state[data-error=true]', { timeout: 30_000 });
       const text = (await stateOf(page, 't-data-state'))!;
-      await page.$eval('#t-data-state', (el) => { (el as HTMLElement).dataset.error = 'false'; });
+      await page.$eval('#t-data-state', (el) => {
+        (el as HTMLElement).dataset.error = 'false';
+      });
       return text;
     };
 
@@ -126,7 +154,9 @@ describe('Train tab: fine-tuning on a COCO folder (Chromium, WebGPU on SwiftShad
     bad.annotations[1].bbox = [1, 2, 3];
     const malformed = await dataError([json(bad), ...names.map(image)]);
     expect(malformed).toContain(`cannot use ${names.length + 1} files: instances_train.json: 1 problem in the COCO annotations:`);
-    expect(malformed).toContain(`annotation id ${bad.annotations[1].id} (annotations[1]): bbox is [1,2,3], expected [x, y, w, h] of 4 finite numbers`);
+    expect(malformed).toContain(
+      `annotation id ${bad.annotations[1].id} (annotations[1]): bbox is [1,2,3], expected [x, y, w, h] of 4 finite numbers`,
+    );
     expect(await page.locator('#t-data-notes li').allTextContents()).toEqual(['still training on the synthetic shapes']);
     expect(await page.locator('#t-val canvas').count()).toBe(6); // the shapes' validation images stay
 
@@ -137,7 +167,11 @@ describe('Train tab: fine-tuning on a COCO folder (Chromium, WebGPU on SwiftShad
 
     // an image that does not decode (the last one: held out for validation, so it is read before training)
     const last = names[names.length - 1];
-    const undecodable = await dataError([json(gt), ...names.slice(0, -1).map(image), { name: last, mimeType: 'image/png', buffer: Buffer.from('not a png') }]);
+    const undecodable = await dataError([
+      json(gt),
+      ...names.slice(0, -1).map(image),
+      { name: last, mimeType: 'image/png', buffer: Buffer.from('not a png') },
+    ]);
     expect(undecodable).toContain(`${last}: cannot decode`);
 
     // not a zip archive
@@ -150,13 +184,19 @@ describe('Train tab: fine-tuning on a COCO folder (Chromium, WebGPU on SwiftShad
     const zip = zipSync(files);
     writeFileSync(join(dir, 'coco.zip'), zip);
     await page.setInputFiles('#t-data-files', join(dir, 'coco.zip'));
-    await expect.poll(() => stateOf(page, 't-data-state'), { timeout: 60_000 }).toContain(`${TRAIN_IMAGES - 1} training images, 1 validation image,`);
-    expect((await page.locator('#t-data-notes li').allTextContents()).join('\n')).toContain(`no instances_val*.json: validating on the last 1 of the ${TRAIN_IMAGES} images of coco/annotations/instances_train2017.json`);
+    await expect
+      .poll(() => stateOf(page, 't-data-state'), { timeout: 60_000 })
+      .toContain(`${TRAIN_IMAGES - 1} training images, 1 validation image,`);
+    expect((await page.locator('#t-data-notes li').allTextContents()).join('\n')).toContain(
+      `no instances_val*.json: validating on the last 1 of the ${TRAIN_IMAGES} images of coco/annotations/instances_train2017.json`,
+    );
     expect(await page.locator('#t-val canvas').count()).toBe(1);
     // "Start from…" without weights: the file is named, the model is unchanged
     await page.setInputFiles('#t-from', 'models/config.json');
     await page.waitForSelector('#t-from-state[data-error=true]', { timeout: 30_000 });
-    expect(await stateOf(page, 't-from-state')).toBe('cannot start from config.json: no .safetensors file among config.json; pick the weights with their config.json');
+    expect(await stateOf(page, 't-from-state')).toBe(
+      'cannot start from config.json: no .safetensors file among config.json; pick the weights with their config.json',
+    );
     await expect.poll(() => stateOf(page, 't-state'), { timeout: 30_000 }).toBe('the model is unchanged (random init)');
     await screenshot(page, 'train-bad-data');
     expect(errors).toEqual([]);

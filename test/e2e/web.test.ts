@@ -23,16 +23,24 @@ let browser: Browser;
 let trained: { page: Page; errors: string[] } | null = null;
 let weightsPath = '';
 
-beforeAll(async () => { browser = await launch(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 /** A shapes validation-stream image as PNG bytes (what the user would drop or pick). */
 function shapesPng(index: number, size = 64): Buffer {
   const scene = renderShapes(0, 2 ** 40 + index, { size });
-  const n = size * size, img = scene.image!;
+  const n = size * size,
+    img = scene.image!;
   const data = new Uint8Array(n * 4);
   for (let p = 0; p < n; p++) {
-    data[4 * p] = Math.round(img[p] * 255); data[4 * p + 1] = Math.round(img[n + p] * 255); data[4 * p + 2] = Math.round(img[2 * n + p] * 255); data[4 * p + 3] = 255;
+    data[4 * p] = Math.round(img[p] * 255);
+    data[4 * p + 1] = Math.round(img[n + p] * 255);
+    data[4 * p + 2] = Math.round(img[2 * n + p] * 255);
+    data[4 * p + 3] = 255;
   }
   return Buffer.from(encodePng({ width: size, height: size, data, channels: 4 }));
 }
@@ -55,13 +63,16 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     await waitData(page, '#tab-train', 'step', STEPS);
     await page.click('#t-start'); // pause
     await page.waitForFunction(() => !(window as unknown as { yolos: { train: { running: boolean } } }).yolos.train.running);
-    const history = await page.evaluate(() => (window as unknown as { yolos: { train: { history: { loss: number }[] } } }).yolos.train.history.map((h) => h.loss));
+    const history = await page.evaluate(() =>
+      (window as unknown as { yolos: { train: { history: { loss: number }[] } } }).yolos.train.history.map((h) => h.loss),
+    );
     expect(history.length).toBeGreaterThanOrEqual(STEPS);
     expect(history.every(Number.isFinite)).toBe(true);
     // The loss fell: each step sees new images (batch 4), so single losses are noisy (±0.5 around 7 in
     // this run); the means of the first and last three steps differ by ~1.7 (8.2 → 6.5), so 10% is a margin.
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const first = mean(history.slice(0, 3)), last = mean(history.slice(-3));
+    const first = mean(history.slice(0, 3)),
+      last = mean(history.slice(-3));
     expect(last, `loss ${history.map((l) => l.toFixed(3)).join(' ')}`).toBeLessThan(0.9 * first);
     // boxes were drawn on the validation images: at threshold 0 every detection token gives one
     const boxes = await waitData(page, '#t-val', 'boxes', 1);
@@ -85,7 +96,11 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     await download.saveAs(weightsPath);
     const bytes = new Uint8Array(readFileSync(weightsPath));
     const file = readSafetensors(bytes);
-    expect(file.get('vit.embeddings.detection_tokens')?.shape).toEqual([1, presets.nano16.num_detection_tokens, presets.nano16.hidden_size]);
+    expect(file.get('vit.embeddings.detection_tokens')?.shape).toEqual([
+      1,
+      presets.nano16.num_detection_tokens,
+      presets.nano16.hidden_size,
+    ]);
     const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
     const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))).__metadata__;
     expect(JSON.parse(meta['yolos.config']).hidden_size).toBe(presets.nano16.hidden_size);
@@ -95,18 +110,41 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
 
     // load them back: training would continue from that step
     await page.setInputFiles('#t-load', weightsPath);
-    await expect.poll(() => page.textContent('#t-state'), { timeout: 30_000 }).toContain(`loaded ${download.suggestedFilename()} at step ${step}`);
+    await expect
+      .poll(() => page.textContent('#t-state'), { timeout: 30_000 })
+      .toContain(`loaded ${download.suggestedFilename()} at step ${step}`);
     expect(Number(await page.getAttribute('#tab-train', 'data-step'))).toBe(step);
 
     // a training checkpoint's layout (yolos/train/checkpoint.ts: model/<key>, optimizer/…, the config,
     // step and loss history in the metadata) loads too, and the chart continues its history
     const tensors = new Map([...file].map(([k, t]) => [`model/${k}`, { shape: t.shape, data: t.data as Float32Array }]));
     tensors.set('optimizer/0/m', { shape: [2], data: new Float32Array(2) });
-    const ckHistory = [{ step: 497, loss: 2.5, lr: 4e-4 }, { step: 498, loss: 2.4, lr: 4e-4 }, { step: 499, loss: 2.3, lr: 4e-4 }];
-    const ckpt = writeSafetensors(tensors, { 'yolos.checkpoint': JSON.stringify({ step: 500, config: JSON.parse(meta['yolos.config']), options: { batch: 16 }, seconds: 60, imagesSeen: 8000, history: ckHistory }) });
-    await page.setInputFiles('#t-load', { name: 'checkpoint.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(ckpt) });
-    await expect.poll(() => page.textContent('#t-state'), { timeout: 30_000 }).toContain('loaded checkpoint.safetensors at step 500 with its loss history');
-    expect(await page.evaluate(() => (window as unknown as { yolos: { train: { history: unknown[] } } }).yolos.train.history.length)).toBe(3);
+    const ckHistory = [
+      { step: 497, loss: 2.5, lr: 4e-4 },
+      { step: 498, loss: 2.4, lr: 4e-4 },
+      { step: 499, loss: 2.3, lr: 4e-4 },
+    ];
+    const ckpt = writeSafetensors(tensors, {
+      'yolos.checkpoint': JSON.stringify({
+        step: 500,
+        config: JSON.parse(meta['yolos.config']),
+        options: { batch: 16 },
+        seconds: 60,
+        imagesSeen: 8000,
+        history: ckHistory,
+      }),
+    });
+    await page.setInputFiles('#t-load', {
+      name: 'checkpoint.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(ckpt),
+    });
+    await expect
+      .poll(() => page.textContent('#t-state'), { timeout: 30_000 })
+      .toContain('loaded checkpoint.safetensors at step 500 with its loss history');
+    expect(await page.evaluate(() => (window as unknown as { yolos: { train: { history: unknown[] } } }).yolos.train.history.length)).toBe(
+      3,
+    );
     expect(errors).toEqual([]);
   });
 
@@ -130,7 +168,14 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     await page.dispatchEvent('#d-drop', 'drop', { dataTransfer: dt });
     await waitData(page, '#tab-detect', 'runs', runs0 + 1);
     type Det = { score: number; label: number; box: number[] };
-    const detsOf = () => page.evaluate(() => (window as unknown as { yolos: { detect: { all: Det[] } } }).yolos.detect.all.map((d) => ({ score: d.score, label: d.label, box: d.box })));
+    const detsOf = () =>
+      page.evaluate(() =>
+        (window as unknown as { yolos: { detect: { all: Det[] } } }).yolos.detect.all.map((d) => ({
+          score: d.score,
+          label: d.label,
+          box: d.box,
+        })),
+      );
     const fromTraining = await detsOf();
     expect(fromTraining.length).toBe(presets.nano16.num_detection_tokens);
     expect(Number(await page.getAttribute('#tab-detect', 'data-boxes'))).toBe(presets.nano16.num_detection_tokens);
@@ -175,18 +220,34 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     await page.evaluate(() => {
       const w = window as unknown as { longTasks: number[] };
       w.longTasks = [];
-      new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask' });
     });
     // the observer sees a 150 ms task of the page's own (so an empty list below is a measurement)
-    await page.evaluate(() => new Promise((resolve) => setTimeout(() => { const t = performance.now(); while (performance.now() - t < 150); resolve(null); })));
+    await page.evaluate(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            const t = performance.now();
+            while (performance.now() - t < 150);
+            resolve(null);
+          }),
+        ),
+    );
     await page.waitForFunction(() => (window as unknown as { longTasks: number[] }).longTasks.length > 0, null, { timeout: 5_000 });
-    await page.evaluate(() => { (window as unknown as { longTasks: number[] }).longTasks = []; });
+    await page.evaluate(() => {
+      (window as unknown as { longTasks: number[] }).longTasks = [];
+    });
     await page.click('#t-start');
     await waitData(page, '#tab-train', 'step', STEPS);
     await page.click('#t-start'); // pause
     await page.waitForFunction(() => !(window as unknown as { yolos: { train: { running: boolean } } }).yolos.train.running);
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    expect(Math.max(0, ...longTasks), `main-thread tasks over 50 ms during ${STEPS} steps: ${longTasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`).toBeLessThan(100);
+    expect(
+      Math.max(0, ...longTasks),
+      `main-thread tasks over 50 ms during ${STEPS} steps: ${longTasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`,
+    ).toBeLessThan(100);
     expect(Number(await page.getAttribute('#t-val', 'data-redraws'))).toBeGreaterThanOrEqual(2); // the page drew as it trained
     expect(errors).toEqual([]);
     await page.context().close();
@@ -198,10 +259,13 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     type Mark = { line: number; column: number; severity: string; message: string };
     type Editor = { getText(): string; setText(t: string): void; marks(): Mark[] };
     const editorText = () => page.evaluate(() => (window as unknown as { playground: { editor: Editor } }).playground.editor.getText());
-    const setEditorText = (t: string) => page.evaluate((text) => (window as unknown as { playground: { editor: Editor } }).playground.editor.setText(text), t);
+    const setEditorText = (t: string) =>
+      page.evaluate((text) => (window as unknown as { playground: { editor: Editor } }).playground.editor.setText(text), t);
     await expect.poll(editorText, { timeout: 30_000 }).toContain('fn main');
     expect(await page.locator('#p-wgsl .cm-editor .cm-lineNumbers .cm-gutterElement').count()).toBeGreaterThan(5);
-    expect(await page.$$eval('#p-wgsl .cm-content span', (spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size)).toBeGreaterThan(2);
+    expect(
+      await page.$$eval('#p-wgsl .cm-content span', (spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size),
+    ).toBeGreaterThan(2);
     expect(await page.textContent('#p-adapter')).toMatch(/swiftshader/i);
     expect(await page.locator('#p-features li').count()).toBeGreaterThan(0);
     await page.click('#p-run');
@@ -234,7 +298,12 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.textContent('#p-error')).toMatch(/undefined_name/);
     const badLine = bad.split('\n').findIndex((l) => l.includes('undefined_name'));
     const marks = await page.evaluate(() => (window as unknown as { playground: { editor: Editor } }).playground.editor.marks());
-    expect(marks.some((m) => m.severity === 'error' && m.line === badLine + 1 && m.column === bad.split('\n')[badLine].indexOf('undefined_name') + 1), JSON.stringify(marks)).toBe(true);
+    expect(
+      marks.some(
+        (m) => m.severity === 'error' && m.line === badLine + 1 && m.column === bad.split('\n')[badLine].indexOf('undefined_name') + 1,
+      ),
+      JSON.stringify(marks),
+    ).toBe(true);
     await page.waitForSelector('#p-wgsl .cm-lintRange-error', { timeout: 5_000 });
     expect(await page.locator('#p-wgsl .cm-lint-marker-error').count()).toBeGreaterThan(0);
     await screenshot(page, 'playground-error');

@@ -6,8 +6,19 @@
  */
 import { describe, it, expect } from 'vitest';
 import {
-  launch, assertCode, Params, grid1d, wgsl, tensor, zeros, IndexError, LimitError, DTypeError, UseAfterDisposeError,
-  EngineError, type KernelSpec,
+  launch,
+  assertCode,
+  Params,
+  grid1d,
+  wgsl,
+  tensor,
+  zeros,
+  IndexError,
+  LimitError,
+  DTypeError,
+  UseAfterDisposeError,
+  EngineError,
+  type KernelSpec,
 } from '../../engine/index.ts';
 import { useEngine, rng } from '../gpu/util.ts';
 
@@ -38,9 +49,13 @@ function random(n: number, seed: number): Float32Array {
 
 describe('launch', () => {
   it('runs a user-defined saxpy kernel and matches the CPU result', async () => {
-    const n = 1000, a = 2.5; // 1000: not a multiple of the workgroup size, so the tail guard matters
-    const xs = random(n, 1), ys = random(n, 2);
-    const x = tensor(xs), y = tensor(ys), out = zeros([n]);
+    const n = 1000,
+      a = 2.5; // 1000: not a multiple of the workgroup size, so the tail guard matters
+    const xs = random(n, 1),
+      ys = random(n, 2);
+    const x = tensor(xs),
+      y = tensor(ys),
+      out = zeros([n]);
     launch(saxpy, new Params().u32(n).f32(a), [x, y], [out], grid1d(n));
     const got = (await out.data()) as Float32Array;
     let worst = 0;
@@ -82,23 +97,118 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     const x = () => zeros([4]);
     const p = () => new Params().u32(4).f32(1);
     it.each<[string, () => void, RegExp, typeof EngineError]>([
-      ['no spec', () => launch(null as unknown as KernelSpec, p(), [], [], 1), /^launch: expected a kernel spec \{ key, code, inputs, outputs \}, got null/, EngineError],
-      ['no key', () => launch({ ...saxpy, key: '' }, p(), [x(), x()], [x()], 1), /^launch: spec\.key must be a non-empty string naming the kernel, got ''/, EngineError],
-      ['code a string', () => launch({ ...saxpy, code: 'fn main() {}' as unknown as () => string }, p(), [x(), x()], [x()], 1), /^launch 'test\/saxpy': spec\.code must be a function returning the WGSL text, got a string \(write code: \(\) => text\)/, EngineError],
-      ['inputs 1.5', () => launch({ ...saxpy, inputs: 1.5 }, p(), [x(), x()], [x()], 1), /^launch 'test\/saxpy': spec\.inputs must be a non-negative integer .*got number 1\.5/, EngineError],
-      ['too many bindings', () => launch({ ...saxpy, inputs: 100 }, p(), [], [x()], 1), /^launch 'test\/saxpy': 101 storage bindings exceed the adapter's \d+ per shader stage/, LimitError],
-      ['one input short', () => launch(saxpy, p(), [x()], [x()], 1), /^launch 'test\/saxpy': got 1 input tensor; the spec declares inputs: 2/, EngineError],
-      ['an extra output', () => launch(saxpy, p(), [x(), x()], [x(), x()], 1), /^launch 'test\/saxpy': got 2 output tensors; the spec declares outputs: 1/, EngineError],
-      ['a number as input', () => launch(saxpy, p(), [x(), 3 as never], [x()], 1), /^launch 'test\/saxpy': input 1 must be a Tensor, got number 3/, DTypeError],
-      ['an output that is an input', () => { const t = x(); launch(saxpy, p(), [x(), t], [t], 1); }, /^launch 'test\/saxpy': input 1 Tensor\(f32\[4\]\) shares its storage with an output/, EngineError],
-      ['a reshaped input as output', () => { const t = zeros([2, 2]); launch(saxpy, p(), [t, x()], [t.reshape([4])], 1); }, /shares its storage with an output/, EngineError],
-      ['a disposed output', () => { const t = x(); t.dispose(); launch(saxpy, p(), [x(), x()], [t], 1); }, /^launch 'test\/saxpy': output 0: tensor #\d+ f32\[4\] was disposed/, UseAfterDisposeError],
-      ['params of 300 bytes', () => launch(saxpy, new Uint8Array(300), [x(), x()], [x()], 1), /^launch 'test\/saxpy': params of 300 bytes exceed the 256-byte uniform slot/, LimitError],
-      ['params a number', () => launch(saxpy, 4 as never, [x(), x()], [x()], 1), /^launch 'test\/saxpy': params must be a Params, an ArrayBuffer or a typed array, got number 4/, EngineError],
-      ['a fractional grid', () => launch(saxpy, p(), [x(), x()], [x()], [1.5]), /^launch 'test\/saxpy': grid \[1\.5,1,1\] must hold non-negative integer workgroup counts/, EngineError],
-      ['a negative grid', () => launch(saxpy, p(), [x(), x()], [x()], [1, -1]), /must hold non-negative integer workgroup counts/, EngineError],
-      ['a 4-D grid', () => launch(saxpy, p(), [x(), x()], [x()], [1, 1, 1, 1] as never), /^launch 'test\/saxpy': grid must be a workgroup count or \[x, y\?, z\?\], got \[1, 1, 1, 1\]/, EngineError],
-      ['a grid over the limit', () => launch(saxpy, p(), [x(), x()], [x()], 70000), /^launch 'test\/saxpy': grid \[70000,1,1\] exceeds the adapter's 65535 workgroups per dimension/, LimitError],
+      [
+        'no spec',
+        () => launch(null as unknown as KernelSpec, p(), [], [], 1),
+        /^launch: expected a kernel spec \{ key, code, inputs, outputs \}, got null/,
+        EngineError,
+      ],
+      [
+        'no key',
+        () => launch({ ...saxpy, key: '' }, p(), [x(), x()], [x()], 1),
+        /^launch: spec\.key must be a non-empty string naming the kernel, got ''/,
+        EngineError,
+      ],
+      [
+        'code a string',
+        () => launch({ ...saxpy, code: 'fn main() {}' as unknown as () => string }, p(), [x(), x()], [x()], 1),
+        /^launch 'test\/saxpy': spec\.code must be a function returning the WGSL text, got a string \(write code: \(\) => text\)/,
+        EngineError,
+      ],
+      [
+        'inputs 1.5',
+        () => launch({ ...saxpy, inputs: 1.5 }, p(), [x(), x()], [x()], 1),
+        /^launch 'test\/saxpy': spec\.inputs must be a non-negative integer .*got number 1\.5/,
+        EngineError,
+      ],
+      [
+        'too many bindings',
+        () => launch({ ...saxpy, inputs: 100 }, p(), [], [x()], 1),
+        /^launch 'test\/saxpy': 101 storage bindings exceed the adapter's \d+ per shader stage/,
+        LimitError,
+      ],
+      [
+        'one input short',
+        () => launch(saxpy, p(), [x()], [x()], 1),
+        /^launch 'test\/saxpy': got 1 input tensor; the spec declares inputs: 2/,
+        EngineError,
+      ],
+      [
+        'an extra output',
+        () => launch(saxpy, p(), [x(), x()], [x(), x()], 1),
+        /^launch 'test\/saxpy': got 2 output tensors; the spec declares outputs: 1/,
+        EngineError,
+      ],
+      [
+        'a number as input',
+        () => launch(saxpy, p(), [x(), 3 as never], [x()], 1),
+        /^launch 'test\/saxpy': input 1 must be a Tensor, got number 3/,
+        DTypeError,
+      ],
+      [
+        'an output that is an input',
+        () => {
+          const t = x();
+          launch(saxpy, p(), [x(), t], [t], 1);
+        },
+        /^launch 'test\/saxpy': input 1 Tensor\(f32\[4\]\) shares its storage with an output/,
+        EngineError,
+      ],
+      [
+        'a reshaped input as output',
+        () => {
+          const t = zeros([2, 2]);
+          launch(saxpy, p(), [t, x()], [t.reshape([4])], 1);
+        },
+        /shares its storage with an output/,
+        EngineError,
+      ],
+      [
+        'a disposed output',
+        () => {
+          const t = x();
+          t.dispose();
+          launch(saxpy, p(), [x(), x()], [t], 1);
+        },
+        /^launch 'test\/saxpy': output 0: tensor #\d+ f32\[4\] was disposed/,
+        UseAfterDisposeError,
+      ],
+      [
+        'params of 300 bytes',
+        () => launch(saxpy, new Uint8Array(300), [x(), x()], [x()], 1),
+        /^launch 'test\/saxpy': params of 300 bytes exceed the 256-byte uniform slot/,
+        LimitError,
+      ],
+      [
+        'params a number',
+        () => launch(saxpy, 4 as never, [x(), x()], [x()], 1),
+        /^launch 'test\/saxpy': params must be a Params, an ArrayBuffer or a typed array, got number 4/,
+        EngineError,
+      ],
+      [
+        'a fractional grid',
+        () => launch(saxpy, p(), [x(), x()], [x()], [1.5]),
+        /^launch 'test\/saxpy': grid \[1\.5,1,1\] must hold non-negative integer workgroup counts/,
+        EngineError,
+      ],
+      [
+        'a negative grid',
+        () => launch(saxpy, p(), [x(), x()], [x()], [1, -1]),
+        /must hold non-negative integer workgroup counts/,
+        EngineError,
+      ],
+      [
+        'a 4-D grid',
+        () => launch(saxpy, p(), [x(), x()], [x()], [1, 1, 1, 1] as never),
+        /^launch 'test\/saxpy': grid must be a workgroup count or \[x, y\?, z\?\], got \[1, 1, 1, 1\]/,
+        EngineError,
+      ],
+      [
+        'a grid over the limit',
+        () => launch(saxpy, p(), [x(), x()], [x()], 70000),
+        /^launch 'test\/saxpy': grid \[70000,1,1\] exceeds the adapter's 65535 workgroups per dimension/,
+        LimitError,
+      ],
     ])('%s', (_, run, message, type) => {
       expect(run).toThrow(type);
       expect(run).toThrow(message);

@@ -27,12 +27,21 @@ async function run(model: Yolos, i: number): Promise<{ logits: Float32Array; box
   const x = input(i);
   const out = scope(() => model.predict(tensor(x.data as Float32Array, x.shape)));
   const r = { logits: (await out.logits.data()) as Float32Array, boxes: (await out.boxes.data()) as Float32Array };
-  out.logits.dispose(); out.boxes.dispose();
+  out.logits.dispose();
+  out.boxes.dispose();
   return r;
 }
 
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k])); return m; };
-const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k])); return m; };
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
+  return m;
+};
+const maxAbs = (a: ArrayLike<number>) => {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]));
+  return m;
+};
 const bits = async (t: Tensor) => new Uint32Array(((await t.data()) as Float32Array).slice().buffer);
 
 describe.skipIf(!hasF16)("Yolos.to('f16') (lavapipe: shader-f16)", () => {
@@ -40,7 +49,11 @@ describe.skipIf(!hasF16)("Yolos.to('f16') (lavapipe: shader-f16)", () => {
     const f32 = Yolos.fromSafetensors(weights, config);
     const rounded = Yolos.fromSafetensors(weights, config);
     for (const [name, t] of rounded.params) {
-      if (name.endsWith('.weight') && t.rank >= 2) rounded.loadStateDict({ [name]: { dtype: 'F32', shape: [...t.shape], data: roundToF16((await t.data()) as Float32Array) } }, { strict: false });
+      if (name.endsWith('.weight') && t.rank >= 2)
+        rounded.loadStateDict(
+          { [name]: { dtype: 'F32', shape: [...t.shape], data: roundToF16((await t.data()) as Float32Array) } },
+          { strict: false },
+        );
     }
     const half = Yolos.fromSafetensors(weights, config).to('f16');
     expect(half.dtype).toBe('f16');
@@ -48,18 +61,31 @@ describe.skipIf(!hasF16)("Yolos.to('f16') (lavapipe: shader-f16)", () => {
     expect(dtypes.get('vit.encoder.layer.0.attention.attention.query.weight')).toBe('f16');
     expect(dtypes.get('vit.embeddings.patch_embeddings.projection.weight')).toBe('f16');
     expect(dtypes.get('bbox_predictor.layers.2.weight')).toBe('f16');
-    for (const n of ['vit.encoder.layer.0.attention.attention.query.bias', 'vit.layernorm.weight', 'vit.embeddings.position_embeddings', 'vit.embeddings.detection_tokens']) expect(dtypes.get(n), n).toBe('f32');
+    for (const n of [
+      'vit.encoder.layer.0.attention.attention.query.bias',
+      'vit.layernorm.weight',
+      'vit.embeddings.position_embeddings',
+      'vit.embeddings.detection_tokens',
+    ])
+      expect(dtypes.get(n), n).toBe('f32');
     for (const i of [0, 1]) {
-      const a = await run(f32, i), r = await run(rounded, i), h = await run(half, i);
+      const a = await run(f32, i),
+        r = await run(rounded, i),
+        h = await run(half, i);
       expect(maxDiff(h.logits, r.logits), `logits${i} vs rounded f32`).toBeLessThan(1e-4);
       expect(maxDiff(h.boxes, r.boxes), `boxes${i} vs rounded f32`).toBeLessThan(1e-4);
-      const d = maxDiff(h.logits, a.logits), bound = 22 * 2 ** -11 * maxAbs(a.logits);
-      console.log(`fixture input${i}: f16 vs f32 max |Δlogit| ${d.toExponential(2)} (bound ${bound.toExponential(2)}), |Δbox| ${maxDiff(h.boxes, a.boxes).toExponential(2)}`);
+      const d = maxDiff(h.logits, a.logits),
+        bound = 22 * 2 ** -11 * maxAbs(a.logits);
+      console.log(
+        `fixture input${i}: f16 vs f32 max |Δlogit| ${d.toExponential(2)} (bound ${bound.toExponential(2)}), |Δbox| ${maxDiff(h.boxes, a.boxes).toExponential(2)}`,
+      );
       expect(d).toBeLessThan(bound);
       expect(maxDiff(h.boxes, a.boxes)).toBeLessThan(22 * 2 ** -11 * 0.25); // sigmoid' ≤ 1/4 on the box logits' bound, which are O(1)
       expect(d).toBeGreaterThan(0); // the weights really are rounded
     }
-    f32.dispose(); rounded.dispose(); half.dispose();
+    f32.dispose();
+    rounded.dispose();
+    half.dispose();
   });
 
   it("to('f32') restores the exact weights and flags, frees the f16 copies; keepF32: false widens the f16 values", async () => {
@@ -112,7 +138,9 @@ describe("Yolos.to('f16') without shader-f16", () => {
     const model = Yolos.fromSafetensors(weights, config);
     const tensors = engine.memory().tensors;
     expect(() => model.to('f16')).toThrow(DTypeError);
-    expect(() => model.to('f16')).toThrow(/Yolos.to\('f16'\): dtype f16 needs the WebGPU feature 'shader-f16', which the adapter '.+' \(\w+\) does not have/);
+    expect(() => model.to('f16')).toThrow(
+      /Yolos.to\('f16'\): dtype f16 needs the WebGPU feature 'shader-f16', which the adapter '.+' \(\w+\) does not have/,
+    );
     expect(model.dtype).toBe('f32');
     expect([...model.params.values()].every((t) => t.dtype === 'f32' && t.requiresGrad)).toBe(true);
     expect(engine.memory().tensors).toBe(tensors);

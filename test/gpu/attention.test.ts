@@ -29,7 +29,19 @@
  * analytic gradients — the bounds are worst cases; errors of a wrong kernel are ≥ 1e3× larger.
  */
 import { describe, it, expect } from 'vitest';
-import { init, attention, chooseAttentionVariant, tensor, gradients, engine, scope, ShapeError, DTypeError, zeros, type Tensor } from '../../engine/index.ts';
+import {
+  init,
+  attention,
+  chooseAttentionVariant,
+  tensor,
+  gradients,
+  engine,
+  scope,
+  ShapeError,
+  DTypeError,
+  zeros,
+  type Tensor,
+} from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
 import { useEngine, randomPair, halfPair, expectClose, EPS as u } from './util.ts';
@@ -51,31 +63,45 @@ interface Bounds {
 
 /** The error bounds of the header for q [..., Tq, D], k and v [..., Tk, D]. */
 function bounds(q: RefTensor, k: RefTensor, v: RefTensor, scale: number): Bounds {
-  const r = q.shape.length, d = q.shape[r - 1], tq = q.shape[r - 2], tk = k.shape[r - 2];
+  const r = q.shape.length,
+    d = q.shape[r - 1],
+    tq = q.shape[r - 2],
+    tk = k.shape[r - 2];
   const batch = q.data.length / (tq * d);
   const absV = { shape: v.shape, data: v.data.map(Math.abs) };
-  const pv = R.attention(q, k, absV, scale);              // Σ_j p_ij|v_jd|
+  const pv = R.attention(q, k, absV, scale); // Σ_j p_ij|v_jd|
   const ref = R.attention(q, k, v, scale);
   const fwd = new Float64Array(q.data.length);
-  let etaMax = 0, eMax = 0, xMax = 0, lMax = 0;
-  for (let b = 0; b < batch; b++) for (let i = 0; i < tq; i++) {
-    let absQK = 0, absS = 0, sMin = Infinity;
-    for (let j = 0; j < tk; j++) {
-      let s = 0, a = 0;
-      for (let e = 0; e < d; e++) {
-        const x = q.data[(b * tq + i) * d + e] * k.data[(b * tk + j) * d + e];
-        s += x; a += Math.abs(x);
+  let etaMax = 0,
+    eMax = 0,
+    xMax = 0,
+    lMax = 0;
+  for (let b = 0; b < batch; b++)
+    for (let i = 0; i < tq; i++) {
+      let absQK = 0,
+        absS = 0,
+        sMin = Infinity;
+      for (let j = 0; j < tk; j++) {
+        let s = 0,
+          a = 0;
+        for (let e = 0; e < d; e++) {
+          const x = q.data[(b * tq + i) * d + e] * k.data[(b * tk + j) * d + e];
+          s += x;
+          a += Math.abs(x);
+        }
+        absQK = Math.max(absQK, a);
+        absS = Math.max(absS, Math.abs(s * scale));
+        sMin = Math.min(sMin, s * scale);
       }
-      absQK = Math.max(absQK, a);
-      absS = Math.max(absS, Math.abs(s * scale));
-      sMin = Math.min(sMin, s * scale);
+      const L = ref.lse.data[b * tq + i];
+      const E = gamma(d) * scale * absQK + u * absS;
+      const eta = 2 * E + (6 + 4 * Math.log(tk) + 2 * Math.ceil(tk / 4) + 2 * tk + 2) * u;
+      for (let e = 0; e < d; e++) fwd[(b * tq + i) * d + e] = 2 * eta * pv.data[(b * tq + i) * d + e];
+      etaMax = Math.max(etaMax, eta);
+      eMax = Math.max(eMax, E);
+      xMax = Math.max(xMax, L - sMin);
+      lMax = Math.max(lMax, Math.abs(L));
     }
-    const L = ref.lse.data[b * tq + i];
-    const E = gamma(d) * scale * absQK + u * absS;
-    const eta = 2 * E + (6 + 4 * Math.log(tk) + 2 * Math.ceil(tk / 4) + 2 * tk + 2) * u;
-    for (let e = 0; e < d; e++) fwd[(b * tq + i) * d + e] = 2 * eta * pv.data[(b * tq + i) * d + e];
-    etaMax = Math.max(etaMax, eta); eMax = Math.max(eMax, E); xMax = Math.max(xMax, L - sMin); lMax = Math.max(lMax, Math.abs(L));
-  }
   const etaB = 2 * eMax + 2 * etaMax + 2 ** -21 + u * lMax + (6 + 4 * xMax) * u + gamma(d) + gamma(Math.max(tq, tk)) + 4 * u;
   return { fwd, eta: etaMax, etaB };
 }
@@ -96,16 +122,44 @@ const composed = (q: Tensor, k: Tensor, v: Tensor, scale: number) => q.matmul(k,
 type Case = [number[], number[], number?];
 const sq = (s: number[]): Case => [s, s];
 const FORWARD: Case[] = isBrowser
-  ? [sq([1, 1, 1, 1]), sq([2, 3, 3, 8]), sq([2, 2, 17, 55]), sq([1, 2, 64, 32]), sq([1, 2, 64, 64]), sq([1, 1, 33, 128]), [[1, 2, 5, 8], [1, 2, 9, 8], 0.7], sq([2, 17, 8])]
+  ? [
+      sq([1, 1, 1, 1]),
+      sq([2, 3, 3, 8]),
+      sq([2, 2, 17, 55]),
+      sq([1, 2, 64, 32]),
+      sq([1, 2, 64, 64]),
+      sq([1, 1, 33, 128]),
+      [[1, 2, 5, 8], [1, 2, 9, 8], 0.7],
+      sq([2, 17, 8]),
+    ]
   : [
-    sq([1, 1, 1, 1]), sq([2, 3, 3, 8]), sq([1, 2, 17, 1]), sq([2, 2, 17, 55]), sq([1, 1, 64, 128]), sq([2, 3, 64, 64]),
-    sq([1, 2, 127, 32]), sq([1, 1, 127, 55]), sq([2, 1, 200, 64]), sq([1, 1, 200, 8]), sq([1, 4, 3, 128]), sq([3, 2, 17, 32]),
-    sq([1, 1, 5, 200]), [[1, 2, 5, 8], [1, 2, 9, 8], 0.7], [[2, 1, 130, 16], [2, 1, 3, 16]], sq([2, 17, 8]), sq([17, 3]),
-  ];
+      sq([1, 1, 1, 1]),
+      sq([2, 3, 3, 8]),
+      sq([1, 2, 17, 1]),
+      sq([2, 2, 17, 55]),
+      sq([1, 1, 64, 128]),
+      sq([2, 3, 64, 64]),
+      sq([1, 2, 127, 32]),
+      sq([1, 1, 127, 55]),
+      sq([2, 1, 200, 64]),
+      sq([1, 1, 200, 8]),
+      sq([1, 4, 3, 128]),
+      sq([3, 2, 17, 32]),
+      sq([1, 1, 5, 200]),
+      [[1, 2, 5, 8], [1, 2, 9, 8], 0.7],
+      [
+        [2, 1, 130, 16],
+        [2, 1, 3, 16],
+      ],
+      sq([2, 17, 8]),
+      sq([17, 3]),
+    ];
 
 describe('attention forward', () => {
   it.each(FORWARD.map((c) => [JSON.stringify(c), ...c] as const))('%s', async (_n, qs, ks, sc) => {
-    const Q = randomPair(qs, 1), K = randomPair(ks, 2), V = randomPair(ks, 3);
+    const Q = randomPair(qs, 1),
+      K = randomPair(ks, 2),
+      V = randomPair(ks, 3);
     const scale = sc ?? 1 / Math.sqrt(qs[qs.length - 1]);
     const want = R.attention(Q.r, K.r, V.r, scale);
     const b = bounds(Q.r, K.r, V.r, scale);
@@ -115,13 +169,21 @@ describe('attention forward', () => {
     within(got, want.data, b.fwd, 0, 'vs reference');
     // Second oracle: the same from matmul + softmax + matmul on the GPU (errs as much again).
     const prim = await scope(() => composed(Q.t, K.t, V.t, scale)).data();
-    within(got, prim, b.fwd.map((x) => 2 * x), 0, 'vs primitives');
+    within(
+      got,
+      prim,
+      b.fwd.map((x) => 2 * x),
+      0,
+      'vs primitives',
+    );
   });
 
   it('T = 1024 against the reference; peak memory linear in T (1024 vs 2048, forward + backward)', async (ctx) => {
     if (isBrowser) ctx.skip(); // SwiftShader: minutes at this size; the node project covers it
     const d = 64;
-    const Q = randomPair([1, 1, 1024, d], 4), K = randomPair([1, 1, 1024, d], 5), V = randomPair([1, 1, 1024, d], 6);
+    const Q = randomPair([1, 1, 1024, d], 4),
+      K = randomPair([1, 1, 1024, d], 5),
+      V = randomPair([1, 1, 1024, d], 6);
     const got = await attention(Q.t, K.t, V.t).data();
     within(got, R.attention(Q.r, K.r, V.r).data, bounds(Q.r, K.r, V.r, 1 / Math.sqrt(d)).fwd, 0, 'T=1024');
 
@@ -139,7 +201,8 @@ describe('attention forward', () => {
       for (const x of [...grads.values(), o, ...ins]) x.dispose();
       return bytes;
     };
-    const p1 = await peak(1024), p2 = await peak(2048);
+    const p1 = await peak(1024),
+      p2 = await peak(2048);
     // Linear: ≈ 2 (o, L, dq, dk, dv, Dᵢ are O(T·D)); the composition's T×T matrices would give ≈ 4.
     if (DEBUG) console.log(`peak above inputs: T=1024 ${p1} B, T=2048 ${p2} B, ratio ${(p2 / p1).toFixed(2)}`);
     expect(p2 / p1).toBeLessThan(3);
@@ -158,13 +221,14 @@ function finiteDifferences(ins: RefTensor[], w: RefTensor, scale: number): Float
   return ins.map((x, which) => {
     const g = new Float64Array(x.data.length);
     for (let i = 0; i < x.data.length; i++) {
-      const x0 = x.data[i], h = 1e-6 * Math.max(1, Math.abs(x0));
+      const x0 = x.data[i],
+        h = 1e-6 * Math.max(1, Math.abs(x0));
       const at = (val: number) => {
         const moved = ins.map((t, n) => (n === which ? { shape: t.shape, data: Float64Array.from(t.data) } : t));
         moved[which].data[i] = val;
         return lossRef(moved[0], moved[1], moved[2], w, scale);
       };
-      g[i] = (at(x0 + h) - at(x0 - h)) / ((x0 + h) - (x0 - h));
+      g[i] = (at(x0 + h) - at(x0 - h)) / (x0 + h - (x0 - h));
     }
     return g;
   });
@@ -184,7 +248,10 @@ async function gpuGrads(q: Tensor, k: Tensor, v: Tensor, w: Tensor, scale?: numb
 describe('attention backward', () => {
   const FD: Case[] = [sq([1, 2, 5, 3]), sq([1, 1, 17, 8]), [[1, 1, 4, 6], [1, 1, 7, 6], 0.7]];
   it.each(FD.map((c) => [JSON.stringify(c), ...c] as const))('vs finite differences of the f64 reference: %s', async (_n, qs, ks, sc) => {
-    const Q = randomPair(qs, 11), K = randomPair(ks, 12), V = randomPair(ks, 13), W = randomPair(qs, 14);
+    const Q = randomPair(qs, 11),
+      K = randomPair(ks, 12),
+      V = randomPair(ks, 13),
+      W = randomPair(qs, 14);
     const scale = sc ?? 1 / Math.sqrt(qs[qs.length - 1]);
     const fd = finiteDifferences([Q.r, K.r, V.r], W.r, scale);
     const ref = R.attentionBackward(Q.r, K.r, V.r, W.r, scale);
@@ -194,13 +261,22 @@ describe('attention backward', () => {
     ['dq', 'dk', 'dv'].forEach((name, n) => {
       // The f64 analytic reference agrees with the differences to the oracle's error (≤ 2e-7).
       expectClose([ref.dq, ref.dk, ref.dv][n].data, fd[n], { atol: 2e-7 }, `reference ${name} vs differences`);
-      within(got[n], fd[n], abs[n].map((a) => 2 * b.etaB * a), 2e-7, `${name} vs differences`);
+      within(
+        got[n],
+        fd[n],
+        abs[n].map((a) => 2 * b.etaB * a),
+        2e-7,
+        `${name} vs differences`,
+      );
     });
   });
 
   it('vs the gradient of the composition matmul → softmax → matmul (medium shape)', async () => {
     const shape = isBrowser ? [1, 2, 20, 16] : [2, 3, 48, 64];
-    const Q = randomPair(shape, 21), K = randomPair(shape, 22), V = randomPair(shape, 23), W = randomPair(shape, 24);
+    const Q = randomPair(shape, 21),
+      K = randomPair(shape, 22),
+      V = randomPair(shape, 23),
+      W = randomPair(shape, 24);
     const scale = 1 / Math.sqrt(shape[3]);
     const got = await gpuGrads(Q.t, K.t, V.t, W.t);
     const grads = gradients(composed(Q.t, K.t, V.t, scale), W.t);
@@ -209,15 +285,30 @@ describe('attention backward', () => {
     const abs = [ref.absDq, ref.absDk, ref.absDv];
     for (const [n, x] of [Q.t, K.t, V.t].entries()) {
       const name = ['dq', 'dk', 'dv'][n];
-      within(got[n], [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `${name} vs reference`);
-      within(got[n], await grads.get(x)!.data(), abs[n].map((a) => 4 * b.etaB * a), 0, `${name} vs primitives`);
+      within(
+        got[n],
+        [ref.dq, ref.dk, ref.dv][n].data,
+        abs[n].map((a) => 2 * b.etaB * a),
+        0,
+        `${name} vs reference`,
+      );
+      within(
+        got[n],
+        await grads.get(x)!.data(),
+        abs[n].map((a) => 4 * b.etaB * a),
+        0,
+        `${name} vs primitives`,
+      );
     }
     for (const g of grads.values()) g.dispose();
   });
 
   it('is deterministic, frees what it allocates, and skips inputs without requiresGrad', async () => {
     const shape = [2, 2, 13, 8];
-    const Q = randomPair(shape, 31), K = randomPair(shape, 32), V = randomPair(shape, 33), W = randomPair(shape, 34);
+    const Q = randomPair(shape, 31),
+      K = randomPair(shape, 32),
+      V = randomPair(shape, 33),
+      W = randomPair(shape, 34);
     const first = await gpuGrads(Q.t, K.t, V.t, W.t);
     const before = engine().memory().tensors;
     const second = await gpuGrads(Q.t, K.t, V.t, W.t);
@@ -231,7 +322,9 @@ describe('attention backward', () => {
   });
 
   it('Tq = 0: an empty output, and zero gradients for k and v', async () => {
-    const q = zeros([1, 2, 0, 4]), k = randomPair([1, 2, 3, 4], 41).t, v = randomPair([1, 2, 3, 4], 42).t;
+    const q = zeros([1, 2, 0, 4]),
+      k = randomPair([1, 2, 3, 4], 41).t,
+      v = randomPair([1, 2, 3, 4], 42).t;
     const o = attention(q, k, v);
     expect(o.shape).toEqual([1, 2, 0, 4]);
     k.requiresGrad = v.requiresGrad = true;
@@ -245,12 +338,20 @@ describe('attention errors', () => {
   it('names the op and the shapes', () => {
     const z = (s: number[]) => zeros(s);
     expect(() => attention(z([2, 3, 4, 8]), z([2, 3, 4, 8]), z([2, 3, 5, 8]))).toThrow(ShapeError);
-    expect(() => attention(z([2, 3, 4, 8]), z([2, 3, 4, 8]), z([2, 3, 5, 8]))).toThrow(/attention: k and v must have the same shape \[\.\.\., Tk, D\], got q=\[2,3,4,8\] k=\[2,3,4,8\] v=\[2,3,5,8\]/);
-    expect(() => attention(z([2, 3, 4, 8]), z([2, 2, 4, 8]), z([2, 2, 4, 8]))).toThrow(/attention: the leading \(batch, head\) axes of q and k differ: q=\[2,3,4,8\] k=\[2,2,4,8\]/);
-    expect(() => attention(z([1, 4, 8]), z([1, 4, 6]), z([1, 4, 6]))).toThrow(/attention: head dimensions differ: q=\[1,4,8\] k=\[1,4,6\] v=\[1,4,6\] \(8 vs 6\)/);
+    expect(() => attention(z([2, 3, 4, 8]), z([2, 3, 4, 8]), z([2, 3, 5, 8]))).toThrow(
+      /attention: k and v must have the same shape \[\.\.\., Tk, D\], got q=\[2,3,4,8\] k=\[2,3,4,8\] v=\[2,3,5,8\]/,
+    );
+    expect(() => attention(z([2, 3, 4, 8]), z([2, 2, 4, 8]), z([2, 2, 4, 8]))).toThrow(
+      /attention: the leading \(batch, head\) axes of q and k differ: q=\[2,3,4,8\] k=\[2,2,4,8\]/,
+    );
+    expect(() => attention(z([1, 4, 8]), z([1, 4, 6]), z([1, 4, 6]))).toThrow(
+      /attention: head dimensions differ: q=\[1,4,8\] k=\[1,4,6\] v=\[1,4,6\] \(8 vs 6\)/,
+    );
     expect(() => attention(z([1, 4, 8]), z([1, 1, 4, 8]), z([1, 1, 4, 8]))).toThrow(/attention: q, k and v must have the same rank/);
     expect(() => attention(z([8]), z([8]), z([8]))).toThrow(/attention: q, k and v must have rank ≥ 2/);
-    expect(() => attention(z([1, 4, 300]), z([1, 4, 300]), z([1, 4, 300]))).toThrow(/attention: head dimension D must be in 1\.\.256, got 300/);
+    expect(() => attention(z([1, 4, 300]), z([1, 4, 300]), z([1, 4, 300]))).toThrow(
+      /attention: head dimension D must be in 1\.\.256, got 300/,
+    );
     expect(() => attention(z([1, 4, 8]), z([1, 0, 8]), z([1, 0, 8]))).toThrow(/attention: no keys to attend to \(Tk = 0\)/);
     expect(() => attention(z([1, 4, 8]), z([1, 4, 8]), z([1, 4, 8]), { scale: NaN })).toThrow(/attention: scale must be a finite number/);
     const i = tensor(new Int32Array(8), [1, 1, 8]);
@@ -270,24 +371,38 @@ describe('attention with f16 storage', () => {
   const pair = (kind: Kind, shape: number[], seed: number) => (kind === 'h' ? halfPair(shape, seed) : randomPair(shape, seed));
   // [q shape, k/v shape, storage of q, k, v, result]: vec4 rows (D % 4 = 0) and guarded scalars (55, 5).
   const CASES: [number[], number[], string][] = [
-    [[2, 3, 17, 64], [2, 3, 17, 64], 'hhhf'], [[1, 2, 13, 55], [1, 2, 13, 55], 'hhhh'],
-    [[1, 2, 9, 8], [1, 2, 30, 8], 'hfhh'], [[3, 7, 5], [3, 4, 5], 'fhff'], [[1, 1, 1, 32], [1, 1, 1, 32], 'hhhh'],
+    [[2, 3, 17, 64], [2, 3, 17, 64], 'hhhf'],
+    [[1, 2, 13, 55], [1, 2, 13, 55], 'hhhh'],
+    [[1, 2, 9, 8], [1, 2, 30, 8], 'hfhh'],
+    [[3, 7, 5], [3, 4, 5], 'fhff'],
+    [[1, 1, 1, 32], [1, 1, 1, 32], 'hhhh'],
   ];
-  it.skipIf(!HAS_F16).each(CASES.map((c) => [c[2] + ' ' + JSON.stringify(c.slice(0, 2)), ...c] as const))('forward %s', async (_n, qs, ks, kinds) => {
-    const [Q, K, V] = [qs, ks, ks].map((s, n) => pair(kinds[n] as Kind, s, 51 + n));
-    const scale = 1 / Math.sqrt(qs[qs.length - 1]);
-    const want = R.attention(Q.r, K.r, V.r, scale);
-    const b = bounds(Q.r, K.r, V.r, scale);
-    const o = attention(Q.t, K.t, V.t, { outDtype: kinds[3] === 'h' ? 'f16' : 'f32' });
-    expect(o.dtype).toBe(kinds[3] === 'h' ? 'f16' : 'f32');
-    const bound = kinds[3] === 'h' ? b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)) : b.fwd;
-    within(await o.data(), want.data, bound, kinds[3] === 'h' ? 2 ** -24 : 0, `f16 ${kinds}`);
-  });
+  it.skipIf(!HAS_F16).each(CASES.map((c) => [c[2] + ' ' + JSON.stringify(c.slice(0, 2)), ...c] as const))(
+    'forward %s',
+    async (_n, qs, ks, kinds) => {
+      const [Q, K, V] = [qs, ks, ks].map((s, n) => pair(kinds[n] as Kind, s, 51 + n));
+      const scale = 1 / Math.sqrt(qs[qs.length - 1]);
+      const want = R.attention(Q.r, K.r, V.r, scale);
+      const b = bounds(Q.r, K.r, V.r, scale);
+      const o = attention(Q.t, K.t, V.t, { outDtype: kinds[3] === 'h' ? 'f16' : 'f32' });
+      expect(o.dtype).toBe(kinds[3] === 'h' ? 'f16' : 'f32');
+      const bound = kinds[3] === 'h' ? b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)) : b.fwd;
+      within(await o.data(), want.data, bound, kinds[3] === 'h' ? 2 ** -24 : 0, `f16 ${kinds}`);
+    },
+  );
 
   it.skipIf(!HAS_F16)('backward through f32 → f16 casts: f32 gradients within the f32 bounds', async () => {
-    for (const [shape, kinds] of [[[1, 2, 21, 64], 'hhh'], [[2, 1, 10, 55], 'hfh']] as [number[], string][]) {
+    for (const [shape, kinds] of [
+      [[1, 2, 21, 64], 'hhh'],
+      [[2, 1, 10, 55], 'hfh'],
+    ] as [number[], string][]) {
       // f32 leaves holding f16-exact values, cast to f16 where kinds says so (the cast passes g through).
-      const leaves = [0, 1, 2].map((n) => { const h = halfPair(shape, 61 + n); const t = tensor(Float32Array.from(h.r.data), shape, { requiresGrad: true }); h.t.dispose(); return { t, r: h.r }; });
+      const leaves = [0, 1, 2].map((n) => {
+        const h = halfPair(shape, 61 + n);
+        const t = tensor(Float32Array.from(h.r.data), shape, { requiresGrad: true });
+        h.t.dispose();
+        return { t, r: h.r };
+      });
       const W = randomPair(shape, 64);
       const scale = 1 / Math.sqrt(shape[shape.length - 1]);
       const ins = leaves.map((l, n) => (kinds[n] === 'h' ? l.t.cast('f16') : l.t));
@@ -299,7 +414,13 @@ describe('attention with f16 storage', () => {
       for (const [n, name] of ['dq', 'dk', 'dv'].entries()) {
         const g = grads.get(leaves[n].t)!;
         expect(g.dtype).toBe('f32');
-        within(await g.data(), [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `${name} ${kinds} ${shape}`);
+        within(
+          await g.data(),
+          [ref.dq, ref.dk, ref.dv][n].data,
+          abs[n].map((a) => 2 * b.etaB * a),
+          0,
+          `${name} ${kinds} ${shape}`,
+        );
       }
       for (const t of [...grads.values(), o, ...ins, ...leaves.map((l) => l.t)]) t.dispose();
     }
@@ -331,45 +452,83 @@ describe('attention, row and tiled layouts', () => {
     expect(chooseAttentionVariant()).toBe(engine().adapter.isSoftware ? 'blocked' : 'tiled');
     expect(chooseAttentionVariant('tiled')).toBe('tiled');
     const z = zeros([1, 4, 8]);
-    expect(() => attention(z, z, z, { variant: 'gpu' as 'tiled' })).toThrow(/attention: unknown variant 'gpu' \(expected auto, blocked, row, tiled\)/);
+    expect(() => attention(z, z, z, { variant: 'gpu' as 'tiled' })).toThrow(
+      /attention: unknown variant 'gpu' \(expected auto, blocked, row, tiled\)/,
+    );
   });
 
   const CASES: Case[] = isBrowser
     ? [sq([1, 2, 17, 55]), [[1, 1, 9, 8], [1, 1, 5, 8], 0.7]]
-    : [sq([2, 2, 17, 55]), sq([1, 2, 70, 64]), sq([1, 1, 5, 200]), [[2, 1, 130, 16], [2, 1, 3, 16]], [[1, 1, 3, 32], [1, 1, 150, 32]], sq([3, 7, 1]), sq([1, 1, 67, 128])];
-  it.each(CASES.map((c) => [JSON.stringify(c), ...c] as const))('forward and backward %s: within the bounds, and the same bits as blocked', async (_n, qs, ks, sc) => {
-    const Q = randomPair(qs, 81), K = randomPair(ks, 82), V = randomPair(ks, 83), W = randomPair(qs, 84);
-    const scale = sc ?? 1 / Math.sqrt(qs[qs.length - 1]);
-    const b = bounds(Q.r, K.r, V.r, scale);
-    const ref = R.attentionBackward(Q.r, K.r, V.r, W.r, scale);
-    const abs = [ref.absDq, ref.absDk, ref.absDv];
-    for (const x of [Q.t, K.t, V.t]) x.requiresGrad = true;
-    const outputs: Record<string, Float32Array[]> = {};
-    for (const variant of ['blocked', 'row', 'tiled'] as const) {
-      const o = attention(Q.t, K.t, V.t, { scale, variant });
-      const got = [(await o.data()) as Float32Array];
-      within(got[0], R.attention(Q.r, K.r, V.r, scale).data, b.fwd, 0, `${variant} forward`);
-      const grads = gradients(o, W.t);
-      for (const [n, x] of [Q.t, K.t, V.t].entries()) {
-        got.push((await grads.get(x)!.data()) as Float32Array);
-        within(got[n + 1], [ref.dq, ref.dk, ref.dv][n].data, abs[n].map((a) => 2 * b.etaB * a), 0, `${variant} ${['dq', 'dk', 'dv'][n]}`);
+    : [
+        sq([2, 2, 17, 55]),
+        sq([1, 2, 70, 64]),
+        sq([1, 1, 5, 200]),
+        [
+          [2, 1, 130, 16],
+          [2, 1, 3, 16],
+        ],
+        [
+          [1, 1, 3, 32],
+          [1, 1, 150, 32],
+        ],
+        sq([3, 7, 1]),
+        sq([1, 1, 67, 128]),
+      ];
+  it.each(CASES.map((c) => [JSON.stringify(c), ...c] as const))(
+    'forward and backward %s: within the bounds, and the same bits as blocked',
+    async (_n, qs, ks, sc) => {
+      const Q = randomPair(qs, 81),
+        K = randomPair(ks, 82),
+        V = randomPair(ks, 83),
+        W = randomPair(qs, 84);
+      const scale = sc ?? 1 / Math.sqrt(qs[qs.length - 1]);
+      const b = bounds(Q.r, K.r, V.r, scale);
+      const ref = R.attentionBackward(Q.r, K.r, V.r, W.r, scale);
+      const abs = [ref.absDq, ref.absDk, ref.absDv];
+      for (const x of [Q.t, K.t, V.t]) x.requiresGrad = true;
+      const outputs: Record<string, Float32Array[]> = {};
+      for (const variant of ['blocked', 'row', 'tiled'] as const) {
+        const o = attention(Q.t, K.t, V.t, { scale, variant });
+        const got = [(await o.data()) as Float32Array];
+        within(got[0], R.attention(Q.r, K.r, V.r, scale).data, b.fwd, 0, `${variant} forward`);
+        const grads = gradients(o, W.t);
+        for (const [n, x] of [Q.t, K.t, V.t].entries()) {
+          got.push((await grads.get(x)!.data()) as Float32Array);
+          within(
+            got[n + 1],
+            [ref.dq, ref.dk, ref.dv][n].data,
+            abs[n].map((a) => 2 * b.etaB * a),
+            0,
+            `${variant} ${['dq', 'dk', 'dv'][n]}`,
+          );
+        }
+        for (const g of [...grads.values(), o]) g.dispose();
+        outputs[variant] = got;
       }
-      for (const g of [...grads.values(), o]) g.dispose();
-      outputs[variant] = got;
-    }
-    for (const variant of ['row', 'tiled']) {
-      outputs[variant].forEach((a, n) => expect(Array.from(a), `${variant} vs blocked, output ${n}`).toEqual(Array.from(outputs.blocked[n])));
-    }
-  });
+      for (const variant of ['row', 'tiled']) {
+        outputs[variant].forEach((a, n) =>
+          expect(Array.from(a), `${variant} vs blocked, output ${n}`).toEqual(Array.from(outputs.blocked[n])),
+        );
+      }
+    },
+  );
 
   it.skipIf(!HAS_F16)('f16 storage', async () => {
-    const Q = halfPair([1, 2, 13, 32], 91), K = halfPair([1, 2, 13, 32], 92), V = halfPair([1, 2, 13, 32], 93);
+    const Q = halfPair([1, 2, 13, 32], 91),
+      K = halfPair([1, 2, 13, 32], 92),
+      V = halfPair([1, 2, 13, 32], 93);
     const scale = 1 / Math.sqrt(32);
     const want = R.attention(Q.r, K.r, V.r, scale);
     const b = bounds(Q.r, K.r, V.r, scale);
     for (const variant of ['row', 'tiled'] as const) {
       const o = attention(Q.t, K.t, V.t, { variant, outDtype: 'f16' });
-      within(await o.data(), want.data, b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)), 2 ** -24, `${variant} f16`);
+      within(
+        await o.data(),
+        want.data,
+        b.fwd.map((e, i) => e + 2 ** -10 * (Math.abs(want.data[i]) + e)),
+        2 ** -24,
+        `${variant} f16`,
+      );
     }
   });
 });

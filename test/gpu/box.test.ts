@@ -15,9 +15,27 @@
  */
 import { describe, it, expect } from 'vitest';
 import {
-  tensor, engine, scope, grad, minimum, maximum, gather, logSoftmax, IndexError, ShapeError, DTypeError,
-  boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou, elementwiseGiou, elementwiseIou, crossEntropy,
-  setValidation, validationEnabled, type Tensor,
+  tensor,
+  engine,
+  scope,
+  grad,
+  minimum,
+  maximum,
+  gather,
+  logSoftmax,
+  IndexError,
+  ShapeError,
+  DTypeError,
+  boxCxcywhToXyxy,
+  boxXyxyToCxcywh,
+  boxIou,
+  generalizedBoxIou,
+  elementwiseGiou,
+  elementwiseIou,
+  crossEntropy,
+  setValidation,
+  validationEnabled,
+  type Tensor,
 } from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
@@ -40,12 +58,18 @@ const gpu = (r: RefTensor, requiresGrad = false): Tensor => tensor(Float32Array.
 /** Central differences of f at x (f64), step h. */
 function fdGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
   return Float64Array.from(x, (xi, i) => {
-    const p = x.slice(), m = x.slice();
-    p[i] = xi + h; m[i] = xi - h;
+    const p = x.slice(),
+      m = x.slice();
+    p[i] = xi + h;
+    m[i] = xi - h;
     return (f(p) - f(m)) / (p[i] - m[i]);
   });
 }
-const dot = (w: ArrayLike<number>, y: ArrayLike<number>) => { let s = 0; for (let i = 0; i < y.length; i++) s += w[i] * y[i]; return s; };
+const dot = (w: ArrayLike<number>, y: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += w[i] * y[i];
+  return s;
+};
 /** |g − fd| ≤ 1e-5·max(1, max|fd|) + 1e-4·|fd| (header). */
 function expectGradClose(g: ArrayLike<number>, fd: Float64Array, label: string): void {
   const s = Math.max(1, ...Array.from(fd, Math.abs));
@@ -71,10 +95,18 @@ describe('box conversion', () => {
     expect(Array.from(await boxCxcywhToXyxy(b).data())).toEqual([0.4, 0.3, 0.6, 0.7].map(Math.fround));
     // d/d(cx, cy, w, h) of Σ g ⊙ (cx − w/2, cy − h/2, cx + w/2, cy + h/2) with g = (1, 2, 3, 4):
     // (1 + 3, 2 + 4, (3 − 1)/2, (4 − 2)/2) = (4, 6, 1, 1)
-    const [d] = grad((x: Tensor) => boxCxcywhToXyxy(x).mul(tensor([1, 2, 3, 4])).sum())(b);
+    const [d] = grad((x: Tensor) =>
+      boxCxcywhToXyxy(x)
+        .mul(tensor([1, 2, 3, 4]))
+        .sum(),
+    )(b);
     expect(Array.from(await d.data())).toEqual([4, 6, 1, 1]);
     // xyxy → cxcywh with g = (1, 2, 3, 4): (1/2 − 3, 2/2 − 4, 1/2 + 3, 2/2 + 4)
-    const [e] = grad((x: Tensor) => boxXyxyToCxcywh(x).mul(tensor([1, 2, 3, 4])).sum())(b);
+    const [e] = grad((x: Tensor) =>
+      boxXyxyToCxcywh(x)
+        .mul(tensor([1, 2, 3, 4]))
+        .sum(),
+    )(b);
     expect(Array.from(await e.data())).toEqual([-2.5, -3, 3.5, 5]);
   });
 
@@ -87,45 +119,83 @@ describe('box conversion', () => {
 
 describe('IoU and generalised IoU', () => {
   it('hand-computed pairs', async () => {
-    const a = tensor([[0, 0, 2, 2], [0, 0, 1, 1], [0, 0, 4, 4]]);
-    const b = tensor([[1, 1, 3, 3], [2, 2, 3, 3], [1, 1, 2, 2]]);
+    const a = tensor([
+      [0, 0, 2, 2],
+      [0, 0, 1, 1],
+      [0, 0, 4, 4],
+    ]);
+    const b = tensor([
+      [1, 1, 3, 3],
+      [2, 2, 3, 3],
+      [1, 1, 2, 2],
+    ]);
     // [0,0,2,2]·[1,1,3,3]: I = 1, U = 4 + 4 − 1 = 7, C = 3·3 = 9 → IoU 1/7, GIoU 1/7 − 2/9.
     // [0,0,1,1]·[2,2,3,3]: disjoint, U = 2, C = 9 → IoU 0, GIoU −7/9.
     // [0,0,4,4]·[1,1,2,2]: contained, I = 1, U = 16 = C → IoU = GIoU = 1/16.
-    const iou = [1 / 7, 0, 1 / 16], giou = [1 / 7 - 2 / 9, -7 / 9, 1 / 16];
+    const iou = [1 / 7, 0, 1 / 16],
+      giou = [1 / 7 - 2 / 9, -7 / 9, 1 / 16];
     expectClose(await elementwiseIou(a, b).data(), iou, { atol: 4e-7 }, 'elementwise IoU');
     expectClose(await elementwiseGiou(a, b).data(), giou, { atol: 4e-7 }, 'elementwise GIoU');
     const full = await generalizedBoxIou(a, b).data();
     expectClose([full[0], full[4], full[8]], giou, { atol: 4e-7 }, 'pairwise GIoU diagonal');
-    expectClose(await boxIou(a, a).data(), R.boxPair('iou', R.ref(await a.data(), [3, 4]), R.ref(await a.data(), [3, 4]), true), { atol: 4e-7 }, 'IoU with itself');
+    expectClose(
+      await boxIou(a, a).data(),
+      R.boxPair('iou', R.ref(await a.data(), [3, 4]), R.ref(await a.data(), [3, 4]), true),
+      { atol: 4e-7 },
+      'IoU with itself',
+    );
   });
 
-  it.each([[7, 5], [1, 1], [3, 0], [0, 3], [17, 9]])('pairwise [%i,4] × [%i,4] against the reference', async (n, m) => {
-    const A = randomBoxes(n, 10 + n), B = randomBoxes(m, 20 + m);
+  it.each([
+    [7, 5],
+    [1, 1],
+    [3, 0],
+    [0, 3],
+    [17, 9],
+  ])('pairwise [%i,4] × [%i,4] against the reference', async (n, m) => {
+    const A = randomBoxes(n, 10 + n),
+      B = randomBoxes(m, 20 + m);
     const [a, b] = [gpu(A), gpu(B)];
-    const iou = boxIou(a, b), giou = generalizedBoxIou(a, b);
+    const iou = boxIou(a, b),
+      giou = generalizedBoxIou(a, b);
     expect(giou.shape).toEqual([n, m]);
     await expectTensor(iou, R.boxPair('iou', A, B, true), { atol: 4e-6 }, 'boxIou');
     await expectTensor(giou, R.boxPair('giou', A, B, true), { atol: 4e-6 }, 'generalizedBoxIou');
   });
 
   it('elementwise GIoU equals the diagonal of the pairwise matrix', async () => {
-    const A = randomBoxes(6, 3), B = randomBoxes(6, 4);
+    const A = randomBoxes(6, 3),
+      B = randomBoxes(6, 4);
     const full = await generalizedBoxIou(gpu(A), gpu(B)).data();
     const diag = Array.from({ length: 6 }, (_, i) => full[i * 6 + i]);
     expect(Array.from(await elementwiseGiou(gpu(A), gpu(B)).data())).toEqual(diag);
   });
 
   it('degenerate boxes give finite documented values, never NaN, and finite gradients', async () => {
-    const a = [[0.2, 0.2, 0.2, 0.2], [0, 0, 0, 1], [0, 0, 0, 1], [0.5, 0.5, 0.5, 0.5], [0, 0, 1, 0], [0, 0, 1, 1]];
-    const b = [[0.2, 0.2, 0.2, 0.2], [0, 0, 0, 1], [1, 0, 1, 1], [0.7, 0.5, 0.7, 0.5], [0, 0, 1, 0], [0, 0, 0, 0]];
+    const a = [
+      [0.2, 0.2, 0.2, 0.2],
+      [0, 0, 0, 1],
+      [0, 0, 0, 1],
+      [0.5, 0.5, 0.5, 0.5],
+      [0, 0, 1, 0],
+      [0, 0, 1, 1],
+    ];
+    const b = [
+      [0.2, 0.2, 0.2, 0.2],
+      [0, 0, 0, 1],
+      [1, 0, 1, 1],
+      [0.7, 0.5, 0.7, 0.5],
+      [0, 0, 1, 0],
+      [0, 0, 0, 0],
+    ];
     // 0: identical points: union 0 and enclosing area 0 → IoU 0, GIoU 0 (DETR: NaN).
     // 1: identical zero-width segments: the same, 0 and 0.
     // 2: two parallel zero-width segments 1 apart: union 0 → IoU 0; C = 1·1 → GIoU = 0 − (1 − 0)/1 = −1.
     // 3: two points on a horizontal line: C has zero height → both 0.
     // 4: identical zero-height segments: 0 and 0.
     // 5: the unit square and a point at its corner: U = 1, I = 0, C = 1 → IoU 0, GIoU 0.
-    const ta = tensor(a, undefined, { requiresGrad: true }), tb = tensor(b, undefined, { requiresGrad: true });
+    const ta = tensor(a, undefined, { requiresGrad: true }),
+      tb = tensor(b, undefined, { requiresGrad: true });
     const y = elementwiseGiou(ta, tb);
     expect(Array.from(await y.data())).toEqual([0, 0, -1, 0, 0, 0]);
     expect(Array.from(await elementwiseIou(ta, tb).data())).toEqual([0, 0, 0, 0, 0, 0]);
@@ -141,17 +211,24 @@ describe('IoU and generalised IoU', () => {
   });
 
   it('gradients match central differences of the reference: pairwise IoU/GIoU and elementwise GIoU', async () => {
-    const A = randomBoxes(7, 31, 0.1, 0.7), B = randomBoxes(5, 32, 0.1, 0.7);
+    const A = randomBoxes(7, 31, 0.1, 0.7),
+      B = randomBoxes(5, 32, 0.1, 0.7);
     const W = Float64Array.from({ length: 35 }, rng(33)).map((v) => Math.fround(2 * v - 1));
     for (const kind of ['iou', 'giou'] as const) {
       const [a, b] = [gpu(A, true), gpu(B, true)];
       const op = kind === 'iou' ? boxIou : generalizedBoxIou;
-      scope(() => op(a, b).mul(tensor(Float32Array.from(W), [7, 5])).sum().backward());
+      scope(() =>
+        op(a, b)
+          .mul(tensor(Float32Array.from(W), [7, 5]))
+          .sum()
+          .backward(),
+      );
       const fa = fdGrad((x) => dot(W, R.boxPair(kind, { shape: [7, 4], data: x }, B, true).data), A.data);
       const fb = fdGrad((x) => dot(W, R.boxPair(kind, A, { shape: [5, 4], data: x }, true).data), B.data);
       expectGradClose(await a.grad!.data(), fa, `${kind} d/dboxes1`);
       expectGradClose(await b.grad!.data(), fb, `${kind} d/dboxes2`);
-      a.dispose(); b.dispose();
+      a.dispose();
+      b.dispose();
     }
   });
 
@@ -159,27 +236,49 @@ describe('IoU and generalised IoU', () => {
     // 0: identical boxes; 1: same left and top edges; 2: b inside a, sharing the right edge.
     // (An overlap width of exactly 0 — boxes edge to edge — follows PyTorch's clamp(min=0), which
     // passes the whole gradient there: that one matches a one-sided difference, not a central one.)
-    const A: RefTensor = { shape: [3, 4], data: Float64Array.from([0.1, 0.2, 0.5, 0.6, 0.1, 0.2, 0.5, 0.6, 0.1, 0.1, 0.9, 0.5].map(Math.fround)) };
-    const B: RefTensor = { shape: [3, 4], data: Float64Array.from([0.1, 0.2, 0.5, 0.6, 0.1, 0.2, 0.75, 0.3, 0.5, 0.2, 0.9, 0.3].map(Math.fround)) };
+    const A: RefTensor = {
+      shape: [3, 4],
+      data: Float64Array.from([0.1, 0.2, 0.5, 0.6, 0.1, 0.2, 0.5, 0.6, 0.1, 0.1, 0.9, 0.5].map(Math.fround)),
+    };
+    const B: RefTensor = {
+      shape: [3, 4],
+      data: Float64Array.from([0.1, 0.2, 0.5, 0.6, 0.1, 0.2, 0.75, 0.3, 0.5, 0.2, 0.9, 0.3].map(Math.fround)),
+    };
     const W = [0.5, -1, 0.75];
     const [a, b] = [gpu(A, true), gpu(B, true)];
     scope(() => elementwiseGiou(a, b).mul(tensor(W)).sum().backward());
     const h = 1e-7; // below every gap between distinct coordinates here, so each side stays on one branch
-    expectGradClose(await a.grad!.data(), fdGrad((x) => dot(W, R.boxPair('giou', { shape: [3, 4], data: x }, B, false).data), A.data, h), 'ties d/da');
-    expectGradClose(await b.grad!.data(), fdGrad((x) => dot(W, R.boxPair('giou', A, { shape: [3, 4], data: x }, false).data), B.data, h), 'ties d/db');
-    a.dispose(); b.dispose();
+    expectGradClose(
+      await a.grad!.data(),
+      fdGrad((x) => dot(W, R.boxPair('giou', { shape: [3, 4], data: x }, B, false).data), A.data, h),
+      'ties d/da',
+    );
+    expectGradClose(
+      await b.grad!.data(),
+      fdGrad((x) => dot(W, R.boxPair('giou', A, { shape: [3, 4], data: x }, false).data), B.data, h),
+      'ties d/db',
+    );
+    a.dispose();
+    b.dispose();
   });
 
   it('a second oracle from GPU primitives (slice, minimum, maximum, …) agrees on values and gradients', async () => {
-    const A = randomBoxes(9, 41), B = randomBoxes(9, 42);
+    const A = randomBoxes(9, 41),
+      B = randomBoxes(9, 42);
     const col = (t: Tensor, i: number) => t.slice([0, i], [t.shape[0], i + 1]).reshape([t.shape[0]]);
     const composed = (a: Tensor, b: Tensor) => {
       const [ax0, ay0, ax1, ay1] = [0, 1, 2, 3].map((i) => col(a, i));
       const [bx0, by0, bx1, by1] = [0, 1, 2, 3].map((i) => col(b, i));
-      const areaA = ax1.sub(ax0).mul(ay1.sub(ay0)), areaB = bx1.sub(bx0).mul(by1.sub(by0));
-      const inter = minimum(ax1, bx1).sub(maximum(ax0, bx0)).maximum(0).mul(minimum(ay1, by1).sub(maximum(ay0, by0)).maximum(0));
+      const areaA = ax1.sub(ax0).mul(ay1.sub(ay0)),
+        areaB = bx1.sub(bx0).mul(by1.sub(by0));
+      const inter = minimum(ax1, bx1)
+        .sub(maximum(ax0, bx0))
+        .maximum(0)
+        .mul(minimum(ay1, by1).sub(maximum(ay0, by0)).maximum(0));
       const union = areaA.add(areaB).sub(inter);
-      const area = maximum(ax1, bx1).sub(minimum(ax0, bx0)).mul(maximum(ay1, by1).sub(minimum(ay0, by0)));
+      const area = maximum(ax1, bx1)
+        .sub(minimum(ax0, bx0))
+        .mul(maximum(ay1, by1).sub(minimum(ay0, by0)));
       return inter.div(union).sub(area.sub(union).div(area));
     };
     const W = tensor(Float32Array.from({ length: 9 }, rng(43)));
@@ -194,8 +293,15 @@ describe('IoU and generalised IoU', () => {
   });
 
   it('validation mode: an invalid xyxy box throws at the next readback, naming the op and the box', async () => {
-    const good = tensor([[0, 0, 1, 1], [0.2, 0.2, 0.4, 0.5]]);
-    const bad = tensor([[0, 0, 1, 1], [0.5, 0, 0.4, 1], [0, 0, 1, 1]]); // box 1: x1 < x0
+    const good = tensor([
+      [0, 0, 1, 1],
+      [0.2, 0.2, 0.4, 0.5],
+    ]);
+    const bad = tensor([
+      [0, 0, 1, 1],
+      [0.5, 0, 0.4, 1],
+      [0, 0, 1, 1],
+    ]); // box 1: x1 < x0
     const nan = tensor([[0, 0, 1, NaN]]);
     const was = validationEnabled();
     try {
@@ -218,7 +324,15 @@ describe('IoU and generalised IoU', () => {
     const a = tensor([[0, 0, 1, 1]]);
     expect(() => boxIou(a, tensor([[0, 0, 1, 1, 1]]))).toThrow(/boxIou: boxes2 must have shape \[N,4\], got \[1,5\]/);
     expect(() => generalizedBoxIou(tensor([0, 0, 1, 1]), a)).toThrow(/generalizedBoxIou: boxes1 must have shape \[N,4\], got \[4\]/);
-    expect(() => elementwiseGiou(a, tensor([[0, 0, 1, 1], [0, 0, 1, 1]]))).toThrow(/elementwiseGiou: boxes1 \[1,4\] and boxes2 \[2,4\] must have the same number of boxes/);
+    expect(() =>
+      elementwiseGiou(
+        a,
+        tensor([
+          [0, 0, 1, 1],
+          [0, 0, 1, 1],
+        ]),
+      ),
+    ).toThrow(/elementwiseGiou: boxes1 \[1,4\] and boxes2 \[2,4\] must have the same number of boxes/);
   });
 
   it('forward and backward leak no tensors', () => {
@@ -229,7 +343,8 @@ describe('IoU and generalised IoU', () => {
     });
     expect(a.grad!.shape).toEqual([4, 4]);
     // No await before the count: in the browser, garbage left by other tests is finalised at awaits.
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
     expect(engine().memory().tensors).toBe(before);
   });
 });
@@ -250,10 +365,17 @@ describe('crossEntropy (PyTorch weighted mean)', () => {
     return { x, t, w };
   }
 
-  it.each([[7, 5], [1, 1], [300, 92], [3, 130]])('[%i,%i] with and without class weights, against the reference', async (n, c) => {
+  it.each([
+    [7, 5],
+    [1, 1],
+    [300, 92],
+    [3, 130],
+  ])('[%i,%i] with and without class weights, against the reference', async (n, c) => {
     const { x, t, w } = logitsAndTargets(n, c, n + c);
-    const xs = gpu(x), ts = tensor(t);
-    const plain = crossEntropy(xs, ts), weighted = crossEntropy(xs, ts, { weight: tensor(w) });
+    const xs = gpu(x),
+      ts = tensor(t);
+    const plain = crossEntropy(xs, ts),
+      weighted = crossEntropy(xs, ts, { weight: tensor(w) });
     expect(plain.shape).toEqual([]);
     expectClose([await plain.item()], [R.crossEntropy(x, t)], TOL, 'plain');
     expectClose([await weighted.item()], [R.crossEntropy(x, t, w)], TOL, 'weighted');
@@ -275,7 +397,8 @@ describe('crossEntropy (PyTorch weighted mean)', () => {
     const W = Array.from(t).reduce((a, ti) => a + w[ti], 0);
     for (let i = 0; i < 300; i++) {
       const row = x.data.subarray(i * 92, (i + 1) * 92);
-      const m = Math.max(...row), s = row.reduce((a, v) => a + Math.exp(v - m), 0);
+      const m = Math.max(...row),
+        s = row.reduce((a, v) => a + Math.exp(v - m), 0);
       for (let j = 0; j < 92; j++) want[i * 92 + j] = (w[t[i]] / W) * (Math.exp(row[j] - m) / s - (j === t[i] ? 1 : 0));
     }
     // Each entry: softmax to ~60u relative (above) times w/W to ~50u: |err| ≤ 1e-5·max|want|.
@@ -285,12 +408,15 @@ describe('crossEntropy (PyTorch weighted mean)', () => {
     crossEntropy(ys, tensor(small.t), { weight: tensor(small.w) }).backward();
     const fd = fdGrad((v) => R.crossEntropy({ shape: [5, 4], data: v }, small.t, small.w), small.x.data);
     expectGradClose(await ys.grad!.data(), fd, 'finite differences');
-    xs.dispose(); ys.dispose();
+    xs.dispose();
+    ys.dispose();
   });
 
   it('a second oracle from primitives (logSoftmax, gather, sums) agrees on value and gradient', async () => {
     const { x, t, w } = logitsAndTargets(11, 6, 7);
-    const xs = gpu(x), ts = tensor(t), ws = tensor(w);
+    const xs = gpu(x),
+      ts = tensor(t),
+      ws = tensor(w);
     const flat = tensor(Int32Array.from(t, (ti, i) => i * 6 + ti));
     const composed = (v: Tensor) => {
       const picked = gather(logSoftmax(v).reshape([66]), flat); // log p[i, tᵢ]
@@ -304,18 +430,33 @@ describe('crossEntropy (PyTorch weighted mean)', () => {
   });
 
   it('is stable for huge logits', async () => {
-    const loss = crossEntropy(tensor([[1000, 1001, 1002], [-1000, -1000, -1000]]), tensor(new Int32Array([0, 1])));
+    const loss = crossEntropy(
+      tensor([
+        [1000, 1001, 1002],
+        [-1000, -1000, -1000],
+      ]),
+      tensor(new Int32Array([0, 1])),
+    );
     // row 0: lse = 1002 + ln(1 + e⁻¹ + e⁻²) → loss 2 + ln(1.5032…); row 1: ln 3.
     const want = (2 + Math.log(1 + Math.exp(-1) + Math.exp(-2)) + Math.log(3)) / 2;
     expectClose([await loss.item()], [want], { atol: 1e-4 }, 'huge logits'); // |x| = 1000: one ulp is 6e-5
   });
 
   it('errors: a target out of range throws at readback; shapes and dtypes are checked at once', async () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
-    await expect(crossEntropy(x, tensor(new Int32Array([0, 3]))).data()).rejects.toThrow(/crossEntropy: target at position 1 is outside the class range \[0, 3\)/);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    await expect(crossEntropy(x, tensor(new Int32Array([0, 3]))).data()).rejects.toThrow(
+      /crossEntropy: target at position 1 is outside the class range \[0, 3\)/,
+    );
     expect(() => crossEntropy(x, tensor([0, 1]))).toThrow(/crossEntropy: target must be i32 class indices, got f32\[2\]/);
-    expect(() => crossEntropy(x, tensor(new Int32Array([0])))).toThrow(/crossEntropy: target must have shape \[2\] for logits \[2,3\], got \[1\]/);
-    expect(() => crossEntropy(x, tensor(new Int32Array([0, 1])), { weight: tensor([1, 1]) })).toThrow(/crossEntropy: weight must have shape \[3\]/);
+    expect(() => crossEntropy(x, tensor(new Int32Array([0])))).toThrow(
+      /crossEntropy: target must have shape \[2\] for logits \[2,3\], got \[1\]/,
+    );
+    expect(() => crossEntropy(x, tensor(new Int32Array([0, 1])), { weight: tensor([1, 1]) })).toThrow(
+      /crossEntropy: weight must have shape \[3\]/,
+    );
     expect(() => crossEntropy(tensor([1, 2]), tensor(new Int32Array([0])))).toThrow(ShapeError);
   });
 

@@ -25,7 +25,14 @@ useEngine();
 // ---------------------------------------------------------------------------------------------
 // The f64 reference of the same formulas (DETR's matcher.py and SetCriterion, one device).
 
-interface RefBatch { B: number; Q: number; C1: number; logits: Float64Array; boxes: Float64Array; targets: DetectionTargets[] }
+interface RefBatch {
+  B: number;
+  Q: number;
+  C1: number;
+  logits: Float64Array;
+  boxes: Float64Array;
+  targets: DetectionTargets[];
+}
 const COSTS = { costClass: 1, costBbox: 5, costGiou: 2 };
 const WEIGHTS = { ce: 1, bbox: 5, giou: 2 };
 
@@ -38,18 +45,25 @@ function refLoss({ B, Q, C1, logits, boxes, targets }: RefBatch, indices: MatchI
   const noObject = C1 - 1;
   const classes = new Array<number>(B * Q).fill(noObject);
   const weight = Array.from({ length: C1 }, (_, c) => (c === noObject ? eosCoef : 1));
-  const numBoxes = Math.max(1, targets.reduce((n, t) => n + t.labels.length, 0));
-  let l1 = 0, giou = 0;
+  const numBoxes = Math.max(
+    1,
+    targets.reduce((n, t) => n + t.labels.length, 0),
+  );
+  let l1 = 0,
+    giou = 0;
   indices.forEach(({ queryIndex, targetIndex }, b) => {
     queryIndex.forEach((q, k) => {
-      const j = targetIndex[k], pred = box(boxes, b * Q + q), tgt = box(targets[b].boxes, j);
+      const j = targetIndex[k],
+        pred = box(boxes, b * Q + q),
+        tgt = box(targets[b].boxes, j);
       classes[b * Q + q] = targets[b].labels[j];
       l1 += pred.reduce((a, v, c) => a + Math.abs(v - tgt[c]), 0);
       giou += 1 - R.iouGiou(R.cxcywhToXyxy(pred), R.cxcywhToXyxy(tgt)).giou;
     });
   });
   const ce = R.crossEntropy({ shape: [B * Q, C1], data: logits }, classes, weight);
-  const bbox = l1 / numBoxes, gi = giou / numBoxes;
+  const bbox = l1 / numBoxes,
+    gi = giou / numBoxes;
   return { ce, bbox, giou: gi, loss: WEIGHTS.ce * ce + WEIGHTS.bbox * bbox + WEIGHTS.giou * gi };
 }
 
@@ -61,10 +75,21 @@ function refMatch(batch: RefBatch): MatchIndices[] {
 }
 
 function refErrors({ B, Q, C1, logits, targets }: RefBatch, indices: MatchIndices[]) {
-  const top = Array.from({ length: B * Q }, (_, r) => { const p = softmaxRow(logits.subarray(r * C1, (r + 1) * C1)); return p.indexOf(Math.max(...p)); });
-  let k = 0, correct = 0, card = 0;
-  indices.forEach(({ queryIndex, targetIndex }, b) => queryIndex.forEach((q, i) => { k++; if (top[b * Q + q] === targets[b].labels[targetIndex[i]]) correct++; }));
-  for (let b = 0; b < B; b++) card += Math.abs(top.slice(b * Q, (b + 1) * Q).filter((c) => c !== C1 - 1).length - targets[b].labels.length) / B;
+  const top = Array.from({ length: B * Q }, (_, r) => {
+    const p = softmaxRow(logits.subarray(r * C1, (r + 1) * C1));
+    return p.indexOf(Math.max(...p));
+  });
+  let k = 0,
+    correct = 0,
+    card = 0;
+  indices.forEach(({ queryIndex, targetIndex }, b) =>
+    queryIndex.forEach((q, i) => {
+      k++;
+      if (top[b * Q + q] === targets[b].labels[targetIndex[i]]) correct++;
+    }),
+  );
+  for (let b = 0; b < B; b++)
+    card += Math.abs(top.slice(b * Q, (b + 1) * Q).filter((c) => c !== C1 - 1).length - targets[b].labels.length) / B;
   return { classError: k === 0 ? 100 : 100 - (100 * correct) / k, cardinalityError: card };
 }
 
@@ -110,9 +135,27 @@ function randomBatch(B: number, Q: number, C1: number, counts: number[], seed: n
  *   2 non-no-object argmaxes for 2 targets, image 1 has 1 (q0) for 0 → (0 + 1)/2 = 0.5.
  */
 function handBatch(): RefBatch {
-  const p = [[0.25, 0.5, 0.25], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8], [0.6, 0.2, 0.2], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]];
+  const p = [
+    [0.25, 0.5, 0.25],
+    [0.5, 0.25, 0.25],
+    [0.1, 0.1, 0.8],
+    [0.6, 0.2, 0.2],
+    [0.1, 0.1, 0.8],
+    [0.1, 0.1, 0.8],
+  ];
   const logits = Float64Array.from(p.flat().map((v) => Math.fround(Math.log(v))));
-  const boxes = Float64Array.from([[0.25, 0.25, 0.1, 0.1], [0.6, 0.5, 0.2, 0.2], [0.8, 0.8, 0.1, 0.1], [0.5, 0.5, 0.3, 0.3], [0.5, 0.5, 0.3, 0.3], [0.5, 0.5, 0.3, 0.3]].flat().map(Math.fround));
+  const boxes = Float64Array.from(
+    [
+      [0.25, 0.25, 0.1, 0.1],
+      [0.6, 0.5, 0.2, 0.2],
+      [0.8, 0.8, 0.1, 0.1],
+      [0.5, 0.5, 0.3, 0.3],
+      [0.5, 0.5, 0.3, 0.3],
+      [0.5, 0.5, 0.3, 0.3],
+    ]
+      .flat()
+      .map(Math.fround),
+  );
   const targets = [
     { labels: Int32Array.of(0, 1), boxes: Float32Array.of(0.5, 0.5, 0.2, 0.2, 0.25, 0.25, 0.1, 0.1) },
     { labels: new Int32Array(0), boxes: new Float32Array(0) },
@@ -130,8 +173,10 @@ function outputsOf(batch: RefBatch, requiresGrad = false): { logits: Tensor; box
 
 function fdGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
   return Float64Array.from(x, (xi, i) => {
-    const p = x.slice(), m = x.slice();
-    p[i] = xi + h; m[i] = xi - h;
+    const p = x.slice(),
+      m = x.slice();
+    p[i] = xi + h;
+    m[i] = xi - h;
     return (f(p) - f(m)) / (p[i] - m[i]);
   });
 }
@@ -154,8 +199,16 @@ async function checkCriterion(batch: RefBatch, label: string): Promise<MatchIndi
   expect(res.cardinalityError).toBeCloseTo(errs.cardinalityError, 10);
   res.loss.backward();
   const at = (logits: Float64Array, boxes: Float64Array) => refLoss({ ...batch, logits, boxes }, res.indices).loss;
-  expectGradClose(await out.logits.grad!.data(), fdGrad((x) => at(x, batch.boxes), batch.logits), `${label} d loss / d logits`);
-  expectGradClose(await out.boxes.grad!.data(), fdGrad((x) => at(batch.logits, x), batch.boxes), `${label} d loss / d boxes`);
+  expectGradClose(
+    await out.logits.grad!.data(),
+    fdGrad((x) => at(x, batch.boxes), batch.logits),
+    `${label} d loss / d logits`,
+  );
+  expectGradClose(
+    await out.boxes.grad!.data(),
+    fdGrad((x) => at(batch.logits, x), batch.boxes),
+    `${label} d loss / d boxes`,
+  );
   for (const t of [res.loss, res.lossCe, res.lossBbox, res.lossGiou, out.logits, out.boxes]) t.dispose();
   return res.indices;
 }
@@ -183,7 +236,12 @@ describe('HungarianMatcher', () => {
     const matcher = new HungarianMatcher();
     const out = outputsOf(batch);
     const [c0, c1] = await matcher.costMatrices(out, batch.targets);
-    expectClose(c0, [4.625, -2.5, -2 / 3, 5.25, 4 - 0.1 + 2 * (0.1525 / 0.2025), 5.5 - 0.1 + 2 * (0.4025 / 0.4225)], { atol: 1e-5 }, 'costs by hand');
+    expectClose(
+      c0,
+      [4.625, -2.5, -2 / 3, 5.25, 4 - 0.1 + 2 * (0.1525 / 0.2025), 5.5 - 0.1 + 2 * (0.4025 / 0.4225)],
+      { atol: 1e-5 },
+      'costs by hand',
+    );
     expect(c1.length).toBe(0);
     const [m0, m1] = await matcher.match(out, batch.targets);
     expect(Array.from(m0.queryIndex)).toEqual([0, 1]);
@@ -191,7 +249,12 @@ describe('HungarianMatcher', () => {
     expect([m1.queryIndex.length, m1.targetIndex.length]).toEqual([0, 0]);
   });
 
-  it.each([[[3, 0, 5], 7, 5], [[1], 4, 3], [[6, 2], 6, 92], [[5], 3, 4]])('targets per image %j, Q = %i, %i logits: costs and matching against the reference', async (counts, Q, C1) => {
+  it.each([
+    [[3, 0, 5], 7, 5],
+    [[1], 4, 3],
+    [[6, 2], 6, 92],
+    [[5], 3, 4],
+  ])('targets per image %j, Q = %i, %i logits: costs and matching against the reference', async (counts, Q, C1) => {
     const batch = randomBatch(counts.length, Q, C1, counts, counts.length * 100 + Q + C1);
     const matcher = new HungarianMatcher();
     const out = outputsOf(batch);
@@ -216,7 +279,8 @@ describe('HungarianMatcher', () => {
     await matcher.match(out, batch.targets);
     expect(engine().submits - before).toBe(1);
     const empty = [0, 0, 0, 0].map(() => ({ labels: new Int32Array(0), boxes: new Float32Array(0) }));
-    const s1 = engine().submits, d1 = engine().dispatches;
+    const s1 = engine().submits,
+      d1 = engine().dispatches;
     const none = await matcher.match(out, empty);
     expect([engine().submits - s1, engine().dispatches - d1]).toEqual([0, 0]);
     expect(none.every((m) => m.queryIndex.length === 0 && m.targetIndex.length === 0)).toBe(true);
@@ -228,10 +292,18 @@ describe('HungarianMatcher', () => {
     const out = outputsOf(batch);
     const t = batch.targets[0];
     await expect(matcher.match(out, [])).rejects.toThrow(/HungarianMatcher: 0 target sets for a batch of 1 images/);
-    await expect(matcher.match(out, [{ labels: Int32Array.of(4, 0), boxes: t.boxes }])).rejects.toThrow(/targets\[0\] label 0 is 4, outside the class range \[0, 4\)/);
-    await expect(matcher.match(out, [{ labels: t.labels, boxes: t.boxes.subarray(0, 7) }])).rejects.toThrow(/has 2 labels but 7 box values/);
-    await expect(matcher.match(out, [{ labels: t.labels, boxes: Float32Array.of(0.5, 0.5, -0.1, 0.2, 0.5, 0.5, 0.1, 0.1) }])).rejects.toThrow(/box 0 .* is not a finite cxcywh box with w, h ≥ 0/);
-    await expect(matcher.match({ logits: out.logits, boxes: tensor(new Float32Array(8), [1, 2, 4]) }, batch.targets)).rejects.toThrow(/boxes must have shape \[1,3,4\]/);
+    await expect(matcher.match(out, [{ labels: Int32Array.of(4, 0), boxes: t.boxes }])).rejects.toThrow(
+      /targets\[0\] label 0 is 4, outside the class range \[0, 4\)/,
+    );
+    await expect(matcher.match(out, [{ labels: t.labels, boxes: t.boxes.subarray(0, 7) }])).rejects.toThrow(
+      /has 2 labels but 7 box values/,
+    );
+    await expect(
+      matcher.match(out, [{ labels: t.labels, boxes: Float32Array.of(0.5, 0.5, -0.1, 0.2, 0.5, 0.5, 0.1, 0.1) }]),
+    ).rejects.toThrow(/box 0 .* is not a finite cxcywh box with w, h ≥ 0/);
+    await expect(matcher.match({ logits: out.logits, boxes: tensor(new Float32Array(8), [1, 2, 4]) }, batch.targets)).rejects.toThrow(
+      /boxes must have shape \[1,3,4\]/,
+    );
     expect(() => new HungarianMatcher({ costClass: 0, costBbox: 0, costGiou: 0 })).toThrow(/all costs are 0/);
   });
 });
@@ -252,7 +324,11 @@ describe('SetCriterion', () => {
     await checkCriterion(batch, 'hand');
   });
 
-  it.each([[[3, 0, 5], 7, 5], [[2, 4], 5, 4], [[1], 9, 92]])('targets per image %j, Q = %i, %i logits: against the reference, gradients by finite differences', async (counts, Q, C1) => {
+  it.each([
+    [[3, 0, 5], 7, 5],
+    [[2, 4], 5, 4],
+    [[1], 9, 92],
+  ])('targets per image %j, Q = %i, %i logits: against the reference, gradients by finite differences', async (counts, Q, C1) => {
     const batch = randomBatch(counts.length, Q, C1, counts, 1000 + counts.length * 10 + Q);
     const indices = await checkCriterion(batch, `random ${JSON.stringify(counts)}`);
     const ref = refMatch(batch);
@@ -276,7 +352,11 @@ describe('SetCriterion', () => {
     const batch = randomBatch(1, 3, 4, [1], 3);
     const c = new SetCriterion({ numClasses: 3 });
     const out = outputsOf(batch);
-    await expect(c.forward(out, [{ labels: Int32Array.of(3), boxes: batch.targets[0].boxes }])).rejects.toThrow(/SetCriterion: targets\[0\] label 0 is 3, outside the class range \[0, 3\)/);
-    await expect(new SetCriterion({ numClasses: 4 }).forward(out, batch.targets)).rejects.toThrow(/SetCriterion: logits must have shape \[B,Q,5\]/);
+    await expect(c.forward(out, [{ labels: Int32Array.of(3), boxes: batch.targets[0].boxes }])).rejects.toThrow(
+      /SetCriterion: targets\[0\] label 0 is 3, outside the class range \[0, 3\)/,
+    );
+    await expect(new SetCriterion({ numClasses: 4 }).forward(out, batch.targets)).rejects.toThrow(
+      /SetCriterion: logits must have shape \[B,Q,5\]/,
+    );
   });
 });

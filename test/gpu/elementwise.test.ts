@@ -23,7 +23,8 @@ describe('unary ops', () => {
       const { t, r } = seededPair(shape, 7 + shape.length, domains[0]);
       const y = (t as unknown as Record<UnaryOp, () => Tensor>)[op]();
       await expectTensor(y, R.unary(op, r), tol, op);
-      t.dispose(); y.dispose();
+      t.dispose();
+      y.dispose();
     });
   }
 
@@ -42,7 +43,9 @@ describe('unary ops', () => {
     expect(Array.from(await x.sigmoid().data())).toEqual([0, 1, NaN, 0, 1, 0.5, 0.5]);
     expect(Array.from(await x.tanh().data())).toEqual([-1, 1, NaN, -1, 1, 0, -0]);
     const g = await tensor([-40, -10, 40]).gelu().data();
-    expect(Math.abs(g[0])).toBe(0); expect(Math.abs(g[1])).toBeLessThan(1e-20); expect(g[2]).toBe(40);
+    expect(Math.abs(g[0])).toBe(0);
+    expect(Math.abs(g[1])).toBeLessThan(1e-20);
+    expect(g[2]).toBe(40);
   });
 });
 
@@ -50,7 +53,8 @@ describe('binary ops with broadcasting', () => {
   for (const op of Object.keys(BINARY) as BinaryOp[]) {
     const { domains, tol, cases } = OPS[op].check;
     it.each(cases.map(([a, b]) => [`${JSON.stringify(a)}⊕${JSON.stringify(b)}`, a, b] as const))(`${op} %s`, async (_n, sa, sb) => {
-      const A = seededPair(sa, 11, domains[0]), B = seededPair(sb, 12, domains[1]);
+      const A = seededPair(sa, 11, domains[0]),
+        B = seededPair(sb, 12, domains[1]);
       const y = (A.t as unknown as Record<BinaryOp, (b: Tensor) => Tensor>)[op](B.t);
       await expectTensor(y, R.binary(op, A.r, B.r), tol, op);
       if (BINARY[op].compare) expect(y.dtype).toBe('f32');
@@ -58,14 +62,17 @@ describe('binary ops with broadcasting', () => {
   }
 
   it('comparisons see equal values (ties) and integer inputs', async () => {
-    const A = intPair([3, 17], 1, -3, 3), B = intPair([17], 2, -3, 3);
+    const A = intPair([3, 17], 1, -3, 3),
+      B = intPair([17], 2, -3, 3);
     for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'maximum', 'minimum', 'add', 'sub', 'mul'] as const) {
       await expectTensor(A.t[op](B.t), R.binary(op, A.r, B.r), {}, op);
     }
   });
 
   it('integer division truncates and gives 0 for a zero divisor', async () => {
-    const y = await tensor(new Int32Array([7, -7, 7, 5])).div(tensor(new Int32Array([2, 2, -2, 0]))).data();
+    const y = await tensor(new Int32Array([7, -7, 7, 5]))
+      .div(tensor(new Int32Array([2, 2, -2, 0])))
+      .data();
     expect(Array.from(y)).toEqual([3, -3, -3, 0]);
   });
 
@@ -86,8 +93,15 @@ describe('binary ops with broadcasting', () => {
 });
 
 describe('where', () => {
-  it.each([[[3, 4], [4], [3, 1]], [[], [5], [5]], [[257], [257], []], [[2, 1, 3], [1, 4, 1], [3]]] as const)('cond %j a %j b %j', async (sc, sa, sb) => {
-    const C = intPair([...sc], 5, 0, 2), A = randomPair([...sa], 6), B = randomPair([...sb], 7);
+  it.each([
+    [[3, 4], [4], [3, 1]],
+    [[], [5], [5]],
+    [[257], [257], []],
+    [[2, 1, 3], [1, 4, 1], [3]],
+  ] as const)('cond %j a %j b %j', async (sc, sa, sb) => {
+    const C = intPair([...sc], 5, 0, 2),
+      A = randomPair([...sa], 6),
+      B = randomPair([...sb], 7);
     await expectTensor(where(C.t, A.t, B.t), R.where(C.r, A.r, B.r), {}, 'where');
     const Cf = C.t.cast('f32');
     await expectTensor(Cf.where(A.t, B.t), R.where(C.r, A.r, B.r), {}, 'where f32 cond');
@@ -99,7 +113,19 @@ describe('cast', () => {
   it('f32 ↔ i32 ↔ u32', async () => {
     const x = tensor([1.7, -1.7, 0, 3e9, -5]);
     expect(Array.from(await x.cast('i32').data())).toEqual([1, -1, 0, 2147483520, -5]);
-    expect(Array.from(await tensor(new Int32Array([-3, 4])).cast('f32').data())).toEqual([-3, 4]);
-    expect(Array.from(await tensor(new Uint32Array([7, 4000000000])).cast('f32').data())).toEqual([7, 4000000000]);
+    expect(
+      Array.from(
+        await tensor(new Int32Array([-3, 4]))
+          .cast('f32')
+          .data(),
+      ),
+    ).toEqual([-3, 4]);
+    expect(
+      Array.from(
+        await tensor(new Uint32Array([7, 4000000000]))
+          .cast('f32')
+          .data(),
+      ),
+    ).toEqual([7, 4000000000]);
   });
 });

@@ -1,7 +1,16 @@
 /** Bad input throws an Error that names the op, the shapes and what was expected. */
 import { describe, it, expect } from 'vitest';
 import {
-  tensor, zeros, concat, matmul, ShapeError, DTypeError, UseAfterDisposeError, LimitError, KernelError, engine,
+  tensor,
+  zeros,
+  concat,
+  matmul,
+  ShapeError,
+  DTypeError,
+  UseAfterDisposeError,
+  LimitError,
+  KernelError,
+  engine,
 } from '../../engine/index.ts';
 import { useEngine } from './util.ts';
 
@@ -51,18 +60,27 @@ describe('errors', () => {
     const max = Math.min(engine().limits.maxStorageBufferBindingSize, engine().limits.maxBufferSize);
     const n = Math.floor(max / 4) + 1;
     expect(() => zeros([n])).toThrow(LimitError);
-    expect(() => zeros([n])).toThrow(new RegExp(`fill: a f32 tensor of shape \\[${n}\\] needs ${n * 4} bytes, more than the adapter's storage binding limit`));
+    expect(() => zeros([n])).toThrow(
+      new RegExp(`fill: a f32 tensor of shape \\[${n}\\] needs ${n * 4} bytes, more than the adapter's storage binding limit`),
+    );
   });
 
   it('a WGSL compile error names the kernel and quotes the compiler', async () => {
-    const spec = { key: 'test/broken-kernel', inputs: 0, outputs: 1, code: () => '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }' };
+    const spec = {
+      key: 'test/broken-kernel',
+      inputs: 0,
+      outputs: 1,
+      code: () => '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }',
+    };
     await expect(engine().compile(spec)).rejects.toThrow(KernelError);
     await expect(engine().compile(spec)).rejects.toThrow(/kernel 'test\/broken-kernel' failed to compile[\s\S]*undefined_thing/);
   });
 
   it('backward errors', async () => {
     const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
-    expect(() => x.mul(2).backward()).toThrow(/backward: the output has shape \[3\]; backward without a seed gradient needs a single element/);
+    expect(() => x.mul(2).backward()).toThrow(
+      /backward: the output has shape \[3\]; backward without a seed gradient needs a single element/,
+    );
     expect(() => zeros([1]).backward()).toThrow(/backward: tensor \[1\] has no graph/);
     const y = x.mul(x).sum();
     y.backward();

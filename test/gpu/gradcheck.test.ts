@@ -28,9 +28,28 @@
  */
 import { describe, it, expect } from 'vitest';
 import {
-  tensor, scope, engine, noGrad, isGradEnabled, grad, valueAndGrad, backward, EngineError, ShapeError,
-  where, concat, scatterAdd, matmul, crossEntropy, boxCxcywhToXyxy, boxXyxyToCxcywh, boxIou, generalizedBoxIou,
-  elementwiseIou, elementwiseGiou, Tensor,
+  tensor,
+  scope,
+  engine,
+  noGrad,
+  isGradEnabled,
+  grad,
+  valueAndGrad,
+  backward,
+  EngineError,
+  ShapeError,
+  where,
+  concat,
+  scatterAdd,
+  matmul,
+  crossEntropy,
+  boxCxcywhToXyxy,
+  boxXyxyToCxcywh,
+  boxIou,
+  generalizedBoxIou,
+  elementwiseIou,
+  elementwiseGiou,
+  Tensor,
 } from '../../engine/index.ts';
 import * as Engine from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
@@ -63,11 +82,20 @@ const DISTINCT = (shape: number[], lo = -2, hi = 2): In => ({ shape, gen: { kind
 const GRID = (shape: number[], offset: number): In => ({ shape, gen: { kind: 'grid', offset }, dtype: 'f32', grad: true });
 /** A constant f32 input (no gradient): masks, fixed exponents. */
 const CONST = (values: number[], shape: number[]): In => ({ shape, gen: { kind: 'values', values }, dtype: 'f32', grad: false });
-const BOXES = (n: number, format: 'xyxy' | 'cxcywh' = 'xyxy'): In => ({ shape: [n, 4], gen: { kind: 'boxes', format }, dtype: 'f32', grad: true });
+const BOXES = (n: number, format: 'xyxy' | 'cxcywh' = 'xyxy'): In => ({
+  shape: [n, 4],
+  gen: { kind: 'boxes', format },
+  dtype: 'f32',
+  grad: true,
+});
 const IDX = (values: number[], shape = [values.length]): In => ({ shape, gen: { kind: 'values', values }, dtype: 'i32', grad: false });
 
 function draw(inp: In, seed: number): Float64Array {
-  const out = drawValues(inp.shape.reduce((a, b) => a * b, 1), inp.gen, seed);
+  const out = drawValues(
+    inp.shape.reduce((a, b) => a * b, 1),
+    inp.gen,
+    seed,
+  );
   return inp.dtype === 'f32' ? out.map(Math.fround) : out;
 }
 
@@ -90,11 +118,16 @@ const swap = (rank: number, a: number, b: number): number[] => {
   return p;
 };
 const unaryCase = (op: Parameters<typeof R.unary>[0], inp: In, name = `[${inp.shape}]`): GradCase => ({
-  name, inputs: [inp], gpu: (x) => unary(op, x), ref: (x) => R.unary(op, x),
+  name,
+  inputs: [inp],
+  gpu: (x) => unary(op, x),
+  ref: (x) => R.unary(op, x),
 });
 const binaryCase = (op: Parameters<typeof R.binary>[0], a: In, b: In): GradCase => ({
   name: `[${a.shape}] ${a.grad ? '' : '(const) '}and [${b.shape}]${b.grad ? '' : ' (const)'}`,
-  inputs: [a, b], gpu: (x, y) => binary(op, x, y), ref: (x, y) => R.binary(op, x, y),
+  inputs: [a, b],
+  gpu: (x, y) => binary(op, x, y),
+  ref: (x, y) => R.binary(op, x, y),
 });
 type RedKind = 'sum' | 'mean' | 'max' | 'min' | 'variance';
 const reduceCase = (kind: RedKind, inp: In, axis?: number | number[], keepDims = false, correction = 0): GradCase => ({
@@ -114,12 +147,18 @@ const matmulCase = (a: number[], b: number[], transposeA = false, transposeB = f
 /** matmul(a, b, { transposeB, bias, activation, residual }) against the composition of references. */
 const epilogueCase = (a: number[], b: number[], activation: 'gelu' | 'relu' | undefined, bias: boolean, residual: boolean): GradCase => {
   const N = b[b.length - 2];
-  const outShape = R.matmul({ shape: a, data: new Float64Array(a.reduce((x, y) => x * y, 1)) }, { shape: b, data: new Float64Array(b.reduce((x, y) => x * y, 1)) }, false, true).shape;
+  const outShape = R.matmul(
+    { shape: a, data: new Float64Array(a.reduce((x, y) => x * y, 1)) },
+    { shape: b, data: new Float64Array(b.reduce((x, y) => x * y, 1)) },
+    false,
+    true,
+  ).shape;
   return {
     name: `[${a}] @ [${b}]ᵀ${bias ? ' + bias' : ''}${activation ? ` → ${activation}` : ''}${residual ? ' + residual' : ''}`,
     // relu: z = a·b + bias must stay off 0 by ≫ h; with this case's seed the smallest |z| is 0.077.
     inputs: [U(a), U(b), ...(bias ? [U([N])] : []), ...(residual ? [U(outShape)] : [])],
-    gpu: (x, y, ...rest) => matmul(x, y, { transposeB: true, activation, bias: bias ? rest[0] : undefined, residual: residual ? rest[bias ? 1 : 0] : undefined }),
+    gpu: (x, y, ...rest) =>
+      matmul(x, y, { transposeB: true, activation, bias: bias ? rest[0] : undefined, residual: residual ? rest[bias ? 1 : 0] : undefined }),
     ref: (x, y, ...rest) => {
       let z: RefTensor = R.matmul(x, y, false, true);
       if (bias) z = R.binary('add', z, rest[0]);
@@ -153,17 +192,35 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
   maximum: [binaryCase('maximum', GRID([3, 1], 0), GRID([1, 4], 0.1)), binaryCase('maximum', GRID([5], 0.05), GRID([], -0.05))],
   minimum: [binaryCase('minimum', GRID([3, 1], 0), GRID([1, 4], 0.1)), binaryCase('minimum', GRID([2, 3], 0.05), GRID([3], -0.05))],
   where: [
-    { name: 'cond [2,3], a [2,3], b [3]', inputs: [CONST([1, 0, 0, 1, 1, 0], [2, 3]), U([2, 3]), U([3])], gpu: (c, a, b) => where(c, a, b), ref: R.where, tol: 'exact' },
-    { name: 'cond [3,1], a [1,4], b []', inputs: [CONST([0, 1, 1], [3, 1]), U([1, 4]), U([])], gpu: (c, a, b) => where(c, a, b), ref: R.where },
+    {
+      name: 'cond [2,3], a [2,3], b [3]',
+      inputs: [CONST([1, 0, 0, 1, 1, 0], [2, 3]), U([2, 3]), U([3])],
+      gpu: (c, a, b) => where(c, a, b),
+      ref: R.where,
+      tol: 'exact',
+    },
+    {
+      name: 'cond [3,1], a [1,4], b []',
+      inputs: [CONST([0, 1, 1], [3, 1]), U([1, 4]), U([])],
+      gpu: (c, a, b) => where(c, a, b),
+      ref: R.where,
+    },
   ],
   cast: [{ name: 'f32 → f32 [2,3]', inputs: [U([2, 3])], gpu: (x) => x.cast('f32'), ref: (x) => x, tol: 'exact' }],
-  sum: [reduceCase('sum', U([5])), reduceCase('sum', U([2, 3, 4]), [0, 2]), reduceCase('sum', U([2, 3]), 1, true), reduceCase('sum', U([2, 3, 4]), -1, true)],
+  sum: [
+    reduceCase('sum', U([5])),
+    reduceCase('sum', U([2, 3, 4]), [0, 2]),
+    reduceCase('sum', U([2, 3]), 1, true),
+    reduceCase('sum', U([2, 3, 4]), -1, true),
+  ],
   mean: [reduceCase('mean', U([2, 3]), 0), reduceCase('mean', U([2, 3, 4]), [1, 2], true), reduceCase('mean', U([7]))],
   max: [reduceCase('max', DISTINCT([2, 3, 4]), 1), reduceCase('max', DISTINCT([5])), reduceCase('max', DISTINCT([2, 3]), -1, true)],
   min: [reduceCase('min', DISTINCT([3, 4]), 0, true), reduceCase('min', DISTINCT([2, 3, 2]), [0, 2]), reduceCase('min', DISTINCT([1]))],
   variance: [
-    reduceCase('variance', U([2, 5]), 1), reduceCase('variance', U([3, 4]), 0, false, 1),
-    reduceCase('variance', U([2, 3, 4]), [0, 2], true, 1), reduceCase('variance', U([7])),
+    reduceCase('variance', U([2, 5]), 1),
+    reduceCase('variance', U([3, 4]), 0, false, 1),
+    reduceCase('variance', U([2, 3, 4]), [0, 2], true, 1),
+    reduceCase('variance', U([7])),
   ],
   softmax: [
     { name: '[2,3] axis -1', inputs: [U([2, 3], -2, 2)], gpu: (x) => x.softmax(-1), ref: (x) => R.softmax(x, -1) },
@@ -181,25 +238,94 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
     { name: '[6] → [-1,1,2]', inputs: [U([6])], gpu: (x) => x.reshape([-1, 1, 2]), ref: (x) => as(x, [3, 1, 2]), tol: 'exact' },
   ],
   permute: [
-    { name: '[2,3,4] [2,0,1]', inputs: [U([2, 3, 4])], gpu: (x) => x.permute([2, 0, 1]), ref: (x) => R.permute(x, [2, 0, 1]), tol: 'exact' },
-    { name: '[3,1,2] [-1,0,1]', inputs: [U([3, 1, 2])], gpu: (x) => x.permute([-1, 0, 1]), ref: (x) => R.permute(x, [2, 0, 1]), tol: 'exact' },
+    {
+      name: '[2,3,4] [2,0,1]',
+      inputs: [U([2, 3, 4])],
+      gpu: (x) => x.permute([2, 0, 1]),
+      ref: (x) => R.permute(x, [2, 0, 1]),
+      tol: 'exact',
+    },
+    {
+      name: '[3,1,2] [-1,0,1]',
+      inputs: [U([3, 1, 2])],
+      gpu: (x) => x.permute([-1, 0, 1]),
+      ref: (x) => R.permute(x, [2, 0, 1]),
+      tol: 'exact',
+    },
   ],
   transpose: [
     { name: '[2,3,4] last two', inputs: [U([2, 3, 4])], gpu: (x) => x.transpose(), ref: (x) => R.permute(x, swap(3, 1, 2)), tol: 'exact' },
-    { name: '[2,3,4] (0, 2)', inputs: [U([2, 3, 4])], gpu: (x) => x.transpose(0, 2), ref: (x) => R.permute(x, swap(3, 0, 2)), tol: 'exact' },
+    {
+      name: '[2,3,4] (0, 2)',
+      inputs: [U([2, 3, 4])],
+      gpu: (x) => x.transpose(0, 2),
+      ref: (x) => R.permute(x, swap(3, 0, 2)),
+      tol: 'exact',
+    },
   ],
   slice: [
-    { name: '[5,6] [1:5:2, 0:6:3]', inputs: [U([5, 6])], gpu: (x) => x.slice([1, 0], [5, 6], [2, 3]), ref: (x) => R.slice(x, [1, 0], [5, 6], [2, 3]), tol: 'exact' },
-    { name: '[2,3,4] [:, -2:, ::2]', inputs: [U([2, 3, 4])], gpu: (x) => x.slice([0, -2], undefined, [1, 1, 2]), ref: (x) => R.slice(x, [0, -2], undefined, [1, 1, 2]), tol: 'exact' },
+    {
+      name: '[5,6] [1:5:2, 0:6:3]',
+      inputs: [U([5, 6])],
+      gpu: (x) => x.slice([1, 0], [5, 6], [2, 3]),
+      ref: (x) => R.slice(x, [1, 0], [5, 6], [2, 3]),
+      tol: 'exact',
+    },
+    {
+      name: '[2,3,4] [:, -2:, ::2]',
+      inputs: [U([2, 3, 4])],
+      gpu: (x) => x.slice([0, -2], undefined, [1, 1, 2]),
+      ref: (x) => R.slice(x, [0, -2], undefined, [1, 1, 2]),
+      tol: 'exact',
+    },
     { name: '[7] [1:-1]', inputs: [U([7])], gpu: (x) => x.slice([1], [-1]), ref: (x) => R.slice(x, [1], [-1]), tol: 'exact' },
   ],
   concat: [
-    { name: '[2,3] [2,1] [2,2] axis 1', inputs: [U([2, 3]), U([2, 1]), U([2, 2])], gpu: (...xs) => concat(xs, 1), ref: (...xs) => R.concat(xs, 1), tol: 'exact' },
-    { name: '[1,3] [2,3] axis 0', inputs: [U([1, 3]), U([2, 3])], gpu: (...xs) => concat(xs, 0), ref: (...xs) => R.concat(xs, 0), tol: 'exact' },
-    { name: '[2,2] (const) [2,3] axis -1', inputs: [CONST([1, 2, 3, 4], [2, 2]), U([2, 3])], gpu: (...xs) => concat(xs, -1), ref: (...xs) => R.concat(xs, 1), tol: 'exact' },
+    {
+      name: '[2,3] [2,1] [2,2] axis 1',
+      inputs: [U([2, 3]), U([2, 1]), U([2, 2])],
+      gpu: (...xs) => concat(xs, 1),
+      ref: (...xs) => R.concat(xs, 1),
+      tol: 'exact',
+    },
+    {
+      name: '[1,3] [2,3] axis 0',
+      inputs: [U([1, 3]), U([2, 3])],
+      gpu: (...xs) => concat(xs, 0),
+      ref: (...xs) => R.concat(xs, 0),
+      tol: 'exact',
+    },
+    {
+      name: '[2,2] (const) [2,3] axis -1',
+      inputs: [CONST([1, 2, 3, 4], [2, 2]), U([2, 3])],
+      gpu: (...xs) => concat(xs, -1),
+      ref: (...xs) => R.concat(xs, 1),
+      tol: 'exact',
+    },
   ],
   pad: [
-    { name: '[2,3] [[1,0],[2,1]] value 0.5', inputs: [U([2, 3])], gpu: (x) => x.pad([[1, 0], [2, 1]], 0.5), ref: (x) => R.pad(x, [[1, 0], [2, 1]], 0.5), tol: 'exact' },
+    {
+      name: '[2,3] [[1,0],[2,1]] value 0.5',
+      inputs: [U([2, 3])],
+      gpu: (x) =>
+        x.pad(
+          [
+            [1, 0],
+            [2, 1],
+          ],
+          0.5,
+        ),
+      ref: (x) =>
+        R.pad(
+          x,
+          [
+            [1, 0],
+            [2, 1],
+          ],
+          0.5,
+        ),
+      tol: 'exact',
+    },
     { name: '[3] [[0,2]]', inputs: [U([3])], gpu: (x) => x.pad([[0, 2]]), ref: (x) => R.pad(x, [[0, 2]]), tol: 'exact' },
   ],
   broadcastTo: [
@@ -217,13 +343,39 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
   clone: [{ name: '[2,3]', inputs: [U([2, 3])], gpu: (x) => x.clone(), ref: (x) => as(x, [2, 3]), tol: 'exact' }],
   gather: [
     // repeated indices: the backward (scatterAdd) must sum them
-    { name: '[4,3] indices [2,0,2,2,3] axis 0', inputs: [U([4, 3]), IDX([2, 0, 2, 2, 3])], gpu: (x, i) => x.gather(i, 0), ref: (x, i) => R.gather(x, i, 0) },
-    { name: '[2,5] indices [[1,-1],[1,0]] axis 1', inputs: [U([2, 5]), IDX([1, -1, 1, 0], [2, 2])], gpu: (x, i) => x.gather(i, 1), ref: (x, i) => R.gather(x, i, 1) },
-    { name: '[3,2] indices [2,0,1] axis -2 (a permutation)', inputs: [U([3, 2]), IDX([2, 0, 1])], gpu: (x, i) => x.gather(i, -2), ref: (x, i) => R.gather(x, i, 0), tol: 'exact' },
+    {
+      name: '[4,3] indices [2,0,2,2,3] axis 0',
+      inputs: [U([4, 3]), IDX([2, 0, 2, 2, 3])],
+      gpu: (x, i) => x.gather(i, 0),
+      ref: (x, i) => R.gather(x, i, 0),
+    },
+    {
+      name: '[2,5] indices [[1,-1],[1,0]] axis 1',
+      inputs: [U([2, 5]), IDX([1, -1, 1, 0], [2, 2])],
+      gpu: (x, i) => x.gather(i, 1),
+      ref: (x, i) => R.gather(x, i, 1),
+    },
+    {
+      name: '[3,2] indices [2,0,1] axis -2 (a permutation)',
+      inputs: [U([3, 2]), IDX([2, 0, 1])],
+      gpu: (x, i) => x.gather(i, -2),
+      ref: (x, i) => R.gather(x, i, 0),
+      tol: 'exact',
+    },
   ],
   scatterAdd: [
-    { name: '[5,3] indices [0,2,0,1,0] axis 0 size 3', inputs: [U([5, 3]), IDX([0, 2, 0, 1, 0])], gpu: (s, i) => scatterAdd(s, i, 0, 3), ref: (s, i) => R.scatterAdd(s, i, 0, 3) },
-    { name: '[2,4] indices [1,1,-1,0] axis 1 size 5', inputs: [U([2, 4]), IDX([1, 1, -1, 0])], gpu: (s, i) => scatterAdd(s, i, 1, 5), ref: (s, i) => R.scatterAdd(s, i, 1, 5) },
+    {
+      name: '[5,3] indices [0,2,0,1,0] axis 0 size 3',
+      inputs: [U([5, 3]), IDX([0, 2, 0, 1, 0])],
+      gpu: (s, i) => scatterAdd(s, i, 0, 3),
+      ref: (s, i) => R.scatterAdd(s, i, 0, 3),
+    },
+    {
+      name: '[2,4] indices [1,1,-1,0] axis 1 size 5',
+      inputs: [U([2, 4]), IDX([1, 1, -1, 0])],
+      gpu: (s, i) => scatterAdd(s, i, 1, 5),
+      ref: (s, i) => R.scatterAdd(s, i, 1, 5),
+    },
   ],
   matmul: [
     matmulCase([3, 4], [4, 5]),
@@ -237,7 +389,12 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
     matmulCase([5], [5]), // dot product
     matmulCase([4], [3, 4], false, true),
     // A transpose flag on a 1-D operand is ignored (NumPy has no orientation for vectors).
-    { name: '[4]ᵀ @ [4]ᵀ (flags ignored)', inputs: [U([4]), U([4])], gpu: (x, y) => matmul(x, y, { transposeA: true, transposeB: true }), ref: (x, y) => R.matmul(x, y) },
+    {
+      name: '[4]ᵀ @ [4]ᵀ (flags ignored)',
+      inputs: [U([4]), U([4])],
+      gpu: (x, y) => matmul(x, y, { transposeA: true, transposeB: true }),
+      ref: (x, y) => R.matmul(x, y),
+    },
     // The fused epilogue act(a·b + bias) + residual: gradients to all four operands.
     epilogueCase([3, 4], [5, 4], 'gelu', true, true),
     epilogueCase([2, 3, 4], [5, 4], 'relu', true, false),
@@ -245,39 +402,95 @@ const GRAD_TESTS: { [K in DifferentiableOp]: GradCase[] } = {
     epilogueCase([4], [5, 4], 'gelu', false, true),
   ],
   layerNorm: [
-    { name: '[3,5] weight, bias', inputs: [U([3, 5]), U([5], 0.5, 1.5), U([5])], gpu: (x, w, b) => x.layerNorm(w, b, 1e-5), ref: (x, w, b) => R.layerNorm(x, w, b, 1e-5) },
-    { name: '[2,2,4] plain', inputs: [U([2, 2, 4])], gpu: (x) => x.layerNorm(null, null, 1e-5), ref: (x) => R.layerNorm(x, null, null, 1e-5) },
-    { name: '[1,7] weight, bias, eps 1e-3', inputs: [U([1, 7], -2, 2), U([7], -1.5, 1.5), U([7])], gpu: (x, w, b) => x.layerNorm(w, b, 1e-3), ref: (x, w, b) => R.layerNorm(x, w, b, 1e-3) },
+    {
+      name: '[3,5] weight, bias',
+      inputs: [U([3, 5]), U([5], 0.5, 1.5), U([5])],
+      gpu: (x, w, b) => x.layerNorm(w, b, 1e-5),
+      ref: (x, w, b) => R.layerNorm(x, w, b, 1e-5),
+    },
+    {
+      name: '[2,2,4] plain',
+      inputs: [U([2, 2, 4])],
+      gpu: (x) => x.layerNorm(null, null, 1e-5),
+      ref: (x) => R.layerNorm(x, null, null, 1e-5),
+    },
+    {
+      name: '[1,7] weight, bias, eps 1e-3',
+      inputs: [U([1, 7], -2, 2), U([7], -1.5, 1.5), U([7])],
+      gpu: (x, w, b) => x.layerNorm(w, b, 1e-3),
+      ref: (x, w, b) => R.layerNorm(x, w, b, 1e-3),
+    },
   ],
   // Boxes: random valid boxes that overlap partly or not at all. The kinks of max/min (equal
   // coordinates of two boxes, an intersection side of 0) are ≥ 0.0067 ≫ h away with these seeds.
   boxCxcywhToXyxy: [{ name: '[2,3,4]', inputs: [U([2, 3, 4])], gpu: (b) => boxCxcywhToXyxy(b), ref: (b) => R.boxConvert(b, 'xyxy') }],
   boxXyxyToCxcywh: [{ name: '[5,4]', inputs: [BOXES(5)], gpu: (b) => boxXyxyToCxcywh(b), ref: (b) => R.boxConvert(b, 'cxcywh') }],
-  boxIou: [{ name: '[3,4] × [4,4]', inputs: [BOXES(3), BOXES(4)], gpu: (a, b) => boxIou(a, b), ref: (a, b) => R.boxPair('iou', a, b, true) }],
-  generalizedBoxIou: [
-    { name: '[3,4] × [4,4]', inputs: [BOXES(3), BOXES(4)], gpu: (a, b) => generalizedBoxIou(a, b), ref: (a, b) => R.boxPair('giou', a, b, true) },
-    { name: '[1,4] × [2,4] from cxcywh', inputs: [BOXES(1, 'cxcywh'), BOXES(2, 'cxcywh')], gpu: (a, b) => generalizedBoxIou(boxCxcywhToXyxy(a), boxCxcywhToXyxy(b)), ref: (a, b) => R.boxPair('giou', R.boxConvert(a, 'xyxy'), R.boxConvert(b, 'xyxy'), true) },
+  boxIou: [
+    { name: '[3,4] × [4,4]', inputs: [BOXES(3), BOXES(4)], gpu: (a, b) => boxIou(a, b), ref: (a, b) => R.boxPair('iou', a, b, true) },
   ],
-  elementwiseIou: [{ name: '[5,4] × [5,4]', inputs: [BOXES(5), BOXES(5)], gpu: (a, b) => elementwiseIou(a, b), ref: (a, b) => R.boxPair('iou', a, b, false) }],
-  elementwiseGiou: [{ name: '[5,4] × [5,4]', inputs: [BOXES(5), BOXES(5)], gpu: (a, b) => elementwiseGiou(a, b), ref: (a, b) => R.boxPair('giou', a, b, false) }],
+  generalizedBoxIou: [
+    {
+      name: '[3,4] × [4,4]',
+      inputs: [BOXES(3), BOXES(4)],
+      gpu: (a, b) => generalizedBoxIou(a, b),
+      ref: (a, b) => R.boxPair('giou', a, b, true),
+    },
+    {
+      name: '[1,4] × [2,4] from cxcywh',
+      inputs: [BOXES(1, 'cxcywh'), BOXES(2, 'cxcywh')],
+      gpu: (a, b) => generalizedBoxIou(boxCxcywhToXyxy(a), boxCxcywhToXyxy(b)),
+      ref: (a, b) => R.boxPair('giou', R.boxConvert(a, 'xyxy'), R.boxConvert(b, 'xyxy'), true),
+    },
+  ],
+  elementwiseIou: [
+    {
+      name: '[5,4] × [5,4]',
+      inputs: [BOXES(5), BOXES(5)],
+      gpu: (a, b) => elementwiseIou(a, b),
+      ref: (a, b) => R.boxPair('iou', a, b, false),
+    },
+  ],
+  elementwiseGiou: [
+    {
+      name: '[5,4] × [5,4]',
+      inputs: [BOXES(5), BOXES(5)],
+      gpu: (a, b) => elementwiseGiou(a, b),
+      ref: (a, b) => R.boxPair('giou', a, b, false),
+    },
+  ],
   attention: [
-    { name: 'q,k,v [1,2,3,5]', inputs: [U([1, 2, 3, 5]), U([1, 2, 3, 5]), U([1, 2, 3, 5])], gpu: (q, k, v) => Engine.attention(q, k, v), ref: (q, k, v) => R.attention(q, k, v) },
+    {
+      name: 'q,k,v [1,2,3,5]',
+      inputs: [U([1, 2, 3, 5]), U([1, 2, 3, 5]), U([1, 2, 3, 5])],
+      gpu: (q, k, v) => Engine.attention(q, k, v),
+      ref: (q, k, v) => R.attention(q, k, v),
+    },
   ],
   attentionHeads: [
     {
-      name: 'q [1,3,6], k,v [1,4,6], 2 heads', inputs: [U([1, 3, 6]), U([1, 4, 6]), U([1, 4, 6])], gpu: (q, k, v) => Engine.attentionHeads(q, k, v, 2),
+      name: 'q [1,3,6], k,v [1,4,6], 2 heads',
+      inputs: [U([1, 3, 6]), U([1, 4, 6]), U([1, 4, 6])],
+      gpu: (q, k, v) => Engine.attentionHeads(q, k, v, 2),
       ref: (q, k, v) => {
-        const split = (t: { shape: number[]; data: Float64Array }) => R.permute({ shape: [1, t.shape[1]!, 2, 3], data: t.data }, [0, 2, 1, 3]);
+        const split = (t: { shape: number[]; data: Float64Array }) =>
+          R.permute({ shape: [1, t.shape[1]!, 2, 3], data: t.data }, [0, 2, 1, 3]);
         const o = R.permute(R.attention(split(q), split(k), split(v)), [0, 2, 1, 3]);
         return { shape: [1, 3, 6], data: o.data };
       },
     },
   ],
   crossEntropy: [
-    { name: '[3,5] targets [4,0,4]', inputs: [U([3, 5], -2, 2), IDX([4, 0, 4])], gpu: (x, t) => crossEntropy(x, t), ref: (x, t) => ({ shape: [], data: Float64Array.of(R.crossEntropy(x, t.data)) }) },
     {
-      name: '[4,3] targets [2,0,1,2] class weights', inputs: [U([4, 3], -2, 2), IDX([2, 0, 1, 2]), CONST([0.5, 1, 2], [3])],
-      gpu: (x, t, w) => crossEntropy(x, t, { weight: w }), ref: (x, t, w) => ({ shape: [], data: Float64Array.of(R.crossEntropy(x, t.data, w.data)) }),
+      name: '[3,5] targets [4,0,4]',
+      inputs: [U([3, 5], -2, 2), IDX([4, 0, 4])],
+      gpu: (x, t) => crossEntropy(x, t),
+      ref: (x, t) => ({ shape: [], data: Float64Array.of(R.crossEntropy(x, t.data)) }),
+    },
+    {
+      name: '[4,3] targets [2,0,1,2] class weights',
+      inputs: [U([4, 3], -2, 2), IDX([2, 0, 1, 2]), CONST([0.5, 1, 2], [3])],
+      gpu: (x, t, w) => crossEntropy(x, t, { weight: w }),
+      ref: (x, t, w) => ({ shape: [], data: Float64Array.of(R.crossEntropy(x, t.data, w.data)) }),
     },
   ],
 };
@@ -300,7 +513,12 @@ async function gradcheck(c: GradCase, seed: number): Promise<string[]> {
   const refs: RefTensor[] = c.inputs.map((inp, i) => ({ shape: [...inp.shape], data: values[i] }));
   const want = c.ref(...refs);
   const W = Float64Array.from({ length: want.data.length }, rng(seed * 7 + 3)).map((v) => Math.fround(2 * v - 1));
-  const L = (xs: RefTensor[]) => { const y = c.ref(...xs).data; let s = 0; for (let i = 0; i < y.length; i++) s += W[i] * y[i]; return s; };
+  const L = (xs: RefTensor[]) => {
+    const y = c.ref(...xs).data;
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += W[i] * y[i];
+    return s;
+  };
 
   const before = engine().memory().tensors;
   const xs = c.inputs.map((inp, i) => {
@@ -321,7 +539,10 @@ async function gradcheck(c: GradCase, seed: number): Promise<string[]> {
     // case would make the gradient check meaningless.
     const y = await out.data();
     for (let i = 0; i < y.length; i++) {
-      if (!(Math.abs(y[i] - want.data[i]) <= 1e-5 * Math.max(1, Math.abs(want.data[i])))) { fails.push(`forward [${i}]: got ${y[i]}, want ${want.data[i]}`); break; }
+      if (!(Math.abs(y[i] - want.data[i]) <= 1e-5 * Math.max(1, Math.abs(want.data[i])))) {
+        fails.push(`forward [${i}]: got ${y[i]}, want ${want.data[i]}`);
+        break;
+      }
     }
     for (let k = 0; k < xs.length; k++) {
       if (!c.inputs[k].grad) continue;
@@ -329,22 +550,31 @@ async function gradcheck(c: GradCase, seed: number): Promise<string[]> {
       const fd = new Float64Array(x.length);
       for (let i = 0; i < x.length; i++) {
         const h = 1e-6 * Math.max(1, Math.abs(x[i]));
-        const plus = x.slice(), minus = x.slice();
+        const plus = x.slice(),
+          minus = x.slice();
         plus[i] = x[i] + h;
         minus[i] = x[i] - h;
         const at = (v: Float64Array) => L(refs.map((r, j) => (j === k ? { shape: r.shape, data: v } : r)));
         fd[i] = (at(plus) - at(minus)) / (plus[i] - minus[i]);
       }
       const gT = xs[k].grad;
-      if (!gT) { fails.push(`input ${k} [${c.inputs[k].shape}]: no gradient`); continue; }
-      if (gT.shape.join() !== c.inputs[k].shape.join()) { fails.push(`input ${k}: gradient shape [${gT.shape}] for [${c.inputs[k].shape}]`); continue; }
+      if (!gT) {
+        fails.push(`input ${k} [${c.inputs[k].shape}]: no gradient`);
+        continue;
+      }
+      if (gT.shape.join() !== c.inputs[k].shape.join()) {
+        fails.push(`input ${k}: gradient shape [${gT.shape}] for [${c.inputs[k].shape}]`);
+        continue;
+      }
       const g = await gT.data();
       const { atol, rtol } = TOL[c.tol ?? 'default'];
       const s = Math.max(1, ...Array.from(fd, Math.abs));
       for (let i = 0; i < fd.length; i++) {
         const err = Math.abs(g[i] - fd[i]);
         if (!(err <= atol * s + rtol * Math.abs(fd[i]))) {
-          fails.push(`input ${k} [${c.inputs[k].shape}] grad[${i}]: got ${g[i]}, finite differences ${fd[i]}, |diff| ${err.toExponential(2)} > ${(atol * s + rtol * Math.abs(fd[i])).toExponential(2)}`);
+          fails.push(
+            `input ${k} [${c.inputs[k].shape}] grad[${i}]: got ${g[i]}, finite differences ${fd[i]}, |diff| ${err.toExponential(2)} > ${(atol * s + rtol * Math.abs(fd[i])).toExponential(2)}`,
+          );
           if (fails.length >= 6) break;
         }
       }
@@ -368,11 +598,21 @@ describe('gradcheck: every differentiable op against finite differences of its f
   }
 
   it('the checker rejects a wrong backward rule (a square whose rule forgot the 2) and accepts the right one', async () => {
-    const square = (rule: (g: Tensor, x: Tensor) => Tensor) => (x: Tensor) => record('square', [x], noGrad(() => x.square()), (g, [xs]) => [rule(g, xs)], [x]);
+    const square = (rule: (g: Tensor, x: Tensor) => Tensor) => (x: Tensor) =>
+      record(
+        'square',
+        [x],
+        noGrad(() => x.square()),
+        (g, [xs]) => [rule(g, xs)],
+        [x],
+      );
     const ref = (x: RefTensor) => R.unary('square', x);
     const wrong = await gradcheck({ name: 'wrong square', inputs: [U([3])], gpu: square((g, x) => g.mul(x)), ref }, 99);
     expect(wrong.length).toBeGreaterThan(0);
-    expect(wrong.every((f) => f.includes('finite differences')), wrong.join('\n')).toBe(true);
+    expect(
+      wrong.every((f) => f.includes('finite differences')),
+      wrong.join('\n'),
+    ).toBe(true);
     expect(await gradcheck({ name: 'right square', inputs: [U([3])], gpu: square((g, x) => g.mul(x).mul(2)), ref }, 99)).toEqual([]);
   });
 });
@@ -395,7 +635,9 @@ describe('op registry', () => {
 
   it('every function engine/index.ts exports is a registered op or listed in NOT_OPS', () => {
     const classes = new Set<unknown>([Tensor]);
-    const exported = Object.entries(Engine).filter(([, v]) => typeof v === 'function' && !classes.has(v) && !(v.prototype instanceof Error) && v !== Error);
+    const exported = Object.entries(Engine).filter(
+      ([, v]) => typeof v === 'function' && !classes.has(v) && !(v.prototype instanceof Error) && v !== Error,
+    );
     const unknown = exported.map(([k]) => k).filter((k) => !(k in OPS) && !(NOT_OPS as readonly string[]).includes(k));
     expect(unknown, `register these in engine/ops/registry.ts (OPS, or NOT_OPS if they are not ops): ${unknown.join(', ')}`).toEqual([]);
     const stale = Object.keys(OPS).filter((k) => !(k in Engine) && !(k in Tensor.prototype));
@@ -404,7 +646,20 @@ describe('op registry', () => {
 
   it('every Tensor method is a registered op or a known non-op', () => {
     // Methods that are not ops (lifetimes, readback, autograd) or are aliases of a registered op.
-    const nonOps = ['constructor', 'rank', 'disposed', 'storageFor', 'view', 'dispose', 'data', 'array', 'item', 'toString', 'detach', 'backward'];
+    const nonOps = [
+      'constructor',
+      'rank',
+      'disposed',
+      'storageFor',
+      'view',
+      'dispose',
+      'data',
+      'array',
+      'item',
+      'toString',
+      'detach',
+      'backward',
+    ];
     const aliases: Record<string, OpName> = { flatten: 'reshape' };
     const methods = Object.getOwnPropertyNames(Tensor.prototype);
     const unknown = methods.filter((m) => !(m in OPS) && !nonOps.includes(m) && !(m in aliases));
@@ -421,13 +676,17 @@ describe('autograd', () => {
   it('a micrograd-style expression: f = relu(a·b + c)·a, gradients by hand', async () => {
     // a = 3, b = 2, c = −1: u = a·b + c = 5 > 0, f = 5·3 = 15;
     // df/da = relu'(u)·b·a + relu(u) = 2·3 + 5 = 11 (a is used twice: the two paths add), df/db = a·a = 9, df/dc = a = 3.
-    const a = tensor(3, [], { requiresGrad: true }), b = tensor(2, [], { requiresGrad: true }), c = tensor(-1, [], { requiresGrad: true });
+    const a = tensor(3, [], { requiresGrad: true }),
+      b = tensor(2, [], { requiresGrad: true }),
+      c = tensor(-1, [], { requiresGrad: true });
     const f = a.mul(b).add(c).relu().mul(a);
     expect(await f.item()).toBe(15);
     f.backward();
     expect([await a.grad!.item(), await b.grad!.item(), await c.grad!.item()]).toEqual([11, 9, 3]);
     // c = −10: u = −4, relu is off: f = 0 and every gradient is 0.
-    const a2 = tensor(3, [], { requiresGrad: true }), b2 = tensor(2, [], { requiresGrad: true }), c2 = tensor(-10, [], { requiresGrad: true });
+    const a2 = tensor(3, [], { requiresGrad: true }),
+      b2 = tensor(2, [], { requiresGrad: true }),
+      c2 = tensor(-10, [], { requiresGrad: true });
     const f2 = a2.mul(b2).add(c2).relu().mul(a2);
     f2.backward();
     expect([await f2.item(), await a2.grad!.item(), await b2.grad!.item(), await c2.grad!.item()]).toEqual([0, 0, 0, 0]);
@@ -453,23 +712,38 @@ describe('autograd', () => {
     const x = tensor([1, 3, 3, -1, -1, 0], [2, 3], { requiresGrad: true });
     x.max(1).sum().backward(); // row 0: the two 3s share; row 1: the single 0
     expect(await read(x.grad)).toEqual([0, 0.5, 0.5, 0, 0, 1]);
-    x.grad!.dispose(); x.grad = null;
+    x.grad!.dispose();
+    x.grad = null;
     x.min().backward(); // the two −1s share
     expect(await read(x.grad)).toEqual([0, 0, 0, 0.5, 0.5, 0]);
-    const a = tensor([2, 1, 5], [3], { requiresGrad: true }), b = tensor([2, 4, 5], [3], { requiresGrad: true });
+    const a = tensor([2, 1, 5], [3], { requiresGrad: true }),
+      b = tensor([2, 4, 5], [3], { requiresGrad: true });
     a.maximum(b).sum().backward();
-    expect([await read(a.grad), await read(b.grad)]).toEqual([[0.5, 0, 0.5], [0.5, 1, 0.5]]);
-    a.grad!.dispose(); a.grad = null; b.grad!.dispose(); b.grad = null;
+    expect([await read(a.grad), await read(b.grad)]).toEqual([
+      [0.5, 0, 0.5],
+      [0.5, 1, 0.5],
+    ]);
+    a.grad!.dispose();
+    a.grad = null;
+    b.grad!.dispose();
+    b.grad = null;
     a.minimum(b).sum().backward();
-    expect([await read(a.grad), await read(b.grad)]).toEqual([[0.5, 1, 0.5], [0.5, 0, 0.5]]);
+    expect([await read(a.grad), await read(b.grad)]).toEqual([
+      [0.5, 1, 0.5],
+      [0.5, 0, 0.5],
+    ]);
     for (const t of [x, a, b]) t.dispose();
   });
 
   it('grad(f) and valueAndGrad(f) return gradients without touching .grad', async () => {
-    const x = tensor([1, -2, 3]), w = tensor([0.5, 2, -1], [3], { requiresGrad: true });
+    const x = tensor([1, -2, 3]),
+      w = tensor([0.5, 2, -1], [3], { requiresGrad: true });
     const [dx] = grad((t: Tensor) => t.square().sum())(x);
     expect(await read(dx)).toEqual([2, -4, 6]);
-    const { value, grads: [dx2, dw] } = valueAndGrad((t: Tensor, u: Tensor) => t.mul(u).sum())(x, w);
+    const {
+      value,
+      grads: [dx2, dw],
+    } = valueAndGrad((t: Tensor, u: Tensor) => t.mul(u).sum())(x, w);
     expect(await value.item()).toBe(0.5 - 4 - 3);
     expect(await read(dx2)).toEqual([0.5, 2, -1]);
     expect(await read(dw)).toEqual([1, -2, 3]);
@@ -493,7 +767,8 @@ describe('autograd', () => {
     expect(y.gradNode).toBeNull();
     expect(() => y.backward()).toThrow(EngineError);
     expect(() => y.backward()).toThrow(/has no graph/);
-    x.dispose(); y.dispose();
+    x.dispose();
+    y.dispose();
   });
 
   it('detach() cuts the graph: d/dx (x · detach(x)) = detach(x)', async () => {
@@ -503,7 +778,8 @@ describe('autograd', () => {
     expect(d.gradNode).toBeNull();
     x.mul(d).sum().backward();
     expect(await read(x.grad)).toEqual([1, -2, 3]); // not 2x
-    x.dispose(); d.dispose();
+    x.dispose();
+    d.dispose();
   });
 
   it('gradients accumulate into .grad across backward calls', async () => {
@@ -536,7 +812,8 @@ describe('autograd', () => {
     expect(() => y.backward(tensor([1, 1]))).toThrow(/does not match/);
     y.backward(tensor([1, 0.5, -2]));
     expect(await read(x.grad)).toEqual([2, 2, -12]); // 2x ⊙ seed
-    x.dispose(); y.dispose();
+    x.dispose();
+    y.dispose();
   });
 
   it('refuses to backpropagate through a saved tensor modified in place', () => {
@@ -544,17 +821,27 @@ describe('autograd', () => {
     const y = x.square().sum(); // square saves x
     x.version++; // what an in-place update (an optimizer step) does
     expect(() => y.backward()).toThrow(/modified in place.*version 0 → 1/);
-    x.dispose(); y.dispose();
+    x.dispose();
+    y.dispose();
   });
 
   it('reductions with keepDims, cast f32 → f32 and scalar softmax stay on the graph', () => {
     const x = tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
-    for (const y of [x.sum(1, true), x.mean(0, true), x.max(1, true), x.min(1, true), x.variance(1, true), x.cast('f32'), x.sum().softmax()]) {
+    for (const y of [
+      x.sum(1, true),
+      x.mean(0, true),
+      x.max(1, true),
+      x.min(1, true),
+      x.variance(1, true),
+      x.cast('f32'),
+      x.sum().softmax(),
+    ]) {
       expect(y.requiresGrad).toBe(true);
       y.dispose();
     }
     const i = x.cast('i32');
     expect(i.requiresGrad).toBe(false); // integers carry no gradient
-    x.dispose(); i.dispose();
+    x.dispose();
+    i.dispose();
   });
 });

@@ -30,23 +30,43 @@ const getEngine = useEngine();
 const gamma = (k: number) => (k * EPS) / (1 - k * EPS);
 
 const CASES: [number[], number[], boolean, boolean][] = [
-  [[1, 1], [1, 1], false, false], [[3, 17], [17, 257], false, false], [[33, 65], [65, 31], false, false],
-  [[5, 7], [5, 4], true, false], [[5, 7], [4, 7], false, true], [[7, 5], [4, 7], true, true],
-  [[2, 3, 17, 9], [9, 5], false, false], [[4, 1, 6, 8], [3, 8, 2], false, false], [[2, 64, 64], [2, 64, 64], false, true],
-  [[17], [17, 3], false, false], [[3, 17], [17], false, false], [[17], [17], false, false], [[2, 5, 3], [3], false, false],
-  [[1, 257], [257, 1], false, false], [[129, 1], [1, 130], false, false], [[0, 4], [4, 3], false, false], [[3, 0], [0, 2], false, false],
+  [[1, 1], [1, 1], false, false],
+  [[3, 17], [17, 257], false, false],
+  [[33, 65], [65, 31], false, false],
+  [[5, 7], [5, 4], true, false],
+  [[5, 7], [4, 7], false, true],
+  [[7, 5], [4, 7], true, true],
+  [[2, 3, 17, 9], [9, 5], false, false],
+  [[4, 1, 6, 8], [3, 8, 2], false, false],
+  [[2, 64, 64], [2, 64, 64], false, true],
+  [[17], [17, 3], false, false],
+  [[3, 17], [17], false, false],
+  [[17], [17], false, false],
+  [[2, 5, 3], [3], false, false],
+  [[1, 257], [257, 1], false, false],
+  [[129, 1], [1, 130], false, false],
+  [[0, 4], [4, 3], false, false],
+  [[3, 0], [0, 2], false, false],
   // K = 1, M or N = 1, primes
-  [[5, 1], [1, 7], false, false], [[1, 13], [19, 13], false, true], [[13, 17], [17, 19], false, false],
+  [[5, 1], [1, 7], false, false],
+  [[1, 13], [19, 13], false, true],
+  [[13, 17], [17, 19], false, false],
   // multiples of 4: the vec4 load paths (A along K or M, B along N or K, C along N), edges, batches
-  [[8, 12], [12, 16], false, false], [[12, 8], [12, 16], true, false], [[8, 12], [16, 12], false, true], [[12, 8], [16, 12], true, true],
-  [[3, 1, 20, 8], [2, 8, 36], false, false], [[2, 12, 36], [2, 44, 12], true, true], [[68, 4], [4, 68], false, false],
+  [[8, 12], [12, 16], false, false],
+  [[12, 8], [12, 16], true, false],
+  [[8, 12], [16, 12], false, true],
+  [[12, 8], [16, 12], true, true],
+  [[3, 1, 20, 8], [2, 8, 36], false, false],
+  [[2, 12, 36], [2, 44, 12], true, true],
+  [[68, 4], [4, 68], false, false],
 ];
 
 const VARIANTS: readonly MatmulVariant[] = MATMUL_VARIANTS;
 
 describe.each(VARIANTS)('matmul (%s)', (variant) => {
   it.each(CASES.map((c) => [JSON.stringify(c), ...c] as const))('%s', async (_n, sa, sb, tA, tB) => {
-    const A = randomPair(sa, 1), B = randomPair(sb, 2);
+    const A = randomPair(sa, 1),
+      B = randomPair(sb, 2);
     const want = R.matmul(A.r, B.r, tA, tB);
     const K = tA ? sa[sa.length - 2] : sa[sa.length - 1];
     const y = matmul(A.t, B.t, { transposeA: tA, transposeB: tB, variant });
@@ -54,34 +74,41 @@ describe.each(VARIANTS)('matmul (%s)', (variant) => {
   });
 
   it('a large product stays inside γ_K·Σ|a·b|', async () => {
-    const A = randomPair([130, 300], 3), B = randomPair([300, 67], 4);
+    const A = randomPair([130, 300], 3),
+      B = randomPair([300, 67], 4);
     const want = R.matmul(A.r, B.r);
     await expectTensor(A.t.matmul(B.t, { variant }), want, { bound: want.absProd.map((s) => gamma(300) * s) });
   });
 
   it('several tiles both ways (≥ 2 of 128), batched, both operands transposed', async () => {
-    const A = randomPair([2, 33, 150], 5), B = randomPair([2, 270, 33], 6); // Aᵀ: M = 150, K = 33; Bᵀ: N = 270
+    const A = randomPair([2, 33, 150], 5),
+      B = randomPair([2, 270, 33], 6); // Aᵀ: M = 150, K = 33; Bᵀ: N = 270
     const want = R.matmul(A.r, B.r, true, true);
-    await expectTensor(matmul(A.t, B.t, { transposeA: true, transposeB: true, variant }), want, { bound: want.absProd.map((s) => gamma(33) * s + 1e-30) });
+    await expectTensor(matmul(A.t, B.t, { transposeA: true, transposeB: true, variant }), want, {
+      bound: want.absProd.map((s) => gamma(33) * s + 1e-30),
+    });
   });
 
   it('K = 0 gives zeros', async () => {
-    const A = randomPair([3, 0], 1), B = randomPair([0, 2], 2);
+    const A = randomPair([3, 0], 1),
+      B = randomPair([0, 2], 2);
     expect(Array.from(await A.t.matmul(B.t, { variant }).data())).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('Inf and NaN propagate only to their own rows and columns', async () => {
     // Edge tiles clamp their loads into the matrix: a special value there must not leak into a
     // neighbouring output (it would with a 0·Inf mask).
-    const a = new Float32Array(5 * 3).fill(1), b = new Float32Array(3 * 6).fill(1);
+    const a = new Float32Array(5 * 3).fill(1),
+      b = new Float32Array(3 * 6).fill(1);
     a[4 * 3 + 1] = Infinity; // row 4
     b[2 * 6 + 5] = NaN; // column 5
     const y = await matmul(tensor(a, [5, 3]), tensor(b, [3, 6]), { variant }).data();
-    for (let i = 0; i < 5; i++) for (let j = 0; j < 6; j++) {
-      const v = y[i * 6 + j];
-      if (j === 5) expect(v, `(${i},${j})`).toBeNaN();
-      else expect(v, `(${i},${j})`).toBe(i === 4 ? Infinity : 3);
-    }
+    for (let i = 0; i < 5; i++)
+      for (let j = 0; j < 6; j++) {
+        const v = y[i * 6 + j];
+        if (j === 5) expect(v, `(${i},${j})`).toBeNaN();
+        else expect(v, `(${i},${j})`).toBe(i === 4 ? Infinity : 3);
+      }
   });
 });
 
@@ -118,7 +145,8 @@ const EPI_CASES: { a: number[]; b: number[]; tB: boolean; bias: boolean; act: Ac
 
 describe.each(VARIANTS)('matmul epilogue (%s)', (variant) => {
   it.each(EPI_CASES.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
-    const A = randomPair(c.a, 11), B = randomPair(c.b, 12);
+    const A = randomPair(c.a, 11),
+      B = randomPair(c.b, 12);
     const N = c.tB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
     const outShape = [...c.a.slice(0, -1), N];
     const bias = c.bias ? randomPair([N], 13, -2, 2) : null;
@@ -135,7 +163,10 @@ describe.each(VARIANTS)('matmul epilogue (%s)', (variant) => {
     // terms bounded by s (≲ 1e-6·s). ReLU's kink: the smallest |z| here is checked ≥ 0.01 ≫ h.
     for (const act of ['gelu', 'relu'] as const) {
       const shapes = { a: [2, 3, 5], b: [7, 5], bias: [7], res: [2, 3, 7] };
-      const ins = Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, randomPair(s, 40 + i)])) as Record<keyof typeof shapes, { t: Tensor; r: RefTensor }>;
+      const ins = Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, randomPair(s, 40 + i)])) as Record<
+        keyof typeof shapes,
+        { t: Tensor; r: RefTensor }
+      >;
       const next = rng(99);
       const W = Float64Array.from({ length: 42 }, () => Math.fround(next() * 2 - 1));
       const loss = (r: Record<string, RefTensor>) => {
@@ -146,15 +177,22 @@ describe.each(VARIANTS)('matmul epilogue (%s)', (variant) => {
       if (act === 'relu') expect(Math.min(...z.map(Math.abs))).toBeGreaterThan(0.01);
       for (const k of Object.keys(ins) as (keyof typeof ins)[]) ins[k].t.requiresGrad = true;
       const y = matmul(ins.a.t, ins.b.t, { transposeB: true, bias: ins.bias.t, activation: act, residual: ins.res.t, variant });
-      y.mul(tensor(Float32Array.from(W), [2, 3, 7])).sum().backward();
+      y.mul(tensor(Float32Array.from(W), [2, 3, 7]))
+        .sum()
+        .backward();
       for (const k of Object.keys(ins) as (keyof typeof ins)[]) {
         const base = Object.fromEntries(Object.entries(ins).map(([n, v]) => [n, v.r]));
         const x = ins[k].r;
         const fd = x.data.map((v, i) => {
           const h = 1e-6 * Math.max(1, Math.abs(v));
-          const plus = Float64Array.from(x.data), minus = Float64Array.from(x.data);
-          plus[i] = v + h; minus[i] = v - h;
-          return (loss({ ...base, [k]: { shape: x.shape, data: plus } }) - loss({ ...base, [k]: { shape: x.shape, data: minus } })) / (plus[i] - minus[i]);
+          const plus = Float64Array.from(x.data),
+            minus = Float64Array.from(x.data);
+          plus[i] = v + h;
+          minus[i] = v - h;
+          return (
+            (loss({ ...base, [k]: { shape: x.shape, data: plus } }) - loss({ ...base, [k]: { shape: x.shape, data: minus } })) /
+            (plus[i] - minus[i])
+          );
         });
         const s = Math.max(1, ...fd.map(Math.abs));
         expectClose(await ins[k].t.grad!.data(), fd, { atol: 1e-5 * s, rtol: 1e-4 }, `${act} d${k}`);
@@ -165,18 +203,27 @@ describe.each(VARIANTS)('matmul epilogue (%s)', (variant) => {
 
 describe('matmul epilogue: shapes, 1-D operands, errors', () => {
   it('a 1-D a with bias and residual of the squeezed output shape', async () => {
-    const A = randomPair([6], 21), B = randomPair([5, 6], 22), bias = randomPair([5], 23), res = randomPair([5], 24);
-    const { want, bound } = epilogueRef({ shape: [1, 6], data: A.r.data }, B.r, false, true, bias.r, 'gelu', { shape: [1, 5], data: res.r.data });
+    const A = randomPair([6], 21),
+      B = randomPair([5, 6], 22),
+      bias = randomPair([5], 23),
+      res = randomPair([5], 24);
+    const { want, bound } = epilogueRef({ shape: [1, 6], data: A.r.data }, B.r, false, true, bias.r, 'gelu', {
+      shape: [1, 5],
+      data: res.r.data,
+    });
     const y = matmul(A.t, B.t, { transposeB: true, bias: bias.t, activation: 'gelu', residual: res.t });
     expect(y.shape).toEqual([5]);
     expectClose(await y.data(), want.data, { bound }, '1-D epilogue');
   });
 
   it('rejects a bias or residual of the wrong shape, naming the shapes', () => {
-    const a = randomPair([3, 4], 1).t, b = randomPair([5, 4], 2).t;
+    const a = randomPair([3, 4], 1).t,
+      b = randomPair([5, 4], 2).t;
     expect(() => matmul(a, b, { transposeB: true, bias: randomPair([4], 3).t })).toThrow(ShapeError);
     expect(() => matmul(a, b, { transposeB: true, bias: randomPair([4], 3).t })).toThrow(/bias \[4\] must have shape \[5\]/);
-    expect(() => matmul(a, b, { transposeB: true, residual: randomPair([5, 3], 3).t })).toThrow(/residual \[5,3\] must have the output's shape \[3,5\]/);
+    expect(() => matmul(a, b, { transposeB: true, residual: randomPair([5, 3], 3).t })).toThrow(
+      /residual \[5,3\] must have the output's shape \[3,5\]/,
+    );
     expect(() => matmul(a, b, { transposeB: true, variant: 'fast' as never })).toThrow(/unknown variant 'fast'/);
   });
 
@@ -192,8 +239,13 @@ describe('matmul epilogue: shapes, 1-D operands, errors', () => {
 
 describe('matmul with f16 storage', () => {
   it.skipIf(!hasF16).each(VARIANTS)('f16 × f16 → f32 (%s)', async (variant) => {
-    for (const [sa, sb, tB] of [[[13, 17], [19, 17], true], [[2, 8, 12], [12, 16], false], [[1, 5], [5, 3], false]] as [number[], number[], boolean][]) {
-      const A = halfPair(sa, 31), B = halfPair(sb, 32);
+    for (const [sa, sb, tB] of [
+      [[13, 17], [19, 17], true],
+      [[2, 8, 12], [12, 16], false],
+      [[1, 5], [5, 3], false],
+    ] as [number[], number[], boolean][]) {
+      const A = halfPair(sa, 31),
+        B = halfPair(sb, 32);
       const want = R.matmul(A.r, B.r, false, tB);
       const K = sa[sa.length - 1];
       const y = matmul(A.t, B.t, { transposeB: tB, variant });
@@ -203,7 +255,10 @@ describe('matmul with f16 storage', () => {
   });
 
   it.skipIf(!hasF16).each(VARIANTS)('mixed f16/f32 operands, f16 epilogue inputs and an f16 result (%s)', async (variant) => {
-    const A = halfPair([7, 12], 33), B = randomPair([10, 12], 34), bias = halfPair([10], 35), res = halfPair([7, 10], 36);
+    const A = halfPair([7, 12], 33),
+      B = randomPair([10, 12], 34),
+      bias = halfPair([10], 35),
+      res = halfPair([7, 10], 36);
     const { want, bound } = epilogueRef(A.r, B.r, false, true, bias.r, 'gelu', res.r);
     const y32 = matmul(A.t, B.t, { transposeB: true, bias: bias.t, activation: 'gelu', residual: res.t, variant });
     await expectTensor(y32, want, { bound }, 'mixed → f32');
@@ -214,13 +269,15 @@ describe('matmul with f16 storage', () => {
   });
 
   it.skipIf(!hasF16)('an f16 result is not differentiable', () => {
-    const A = randomPair([2, 3], 1), B = randomPair([3, 2], 2);
+    const A = randomPair([2, 3], 1),
+      B = randomPair([3, 2], 2);
     A.t.requiresGrad = true;
     expect(() => matmul(A.t, B.t, { outDtype: 'f16' })).toThrow(DTypeError);
   });
 
   it.skipIf(hasF16)('without shader-f16, f16 is refused with a DTypeError naming the adapter', () => {
-    const a = randomPair([2, 3], 1).t, b = randomPair([3, 2], 2).t;
+    const a = randomPair([2, 3], 1).t,
+      b = randomPair([3, 2], 2).t;
     expect(() => matmul(a, b, { outDtype: 'f16' })).toThrow(DTypeError);
     expect(() => matmul(a, b, { outDtype: 'f16' })).toThrow(new RegExp(`shader-f16.*${getEngine().adapter.source}`));
   });

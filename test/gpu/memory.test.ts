@@ -41,7 +41,10 @@ describe('memory', () => {
     expect(engine().memory().tensors).toBe(base + 3); // x, y, list[0]
     expect(Array.from(await y.data())).toEqual([2, 2, 2, 2]);
     let kept = null as ReturnType<typeof zeros> | null;
-    scope(() => { kept = keep(x.add(7)); x.add(8); });
+    scope(() => {
+      kept = keep(x.add(7));
+      x.add(8);
+    });
     expect(engine().memory().tensors).toBe(base + 4);
     expect(Array.from(await kept!.data())).toEqual([7, 7, 7, 7]);
     for (const t of [x, y, list[0] as ReturnType<typeof zeros>, kept!]) t.dispose();
@@ -50,7 +53,12 @@ describe('memory', () => {
 
   it('scope disposes everything when the function throws', () => {
     const base = engine().memory().tensors;
-    expect(() => scope(() => { zeros([3]).add(1); throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      scope(() => {
+        zeros([3]).add(1);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(engine().memory().tensors).toBe(base);
   });
 
@@ -58,7 +66,11 @@ describe('memory', () => {
     await engine().flush();
     const before = engine().submits;
     let x = tensor([1, 2, 3]);
-    for (let i = 0; i < 1000; i++) { const y = x.add(1); x.dispose(); x = y; }
+    for (let i = 0; i < 1000; i++) {
+      const y = x.add(1);
+      x.dispose();
+      x = y;
+    }
     const out = await x.data();
     expect(Array.from(out)).toEqual([1001, 1002, 1003]);
     const submits = engine().submits - before;
@@ -90,7 +102,19 @@ describe('memory', () => {
 
   it('the pool keeps at most idleCap idle bytes, destroying the least recently released first', () => {
     const made: { size: number; destroyed: boolean; destroy(): void }[] = [];
-    const device = { createBuffer: ({ size }: { size: number }) => { const b = { size, destroyed: false, destroy() { b.destroyed = true; } }; made.push(b); return b; } };
+    const device = {
+      createBuffer: ({ size }: { size: number }) => {
+        const b = {
+          size,
+          destroyed: false,
+          destroy() {
+            b.destroyed = true;
+          },
+        };
+        made.push(b);
+        return b;
+      },
+    };
     let epoch = 0;
     const pool = new BufferPool(device as unknown as GPUDevice, 3 * 2048, () => epoch);
     const bufs = [0, 1, 2, 3, 4].map(() => pool.acquire(2048, 'b'));
@@ -112,9 +136,13 @@ describe('memory', () => {
   });
 
   it('a noGrad forward of a small YOLOS saves nothing for backward and leaves only its outputs', async () => {
-    const model = Yolos.create({ ...presets.nano16, hidden_size: 32, num_hidden_layers: 2, intermediate_size: 64, num_detection_tokens: 5, image_size: [32, 32] }, { seed: 1 });
+    const model = Yolos.create(
+      { ...presets.nano16, hidden_size: 32, num_hidden_layers: 2, intermediate_size: 64, num_detection_tokens: 5, image_size: [32, 32] },
+      { seed: 1 },
+    );
     const x = randn([1, 3, 32, 32], { seed: 2 });
-    const base = engine().memory().tensors, saved = savedTensorCount();
+    const base = engine().memory().tensors,
+      saved = savedTensorCount();
     let during = 0;
     const out = scope(() => {
       const o = model.predict(x);
@@ -127,7 +155,8 @@ describe('memory', () => {
     expect(during).toBeGreaterThan(2); // the activations, alive until the scope ends
     expect(engine().memory().tensors - base).toBe(2);
     await out.boxes.data();
-    out.logits.dispose(); out.boxes.dispose();
+    out.logits.dispose();
+    out.boxes.dispose();
     // the counter does count: a recorded op saves its input and output until backward frees them
     const p = model.parameters()[0];
     const y = noGrad(() => p.exp());
@@ -140,4 +169,3 @@ describe('memory', () => {
     model.dispose();
   });
 });
-

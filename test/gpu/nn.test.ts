@@ -10,7 +10,8 @@ useEngine();
 const f64 = async (t: Tensor) => Float64Array.from(await t.data());
 const f32 = async (t: Tensor) => (await t.data()) as Float32Array;
 const refOf = async (t: Tensor): Promise<R.RefTensor> => ({ shape: [...t.shape], data: await f64(t) });
-const sameBits = async (a: Tensor, b: Tensor) => expect(Array.from(new Uint32Array((await a.data()).buffer))).toEqual(Array.from(new Uint32Array((await b.data()).buffer)));
+const sameBits = async (a: Tensor, b: Tensor) =>
+  expect(Array.from(new Uint32Array((await a.data()).buffer))).toEqual(Array.from(new Uint32Array((await b.data()).buffer)));
 
 /** x·Wᵀ + b in f64, and the per-element scale Σ|x·w| + |b| of its f32 rounding error. */
 function refLinear(x: R.RefTensor, w: R.RefTensor, b: R.RefTensor | null): { y: R.RefTensor; scale: Float64Array } {
@@ -53,7 +54,10 @@ describe('Linear, LayerNorm and MLP forward against the CPU reference', () => {
   // and shift of O(1) an absolute 2e-5 bounds it.
   it('LayerNorm(24) with a learned scale and shift', async () => {
     const ln = new nn.LayerNorm(24, { eps: 1e-5 });
-    expect(ln.namedParameters().map(([n, t]) => [n, t.shape])).toEqual([['weight', [24]], ['bias', [24]]]);
+    expect(ln.namedParameters().map(([n, t]) => [n, t.shape])).toEqual([
+      ['weight', [24]],
+      ['bias', [24]],
+    ]);
     nn.uniform(ln.weight, { low: 0.5, high: 1.5, seed: 1 });
     nn.uniform(ln.bias, { low: -0.5, high: 0.5, seed: 2 });
     const { t: x, r: xr } = randomPair([2, 3, 24], 9, -2, 3);
@@ -103,13 +107,25 @@ describe('Module: parameter trees and state dicts', () => {
   it('names parameters with dotted paths, own parameters first, in a deterministic order', () => {
     const mlp = new nn.MLP([2, 3, 4], { seed: 1 });
     expect(mlp.namedParameters().map(([n, t]) => [n, t.shape])).toEqual([
-      ['layers.0.weight', [3, 2]], ['layers.0.bias', [3]], ['layers.1.weight', [4, 3]], ['layers.1.bias', [4]],
+      ['layers.0.weight', [3, 2]],
+      ['layers.0.bias', [3]],
+      ['layers.1.weight', [4, 3]],
+      ['layers.1.bias', [4]],
     ]);
     const seq = new nn.Sequential(new nn.Linear(2, 3), new nn.LayerNorm(3), new nn.Dropout(0.1), new nn.Linear(3, 1, { bias: false }));
     expect(seq.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '3.weight']);
     const block = new Block();
     const names = block.namedParameters().map(([n]) => n);
-    expect(names).toEqual(['registered', 'gamma', 'norm.weight', 'norm.bias', 'mlp.layers.0.weight', 'mlp.layers.0.bias', 'mlp.layers.1.weight', 'mlp.layers.1.bias']);
+    expect(names).toEqual([
+      'registered',
+      'gamma',
+      'norm.weight',
+      'norm.bias',
+      'mlp.layers.0.weight',
+      'mlp.layers.0.bias',
+      'mlp.layers.1.weight',
+      'mlp.layers.1.bias',
+    ]);
     expect(new Block().namedParameters().map(([n]) => n)).toEqual(names);
     expect(block.parameters().every((p) => p.requiresGrad && p.dtype === 'f32')).toBe(true);
     expect(block.numParameters()).toBe(2 + 4 + 8 + (8 * 4 + 8) + (4 * 8 + 4));
@@ -139,7 +155,10 @@ describe('Module: parameter trees and state dicts', () => {
     expect([...sd.keys()]).toEqual(a.namedParameters().map(([n]) => n));
     expect(b.loadStateDict(sd)).toEqual({ missing: [], unexpected: [] });
     const after = b.parameters();
-    after.forEach((p, i) => { expect(p).toBe(before[i]); expect(p.version).toBe(versions[i] + 1); });
+    after.forEach((p, i) => {
+      expect(p).toBe(before[i]);
+      expect(p.version).toBe(versions[i] + 1);
+    });
     for (const [name, p] of b.namedParameters()) await sameBits(p, sd.get(name)!);
     // The copy is independent of the source, and a Record works as well as a Map.
     nn.zeros(a.layers[0].weight);
@@ -160,14 +179,18 @@ describe('Module: parameter trees and state dicts', () => {
     const wrong0 = zeros([3, 4]);
     const wrong1 = zeros([2, 4, 1]);
     const dict = new Map<string, Tensor>([
-      ['layers.0.weight', wrong0],                 // model [4, 3]
+      ['layers.0.weight', wrong0], // model [4, 3]
       ['layers.0.bias', zeros([4])],
-      ['layers.1.weight', wrong1],                 // model [2, 4]
-      ['head.bias', extra],                        // unexpected
-      ['layers.2.weight', extra],                  // unexpected
-    ]);                                            // missing: layers.1.bias
+      ['layers.1.weight', wrong1], // model [2, 4]
+      ['head.bias', extra], // unexpected
+      ['layers.2.weight', extra], // unexpected
+    ]); // missing: layers.1.bias
     let msg = '';
-    try { m.loadStateDict(dict); } catch (e) { msg = (e as Error).message; }
+    try {
+      m.loadStateDict(dict);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
     expect(msg).toContain('missing keys (1): layers.1.bias');
     expect(msg).toContain('unexpected keys (2): head.bias, layers.2.weight');
     expect(msg).toContain('layers.0.weight: shape [3,4] in the dict, [4,3] in the model');
@@ -195,18 +218,19 @@ describe('Dropout and DropPath', () => {
     const d1 = new nn.Dropout(p, { seed: 5 });
     const d2 = new nn.Dropout(p, { seed: 5 });
     const [a1, a2, b1] = [d1.forward(x), d1.forward(x), d2.forward(x)];
-    const v1 = await f32(a1), v2 = await f32(a2);
+    const v1 = await f32(a1),
+      v2 = await f32(a2);
     expect(new Set(v1)).toEqual(new Set([0, scale]));
     const zeros1 = v1.filter((v) => v === 0).length / n;
     // Seeded, so deterministic; the bounds are ≈ 5 standard errors (√(p(1−p)/n) = 0.0048 for the
     // dropped fraction, √(p/((1−p)n)) = 0.0064 for the mean) around the expectations.
     expect(Math.abs(zeros1 - p)).toBeLessThan(0.024);
     expect(Math.abs(v1.reduce((s, v) => s + v, 0) / n - 1)).toBeLessThan(0.032);
-    await sameBits(a1, b1);                                      // same seed, same call → same mask
-    expect(Array.from(v2)).not.toEqual(Array.from(v1));         // the next call draws a new mask
+    await sameBits(a1, b1); // same seed, same call → same mask
+    expect(Array.from(v2)).not.toEqual(Array.from(v1)); // the next call draws a new mask
     let agree = 0;
     for (let i = 0; i < n; i++) agree += (v1[i] === 0) === (v2[i] === 0) ? 1 : 0;
-    expect(agree / n).toBeLessThan(0.7);                        // independent masks agree on p² + (1−p)² = 62.5 %
+    expect(agree / n).toBeLessThan(0.7); // independent masks agree on p² + (1−p)² = 62.5 %
     for (const t of [x, a1, a2, b1]) t.dispose();
   });
 
@@ -215,7 +239,8 @@ describe('Dropout and DropPath', () => {
     const d = new nn.Dropout(0.5, { seed: 1 });
     const y = d.forward(x);
     y.sum().backward();
-    const yv = await y.data(), gv = await x.grad!.data();
+    const yv = await y.data(),
+      gv = await x.grad!.data();
     for (let i = 0; i < 8; i++) expect(gv[i]).toBe(yv[i] === 0 ? 0 : 2);
     d.eval();
     const e = d.forward(x);
@@ -233,10 +258,11 @@ describe('Dropout and DropPath', () => {
     const dp = new nn.DropPath(p, { seed: 9 });
     const y = dp.forward(x);
     const v = await y.data();
-    let dropped = 0, sum = 0;
+    let dropped = 0,
+      sum = 0;
     for (let b = 0; b < B; b++) {
       const row = v.slice(b * 6, b * 6 + 6);
-      expect(new Set(row).size).toBe(1);                         // the whole sample is kept or dropped
+      expect(new Set(row).size).toBe(1); // the whole sample is kept or dropped
       expect([0, scale]).toContain(row[0]);
       dropped += row[0] === 0 ? 1 : 0;
       sum += row[0];
@@ -264,7 +290,7 @@ describe('initialisers', () => {
     for (let i = 0; i < v.length; i++) s += (v[i] - m) ** 2;
     return { mean: m, std: Math.sqrt(s / v.length), min: Math.min(...Array.from(v)), max: Math.max(...Array.from(v)) };
   };
-  const phi = (z: number) => Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
+  const phi = (z: number) => Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI);
   const Phi = (z: number) => 0.5 * (1 + R.refErf(z / Math.SQRT2));
 
   it('truncNormal: within [a, b], the truncated std, seeded, in place', async () => {
@@ -303,10 +329,11 @@ describe('initialisers', () => {
     const want = R.refTruncatedNormal(n, opts);
     const bound = Array.from(want, (x) => {
       const z = (x - opts.mean) / opts.std;
-      return opts.std * (1.2533 * Math.exp(z * z / 2) * 2.4e-7 + 2e-6 * Math.abs(z)) + 4 * EPS * Math.abs(x);
+      return opts.std * (1.2533 * Math.exp((z * z) / 2) * 2.4e-7 + 2e-6 * Math.abs(z)) + 4 * EPS * Math.abs(x);
     });
     expectClose(got, want, { bound }, 'truncatedNormal');
-    const lo = opts.a ?? opts.mean - 2 * opts.std, hi = opts.b ?? opts.mean + 2 * opts.std;
+    const lo = opts.a ?? opts.mean - 2 * opts.std,
+      hi = opts.b ?? opts.mean + 2 * opts.std;
     expect(got.every((x) => x >= Math.fround(lo) && x <= hi && Number.isFinite(x))).toBe(true);
     t.dispose();
   });
@@ -314,7 +341,8 @@ describe('initialisers', () => {
   it('kaimingUniform is PyTorch’s Linear init: weight and bias in U(±1/√fan_in)', async () => {
     const lin = new nn.Linear(50, 40, { seed: 3 });
     const bound = 1 / Math.sqrt(50);
-    const w = stats(await lin.weight.data()), b = stats(await lin.bias!.data());
+    const w = stats(await lin.weight.data()),
+      b = stats(await lin.bias!.data());
     for (const s of [w, b]) {
       expect(s.min).toBeGreaterThanOrEqual(-bound);
       expect(s.max).toBeLessThan(bound);
@@ -344,7 +372,7 @@ describe('initialisers', () => {
     nn.normal(t, { mean: 1, std: 0.5, seed: 4 });
     s = stats(await t.data());
     expect(Math.abs(s.std / 0.5 - 1)).toBeLessThan(0.03);
-    expect(Math.abs(s.mean - 1)).toBeLessThan(5 * 0.5 / Math.sqrt(96 * 160));
+    expect(Math.abs(s.mean - 1)).toBeLessThan((5 * 0.5) / Math.sqrt(96 * 160));
     nn.uniform(t, { low: 2, high: 3, seed: 5 });
     s = stats(await t.data());
     expect(s.min).toBeGreaterThanOrEqual(2);

@@ -14,7 +14,10 @@ useEngine();
 
 const SIZES = [[1], [2], [3], [7], [31], [97], [257], [1009], [13, 17], [65_537], [5, 5]];
 
-const values = (n: number, seed: number, scale = 1) => { const next = rng(seed); return Float32Array.from({ length: n }, () => scale * (2 * next() - 1)); };
+const values = (n: number, seed: number, scale = 1) => {
+  const next = rng(seed);
+  return Float32Array.from({ length: n }, () => scale * (2 * next() - 1));
+};
 const bits = async (t: Tensor) => Array.from(new Uint32Array((await t.data()).buffer as ArrayBuffer));
 const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -32,7 +35,13 @@ describe('multi-tensor AdamW', () => {
   it('gives the per-parameter kernel’s bits for 4 steps (two groups, a lagging parameter, clip on and off)', async () => {
     const run = async (foreach: boolean) => {
       const ps = params();
-      const opt = new optim.AdamW([{ params: ps.slice(0, 6), weightDecay: 0.1 }, { params: ps.slice(6), lr: 3e-3, weightDecay: 0, betas: [0.8, 0.99], eps: 1e-6 }], { lr: 1e-2, foreach });
+      const opt = new optim.AdamW(
+        [
+          { params: ps.slice(0, 6), weightDecay: 0.1 },
+          { params: ps.slice(6), lr: 3e-3, weightDecay: 0, betas: [0.8, 0.99], eps: 1e-6 },
+        ],
+        { lr: 1e-2, foreach },
+      );
       const launches: number[] = [];
       for (let step = 0; step < 4; step++) {
         setGrads(ps, step, step === 1 ? 4 : -1);
@@ -43,15 +52,27 @@ describe('multi-tensor AdamW', () => {
         norm.dispose();
       }
       const sd = opt.stateDict();
-      const out = { p: await Promise.all(ps.map(bits)), m: [] as number[][], v: [] as number[][], steps: Object.values(sd.state).map((s) => s.step), launches };
-      for (const s of Object.values(sd.state)) { out.m.push(await bits(s.buffers.m)); out.v.push(await bits(s.buffers.v)); }
-      opt.dispose(); ps.forEach((p) => p.dispose());
+      const out = {
+        p: await Promise.all(ps.map(bits)),
+        m: [] as number[][],
+        v: [] as number[][],
+        steps: Object.values(sd.state).map((s) => s.step),
+        launches,
+      };
+      for (const s of Object.values(sd.state)) {
+        out.m.push(await bits(s.buffers.m));
+        out.v.push(await bits(s.buffers.v));
+      }
+      opt.dispose();
+      ps.forEach((p) => p.dispose());
       return out;
     };
-    const each = await run(false), multi = await run(true);
+    const each = await run(false),
+      multi = await run(true);
     expect(multi.steps).toEqual(each.steps);
     expect(multi.steps[4]).toBe(3);
-    for (const k of ['p', 'm', 'v'] as const) multi[k].forEach((b, i) => expect(b, `${k} of parameter ${i} ${JSON.stringify(SIZES[i])}`).toEqual(each[k][i]));
+    for (const k of ['p', 'm', 'v'] as const)
+      multi[k].forEach((b, i) => expect(b, `${k} of parameter ${i} ${JSON.stringify(SIZES[i])}`).toEqual(each[k][i]));
     // Launches after step 0 (which also fills the new m and v buffers with zeros): two groups of 6
     // and 5 parameters, 5 and 5 at step 1, when parameter 4 has no gradient.
     expect(each.launches.slice(1)).toEqual([10, 11, 11]);
@@ -69,7 +90,8 @@ describe('multi-tensor AdamW', () => {
     expect(() => opt.step()).toThrow(/AdamW\.step: gradient f32\[2\] does not match its parameter f32\[1\]/);
     expect(Array.from(await ps[0].data())).toEqual([1, 2]);
     expect(opt.stateDict().state).toEqual({});
-    opt.dispose(); ps.forEach((p) => p.dispose());
+    opt.dispose();
+    ps.forEach((p) => p.dispose());
   });
 
   it('refuses a foreach that is not a boolean', () => {
@@ -84,7 +106,10 @@ describe('gradNorm, several gradients a launch', () => {
     const ps = [...params(), ...[[40_000], [16_385], [1], [3, 3]].map((s, i) => nn.parameter(tensor(values(sizeOf(s), 77 + i), s)))];
     setGrads(ps, 0, -1);
     const got = [];
-    for (const t of [gradNormWith(ps, 1), gradNormWith(ps, 6), optim.gradNorm(ps)]) { got.push((await bits(t))[0]); t.dispose(); }
+    for (const t of [gradNormWith(ps, 1), gradNormWith(ps, 6), optim.gradNorm(ps)]) {
+      got.push((await bits(t))[0]);
+      t.dispose();
+    }
     expect(got[1]).toBe(got[0]);
     expect(got[2]).toBe(got[0]);
     expect(() => gradNormWith(ps, 17)).toThrow(/gradNorm: 17 gradients per launch \(expected an integer in \[1, 16\]\)/);

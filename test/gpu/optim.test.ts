@@ -39,11 +39,19 @@ describe('AdamW', () => {
       { lr: 3e-3, wd: 0, b1: 0.8, b2: 0.99, eps: 1e-6 },
     ];
     const skipped = param([5], 9); // in the optimizer, never given a gradient
-    const opt = new optim.AdamW([
-      { params: [ps[0].p, ps[1].p, skipped.p], weightDecay: 0.1 },
-      { params: [ps[2].p], lr: 3e-3, weightDecay: 0, betas: [0.8, 0.99], eps: 1e-6 },
-    ], { lr: 1e-2 });
-    const refs = ps.map((x) => ({ p: Float64Array.from(x.ref), m: new Float64Array(x.ref.length), v: new Float64Array(x.ref.length), t: 0 }));
+    const opt = new optim.AdamW(
+      [
+        { params: [ps[0].p, ps[1].p, skipped.p], weightDecay: 0.1 },
+        { params: [ps[2].p], lr: 3e-3, weightDecay: 0, betas: [0.8, 0.99], eps: 1e-6 },
+      ],
+      { lr: 1e-2 },
+    );
+    const refs = ps.map((x) => ({
+      p: Float64Array.from(x.ref),
+      m: new Float64Array(x.ref.length),
+      v: new Float64Array(x.ref.length),
+      t: 0,
+    }));
     const versions = ps.map((x) => x.p.version);
     for (let k = 0; k < 5; k++) {
       ps.forEach((x, i) => {
@@ -65,7 +73,10 @@ describe('AdamW', () => {
     }
     expect(sd.state[2]).toBeUndefined();
     expect(Array.from(await skipped.p.data())).toEqual(Array.from(skipped.ref, Math.fround));
-    expect(sd.paramGroups.map((g) => [g.lr, g.weightDecay, g.params])).toEqual([[1e-2, 0.1, [0, 1, 2]], [3e-3, 0, [3]]]);
+    expect(sd.paramGroups.map((g) => [g.lr, g.weightDecay, g.params])).toEqual([
+      [1e-2, 0.1, [0, 1, 2]],
+      [3e-3, 0, [3]],
+    ]);
     opt.zeroGrad();
     expect(ps.every((x) => x.p.grad === null)).toBe(true);
     opt.dispose();
@@ -73,17 +84,23 @@ describe('AdamW', () => {
   });
 
   it('stateDict → loadStateDict continues bit-identically', async () => {
-    const a = param([6, 3], 21).p, b = param([6, 3], 21).p;
+    const a = param([6, 3], 21).p,
+      b = param([6, 3], 21).p;
     const optA = new optim.AdamW([a], { lr: 5e-2, weightDecay: 0.05 });
-    for (let k = 0; k < 3; k++) { setGrad(a, gradValues(18, 0, k)); optA.step(); }
+    for (let k = 0; k < 3; k++) {
+      setGrad(a, gradValues(18, 0, k));
+      optA.step();
+    }
     // b: a's values and a fresh optimizer given a's state (the hyper-parameters come with it).
     nn.copyInto(b, a);
     const optB = new optim.AdamW([b], { lr: 1 });
     optB.loadStateDict(optA.stateDict());
     expect(optB.paramGroups[0].lr).toBe(5e-2);
     for (let k = 3; k < 6; k++) {
-      setGrad(a, gradValues(18, 0, k)); optA.step();
-      setGrad(b, gradValues(18, 0, k)); optB.step();
+      setGrad(a, gradValues(18, 0, k));
+      optA.step();
+      setGrad(b, gradValues(18, 0, k));
+      optB.step();
     }
     expect(Array.from(new Uint32Array((await b.data()).buffer))).toEqual(Array.from(new Uint32Array((await a.data()).buffer)));
     expect(optB.stateDict().state[0].step).toBe(6);
@@ -121,7 +138,8 @@ describe('SGD', () => {
       opt.step();
     }
     expectClose(await x.p.data(), ref.p, { rtol: 1e-6 }, 'SGD param');
-    if (h.momentum) expectClose(await opt.stateDict().state[0].buffers.momentum.data(), ref.buf!, { rtol: 1e-6, atol: 8 * EPS }, 'SGD momentum');
+    if (h.momentum)
+      expectClose(await opt.stateDict().state[0].buffers.momentum.data(), ref.buf!, { rtol: 1e-6, atol: 8 * EPS }, 'SGD momentum');
     else expect(opt.stateDict().state[0].buffers).toEqual({});
     opt.zeroGrad();
     opt.dispose();
@@ -140,12 +158,13 @@ describe('clipGradNorm', () => {
   // half that; the coefficient maxNorm/(norm + 1e-6) adds a division (2.5 ulp) and each scaled
   // gradient one product: 4e-6 relative leaves a margin of > 4 over ≈ 50u + 4u.
   const sizes = [[40, 500], [17], [3, 3]]; // 20 000 elements: two chunks of the first pass
-  const make = () => sizes.map((s, i) => {
-    const p = zeros(s, { requiresGrad: true });
-    const g = gradValues(p.size, i, 7);
-    setGrad(p, g);
-    return { p, g };
-  });
+  const make = () =>
+    sizes.map((s, i) => {
+      const p = zeros(s, { requiresGrad: true });
+      const g = gradValues(p.size, i, 7);
+      setGrad(p, g);
+      return { p, g };
+    });
 
   it('computes the global norm and scales every gradient by maxNorm / (norm + 1e-6)', async () => {
     const ps = make();
@@ -156,7 +175,13 @@ describe('clipGradNorm', () => {
     expect(norm.shape).toEqual([]);
     expectClose(await norm.data(), [want], { rtol: 4e-6 }, 'norm');
     const coef = clipCoefRef(want, maxNorm);
-    for (const x of ps) expectClose(await x.p.grad!.data(), Float64Array.from(x.g, (v) => v * coef), { rtol: 4e-6 }, 'clipped grad');
+    for (const x of ps)
+      expectClose(
+        await x.p.grad!.data(),
+        Float64Array.from(x.g, (v) => v * coef),
+        { rtol: 4e-6 },
+        'clipped grad',
+      );
     expect(noGrad.grad).toBeNull();
     for (const x of ps) x.p.dispose();
     for (const t of [norm, noGrad]) t.dispose();
@@ -164,7 +189,11 @@ describe('clipGradNorm', () => {
 
   it('sums many gradients (several launches of SUMSQ_GRADS, multi-chunk ones among them)', async () => {
     const shapes = [[1], [40_000], [3], [5, 7], [17_000], [2], [1], [33_000], [4, 4], [9], [1], [2, 3, 5], [20_000], [6]];
-    const ps = shapes.map((sh, i) => { const p = zeros(sh, { requiresGrad: true }); setGrad(p, gradValues(p.size, i, 3)); return p; });
+    const ps = shapes.map((sh, i) => {
+      const p = zeros(sh, { requiresGrad: true });
+      setGrad(p, gradValues(p.size, i, 3));
+      return p;
+    });
     const want = gradNormRef(ps.map((p, i) => gradValues(p.size, i, 3)));
     const norm = optim.gradNorm(ps);
     expectClose(await norm.data(), [want], { rtol: 4e-6 }, 'norm of 14 gradients');
@@ -173,7 +202,10 @@ describe('clipGradNorm', () => {
 
   it('leaves gradients bit-identical when the norm is below maxNorm', async () => {
     const ps = make();
-    const norm = optim.clipGradNorm(ps.map((x) => x.p), 1e6);
+    const norm = optim.clipGradNorm(
+      ps.map((x) => x.p),
+      1e6,
+    );
     expectClose(await norm.data(), [gradNormRef(ps.map((x) => x.g))], { rtol: 4e-6 }, 'norm');
     for (const x of ps) expect(Array.from(await x.p.grad!.data())).toEqual(Array.from(x.g));
     for (const x of ps) x.p.dispose();
@@ -181,9 +213,11 @@ describe('clipGradNorm', () => {
   });
 
   it('counts a gradient shared by two parameters twice but scales it once; no gradients → 0', async () => {
-    const a = zeros([3], { requiresGrad: true }), b = zeros([3], { requiresGrad: true });
+    const a = zeros([3], { requiresGrad: true }),
+      b = zeros([3], { requiresGrad: true });
     const g = tensor([3, 4, 12]); // |g| = 13, counted twice: 13·√2
-    a.grad = g; b.grad = g;
+    a.grad = g;
+    b.grad = g;
     const norm = optim.clipGradNorm([a, b], 1);
     expectClose(await norm.data(), [13 * Math.SQRT2], { rtol: 4e-6 }, 'shared norm');
     const c = 1 / (13 * Math.SQRT2 + 1e-6);
@@ -196,7 +230,8 @@ describe('clipGradNorm', () => {
 
 describe('AdamW.step({ clip }) with gradNorm', () => {
   it('gives the parameters of clipGradNorm then step(), bit for bit, and leaves .grad unclipped', async () => {
-    for (const maxNorm of [0.5, 1e6]) { // clipping, and a norm below maxNorm
+    for (const maxNorm of [0.5, 1e6]) {
+      // clipping, and a norm below maxNorm
       const run = async (fused: boolean) => {
         const ps = [param([40, 500], 1), param([17], 2), param([3, 3], 3)].map((x) => x.p);
         const opt = new optim.AdamW(ps, { lr: 1e-2, weightDecay: 0.05 });
@@ -217,7 +252,8 @@ describe('AdamW.step({ clip }) with gradNorm', () => {
         for (const p of ps) p.dispose();
         return { out, grads };
       };
-      const fused = await run(true), plain = await run(false);
+      const fused = await run(true),
+        plain = await run(false);
       expect(fused.out).toEqual(plain.out);
       expect(fused.grads[2]).toEqual(Array.from(gradValues(17, 1, 2))); // .grad untouched
     }
@@ -233,7 +269,9 @@ describe('AdamW.step({ clip }) with gradNorm', () => {
     const opt = new optim.AdamW(ps);
     expect(() => opt.step({ clip: { norm: n1, maxNorm: -1 } })).toThrow(/AdamW.step: maxNorm must be a finite number ≥ 0, got -1/);
     const two = zeros([2]);
-    expect(() => opt.step({ clip: { norm: two, maxNorm: 1 } })).toThrow(/AdamW.step: clip.norm must be a one-element f32 tensor \(from gradNorm\), got f32\[2\]/);
+    expect(() => opt.step({ clip: { norm: two, maxNorm: 1 } })).toThrow(
+      /AdamW.step: clip.norm must be a one-element f32 tensor \(from gradNorm\), got f32\[2\]/,
+    );
     for (const t of [...ps, n1, n2, two]) t.dispose();
   });
 });
@@ -247,7 +285,7 @@ describe('learning-rate schedules', () => {
     close(optim.linearWarmup(99, { warmup: 10, base: 1e-3 }), 1e-3);
     close(optim.cosine(0, { total: 100, base: 1 }), 1);
     close(optim.cosine(50, { total: 100, base: 1 }), 0.5);
-    close(optim.cosine(25, { total: 100, base: 1, min: 0.2 }), 0.2 + 0.8 * (1 + Math.SQRT1_2) / 2);
+    close(optim.cosine(25, { total: 100, base: 1, min: 0.2 }), 0.2 + (0.8 * (1 + Math.SQRT1_2)) / 2);
     close(optim.cosine(100, { total: 100, base: 1, min: 0.1 }), 0.1);
     close(optim.cosine(150, { total: 100, base: 1, min: 0.1 }), 0.1);
     close(optim.stepDecay(0, { base: 1, stepSize: 30 }), 1);

@@ -14,8 +14,20 @@ const engine = useEngine();
 describe('kernel playground', () => {
   it.each([
     ['gelu', [[37, 5]]],
-    ['add', [[3, 1, 7], [4, 7]]],
-    ['matmul', [[5, 13], [13, 9]]],
+    [
+      'add',
+      [
+        [3, 1, 7],
+        [4, 7],
+      ],
+    ],
+    [
+      'matmul',
+      [
+        [5, 13],
+        [13, 9],
+      ],
+    ],
     ['softmax', [[3, 70]]],
     ['logSoftmax', [[2, 700]]],
     ['sum', [[6, 33]]],
@@ -30,15 +42,36 @@ describe('kernel playground', () => {
 
   it('f16 storage for matmul and attention (where the adapter has shader-f16): f16 kernels pass on f16-rounded inputs', async () => {
     if (!engine().hasFeature('shader-f16')) {
-      await expect(runKernel({ op: 'matmul', shapes: [[5, 13], [13, 9]], dtype: 'f16', repeats: 0 })).rejects.toThrow(/shader-f16/);
+      await expect(
+        runKernel({
+          op: 'matmul',
+          shapes: [
+            [5, 13],
+            [13, 9],
+          ],
+          dtype: 'f16',
+          repeats: 0,
+        }),
+      ).rejects.toThrow(/shader-f16/);
       return;
     }
-    for (const [op, shapes] of [['matmul', [[5, 13], [13, 9]]], ['attention', [[1, 2, 19, 12]]]] as [string, number[][]][]) {
+    for (const [op, shapes] of [
+      [
+        'matmul',
+        [
+          [5, 13],
+          [13, 9],
+        ],
+      ],
+      ['attention', [[1, 2, 19, 12]]],
+    ] as [string, number[][]][]) {
       const r = await runKernel({ op, shapes, dtype: 'f16', repeats: 0 });
       expect(r.check.pass, JSON.stringify(r.check)).toBe(true);
       expect(r.main!.spec.key, op).toMatch(op === 'matmul' ? /f16f16>f32/ : /\/hhhf$/);
     }
-    await expect(runKernel({ op: 'softmax', shapes: [[3, 7]], dtype: 'f16', repeats: 0 })).rejects.toThrow(/softmax does not run on f16 here/);
+    await expect(runKernel({ op: 'softmax', shapes: [[3, 7]], dtype: 'f16', repeats: 0 })).rejects.toThrow(
+      /softmax does not run on f16 here/,
+    );
   });
 
   it('an edited kernel replaces the main one: a wrong edit is caught, a right one passes and is timed', async () => {
@@ -46,24 +79,37 @@ describe('kernel playground', () => {
     const code = main!.spec.code();
     expect(kernelLayout(code).some((l) => l.includes('@binding(2)'))).toBe(true);
     expect(code).toContain('ys[i] = f(xs[i]);');
-    const wrong = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'), repeats: 0 });
+    const wrong = await runKernel({
+      op: 'gelu',
+      shapes: [[300]],
+      wgsl: code.replace('ys[i] = f(xs[i]);', 'ys[i] = f(xs[i]) + 0.01;'),
+      repeats: 0,
+    });
     expect(wrong.user).toBe(true);
     expect(wrong.check.pass).toBe(false);
     expect(wrong.check.bad).toBe(300); // 0.01 ≫ the tolerance 1e-6 + 1e-5·|ref| for |ref| ≲ 4
     expect(wrong.check.maxAbs).toBeCloseTo(0.01, 5);
     // x·Φ(x) through tanh instead of erf: within ~1e-3 of GELU, far outside its 1e-5 relative tolerance
-    const tanhGelu = code.replace('ys[i] = f(xs[i]);', 'let x = xs[i]; ys[i] = 0.5 * x * (1.0 + tanh_f(0.7978845608 * (x + 0.044715 * x * x * x)));');
+    const tanhGelu = code.replace(
+      'ys[i] = f(xs[i]);',
+      'let x = xs[i]; ys[i] = 0.5 * x * (1.0 + tanh_f(0.7978845608 * (x + 0.044715 * x * x * x)));',
+    );
     const approx = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: tanhGelu, repeats: 0 });
     expect(approx.check.pass).toBe(false);
     expect(approx.check.maxAbs).toBeLessThan(2e-3);
-    const same = await runKernel({ op: 'gelu', shapes: [[300]], wgsl: code.replace('ys[i] = f(xs[i]);', 'let y = f(xs[i]); ys[i] = y;'), repeats: 3 });
+    const same = await runKernel({
+      op: 'gelu',
+      shapes: [[300]],
+      wgsl: code.replace('ys[i] = f(xs[i]);', 'let y = f(xs[i]); ys[i] = y;'),
+      repeats: 3,
+    });
     expect(same.check.pass).toBe(true);
     expect(same.timing!.samples.length).toBe(3);
     expect(same.timing!.ms).toBeGreaterThan(0);
     expect(engine().kernelOverride).toBeNull();
   });
 
-  it('a kernel that writes nothing fails: the check does not read an earlier run\'s result from the pool', async () => {
+  it("a kernel that writes nothing fails: the check does not read an earlier run's result from the pool", async () => {
     const { main } = await kernelsOf({ op: 'gelu', shapes: [[300]] });
     // never true for the seeded normal inputs (|x| < 10), so ys is left as the pool handed it over;
     // the write stays in the code so that the kernel keeps the op's bindings
@@ -73,12 +119,26 @@ describe('kernel playground', () => {
     expect(r.check.pass).toBe(false);
     expect(r.check.bad).toBe(300);
     // the same for a tiled kernel that returns at once (matmul: every output element unwritten)
-    const mm = await kernelsOf({ op: 'matmul', shapes: [[5, 13], [13, 9]] });
+    const mm = await kernelsOf({
+      op: 'matmul',
+      shapes: [
+        [5, 13],
+        [13, 9],
+      ],
+    });
     const body = mm.main!.spec.code();
     const entry = body.indexOf('fn main(');
     const open = body.indexOf('{', entry);
     const mmNone = `${body.slice(0, open + 1)}\n  if (p.M > 0u) { return; }${body.slice(open + 1)}`;
-    const r2 = await runKernel({ op: 'matmul', shapes: [[5, 13], [13, 9]], wgsl: mmNone, repeats: 0 });
+    const r2 = await runKernel({
+      op: 'matmul',
+      shapes: [
+        [5, 13],
+        [13, 9],
+      ],
+      wgsl: mmNone,
+      repeats: 0,
+    });
     expect(r2.check.pass).toBe(false);
     expect(r2.check.bad).toBe(45);
     expect(engine().kernelOverride).toBeNull();
@@ -92,7 +152,16 @@ describe('kernel playground', () => {
     expect(engine().kernelOverride).toBeNull();
     await expect(runKernel({ op: 'nope' })).rejects.toThrow(PlaygroundError);
     await expect(runKernel({ op: 'matmul', shapes: [[2, 3]] })).rejects.toThrow(/takes 2 shape/);
-    await expect(runKernel({ op: 'matmul', shapes: [[2, 3], [4, 5]], repeats: 0 })).rejects.toThrow(ShapeError);
+    await expect(
+      runKernel({
+        op: 'matmul',
+        shapes: [
+          [2, 3],
+          [4, 5],
+        ],
+        repeats: 0,
+      }),
+    ).rejects.toThrow(ShapeError);
   });
 
   it('validate (the one comparator): NaN matches NaN, errors are located and counted', () => {
@@ -100,7 +169,9 @@ describe('kernel playground', () => {
     expect(c).toMatchObject({ maxAbs: 0.5, worst: 2, got: 3.5, want: 3, bad: 1, n: 4, pass: false });
     expect(c.maxRel).toBeCloseTo(0.5 / 3, 12);
     expect(c.mismatches).toEqual([{ index: 2, got: 3.5, want: 3, err: 0.5, tol: 0.1 }]);
-    expect(describeValidation(c, 'gelu')).toMatch(/^gelu: 1 of 4 elements outside tolerance.*\n  \[2\] got 3\.5, want 3, \|diff\| 0\.5, tol 0\.1$/s);
+    expect(describeValidation(c, 'gelu')).toMatch(
+      /^gelu: 1 of 4 elements outside tolerance.*\n  \[2\] got 3\.5, want 3, \|diff\| 0\.5, tol 0\.1$/s,
+    );
     expect(validate([1, 2], [1, 2], () => 0).pass).toBe(true);
     expect(validate([1, 2], [1, 2.5], { atol: 0.1, rtol: 0.2 }).pass).toBe(true); // 0.5 ≤ 0.1 + 0.2·2.5
   });

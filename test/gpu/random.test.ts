@@ -10,8 +10,12 @@ describe('Philox 4x32-10 on the GPU', () => {
   it('matches the Random123 known-answer vectors', () => {
     // Random123's kat_vectors for philox4x32_10
     expect(R.philox4x32([0, 0, 0, 0], [0, 0])).toEqual([0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
-    expect(R.philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])).toEqual([0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
-    expect(R.philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]);
+    expect(R.philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])).toEqual([
+      0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd,
+    ]);
+    expect(R.philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([
+      0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1,
+    ]);
   });
 
   it.each([1, 3, 17, 257, 65_537])('bits equal the CPU reference (n = %i)', async (n) => {
@@ -47,7 +51,11 @@ describe('Philox 4x32-10 on the GPU', () => {
     expect(Math.min(...u)).toBeGreaterThanOrEqual(-3);
     expect(Math.max(...u)).toBeLessThan(-1);
     const s = await randn([4], { seed: 5, mean: 10, std: 2 }).data();
-    expectClose(s, Array.from(a.slice(0, 4), (v) => 10 + 2 * v), { rtol: 1e-6 });
+    expectClose(
+      s,
+      Array.from(a.slice(0, 4), (v) => 10 + 2 * v),
+      { rtol: 1e-6 },
+    );
   });
 
   it('randn moments are near 0 and 1 (n = 2^20: 5σ bounds)', async () => {

@@ -18,35 +18,65 @@ import { useEngine, randomPair, intPair, expectTensor, expectClose, EPS } from '
 useEngine();
 
 const CASES: [number[], number | number[] | undefined][] = [
-  [[1], 0], [[3], undefined], [[17], -1], [[257], 0], [[65_537], 0], [[300_001], undefined], [[3, 70_001], 1], [[70_001, 3], 0],
-  [[17, 257], 0], [[17, 257], 1], [[2, 3, 5], [0, 2]], [[2, 3, 5], 1], [[2, 3, 5], [1, 2]], [[2, 3, 5], undefined],
-  [[4, 1, 6], 1], [[5, 33], 1], [[5, 31], 1], [[1, 1, 1], [0, 1, 2]],
+  [[1], 0],
+  [[3], undefined],
+  [[17], -1],
+  [[257], 0],
+  [[65_537], 0],
+  [[300_001], undefined],
+  [[3, 70_001], 1],
+  [[70_001, 3], 0],
+  [[17, 257], 0],
+  [[17, 257], 1],
+  [
+    [2, 3, 5],
+    [0, 2],
+  ],
+  [[2, 3, 5], 1],
+  [
+    [2, 3, 5],
+    [1, 2],
+  ],
+  [[2, 3, 5], undefined],
+  [[4, 1, 6], 1],
+  [[5, 33], 1],
+  [[5, 31], 1],
+  [
+    [1, 1, 1],
+    [0, 1, 2],
+  ],
 ];
 
 describe('reductions', () => {
   for (const kind of ['sum', 'mean', 'max', 'min', 'variance'] as const) {
-    it.each(CASES.map(([s, a]) => [`${JSON.stringify(s)} axis ${JSON.stringify(a)}`, s, a] as const))(`${kind} %s`, async (_n, shape, axis) => {
-      const { t, r } = randomPair(shape, 5, -1, 3);
-      const y = t[kind](axis as number);
-      const want = R.reduce(kind, r, axis);
-      const scale = kind === 'variance' ? R.reduce('sum', { shape: r.shape, data: r.data.map((v) => v * v) }, axis) : R.absSum(r, axis);
-      const n = r.data.length / Math.max(1, want.data.length);
-      const c = (48 + Math.ceil(n / 65_536)) * EPS;
-      const bound = scale.data.map((s) => (kind === 'sum' ? c * s : kind === 'mean' || kind === 'variance' ? (2 * c * s) / n : 0));
-      await expectTensor(y, want, { rtol: kind === 'max' || kind === 'min' ? 0 : 2 * EPS, bound }, kind);
-    });
+    it.each(CASES.map(([s, a]) => [`${JSON.stringify(s)} axis ${JSON.stringify(a)}`, s, a] as const))(
+      `${kind} %s`,
+      async (_n, shape, axis) => {
+        const { t, r } = randomPair(shape, 5, -1, 3);
+        const y = t[kind](axis as number);
+        const want = R.reduce(kind, r, axis);
+        const scale = kind === 'variance' ? R.reduce('sum', { shape: r.shape, data: r.data.map((v) => v * v) }, axis) : R.absSum(r, axis);
+        const n = r.data.length / Math.max(1, want.data.length);
+        const c = (48 + Math.ceil(n / 65_536)) * EPS;
+        const bound = scale.data.map((s) => (kind === 'sum' ? c * s : kind === 'mean' || kind === 'variance' ? (2 * c * s) / n : 0));
+        await expectTensor(y, want, { rtol: kind === 'max' || kind === 'min' ? 0 : 2 * EPS, bound }, kind);
+      },
+    );
   }
 
-  it.each(CASES.map(([s, a]) => [`${JSON.stringify(s)} axis ${JSON.stringify(a)}`, s, a] as const))('argmax/argmin %s', async (_n, shape, axis) => {
-    const { t, r } = intPair(shape, 9, -20, 20); // many ties: the first index must win
-    const tf = t.cast('f32');
-    const ax = Array.isArray(axis) ? axis[0] : axis;
-    for (const kind of ['argmax', 'argmin'] as const) {
-      const y = tf[kind](ax);
-      expect(y.dtype).toBe('i32');
-      await expectTensor(y, R.reduce(kind, r, ax), {}, kind);
-    }
-  });
+  it.each(CASES.map(([s, a]) => [`${JSON.stringify(s)} axis ${JSON.stringify(a)}`, s, a] as const))(
+    'argmax/argmin %s',
+    async (_n, shape, axis) => {
+      const { t, r } = intPair(shape, 9, -20, 20); // many ties: the first index must win
+      const tf = t.cast('f32');
+      const ax = Array.isArray(axis) ? axis[0] : axis;
+      for (const kind of ['argmax', 'argmin'] as const) {
+        const y = tf[kind](ax);
+        expect(y.dtype).toBe('i32');
+        await expectTensor(y, R.reduce(kind, r, ax), {}, kind);
+      }
+    },
+  );
 
   it('keepDims keeps size-1 axes', async () => {
     const { t, r } = randomPair([2, 3, 4], 1);
@@ -96,7 +126,16 @@ describe('reductions', () => {
 });
 
 describe('softmax and logSoftmax', () => {
-  const shapes: [number[], number][] = [[[1], -1], [[3], -1], [[17, 257], -1], [[6, 164, 164], -1], [[2, 70_001], -1], [[5, 7, 3], 1], [[5, 7, 3], 0], [[4, 1], -1]];
+  const shapes: [number[], number][] = [
+    [[1], -1],
+    [[3], -1],
+    [[17, 257], -1],
+    [[6, 164, 164], -1],
+    [[2, 70_001], -1],
+    [[5, 7, 3], 1],
+    [[5, 7, 3], 0],
+    [[4, 1], -1],
+  ];
   it.each(shapes.map(([s, a]) => [`${JSON.stringify(s)} axis ${a}`, s, a] as const))('%s', async (_n, shape, axis) => {
     const { t, r } = randomPair(shape, 3, -30, 30);
     await expectTensor(softmax(t, axis), R.softmax(r, axis), { atol: 1e-9, rtol: 2e-6 }, 'softmax');
@@ -104,7 +143,10 @@ describe('softmax and logSoftmax', () => {
   });
 
   it('is stable for huge logits (no overflow) and matches a second oracle built from primitives', async () => {
-    const x = tensor([[1000, 1001, 1002], [-1000, -1000, -1000]]);
+    const x = tensor([
+      [1000, 1001, 1002],
+      [-1000, -1000, -1000],
+    ]);
     const y = await x.softmax().data();
     expect(y.every(Number.isFinite)).toBe(true);
     // second oracle: exp(x − max) / Σ, composed from GPU primitives

@@ -15,7 +15,9 @@ const inBrowser = typeof window !== 'undefined';
  */
 function spiral(n: number, seed: number): { x: Float32Array; onehot: Float32Array; labels: number[] } {
   const next = rng(seed);
-  const x = new Float32Array(2 * n), onehot = new Float32Array(2 * n), labels: number[] = [];
+  const x = new Float32Array(2 * n),
+    onehot = new Float32Array(2 * n),
+    labels: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = i % 2;
     const r = Math.floor(i / 2) / (n / 2);
@@ -30,7 +32,11 @@ function spiral(n: number, seed: number): { x: Float32Array; onehot: Float32Arra
 
 /** Mean cross-entropy of logits [N, C] against one-hot targets [N, C]: −Σ onehot·logSoftmax / N. */
 function crossEntropy(logits: Tensor, onehot: Tensor): Tensor {
-  return logits.logSoftmax(-1).mul(onehot).sum().mul(-1 / logits.shape[0]);
+  return logits
+    .logSoftmax(-1)
+    .mul(onehot)
+    .sum()
+    .mul(-1 / logits.shape[0]);
 }
 
 async function accuracy(model: nn.Layer, x: Tensor, labels: number[]): Promise<number> {
@@ -43,7 +49,8 @@ async function accuracy(model: nn.Layer, x: Tensor, labels: number[]): Promise<n
 describe('training', () => {
   it('a 2→32→32→2 GELU MLP reaches ≥ 95 % training accuracy on a 200-point spiral with AdamW', async () => {
     const data = spiral(200, 1);
-    const x = keep(tensor(data.x, [200, 2])), onehot = keep(tensor(data.onehot, [200, 2]));
+    const x = keep(tensor(data.x, [200, 2])),
+      onehot = keep(tensor(data.onehot, [200, 2]));
     const mlp = new nn.MLP([2, 32, 32, 2], { activation: 'gelu', seed: 3 });
     const opt = new optim.AdamW(mlp.parameters(), { lr: 2e-2, weightDecay: 0 });
     const maxSteps = 400; // lavapipe and SwiftShader reach ≥ 95 % at step 80 with these seeds
@@ -71,8 +78,13 @@ describe('training', () => {
   /** `steps` of training with dropout, clipping and a schedule; every parameter's f32 bits after. */
   async function run(seed: number, steps: number): Promise<Uint32Array[]> {
     const data = spiral(64, 2);
-    const x = keep(tensor(data.x, [64, 2])), onehot = keep(tensor(data.onehot, [64, 2]));
-    const model = new nn.Sequential(new nn.Linear(2, 16, { seed }), new nn.Dropout(0.2, { seed: seed + 1 }), new nn.MLP([16, 16, 2], { seed: seed + 2 }));
+    const x = keep(tensor(data.x, [64, 2])),
+      onehot = keep(tensor(data.onehot, [64, 2]));
+    const model = new nn.Sequential(
+      new nn.Linear(2, 16, { seed }),
+      new nn.Dropout(0.2, { seed: seed + 1 }),
+      new nn.MLP([16, 16, 2], { seed: seed + 2 }),
+    );
     const opt = new optim.AdamW(model.parameters(), { lr: 1e-2 });
     for (let step = 0; step < steps; step++) {
       scope(() => {
@@ -93,7 +105,9 @@ describe('training', () => {
 
   it('two runs from the same seed give bit-identical parameters', async () => {
     const steps = inBrowser ? 10 : 30;
-    const a = await run(5, steps), b = await run(5, steps), c = await run(6, steps);
+    const a = await run(5, steps),
+      b = await run(5, steps),
+      c = await run(6, steps);
     expect(a.length).toBe(6);
     a.forEach((pa, i) => expect(Array.from(b[i])).toEqual(Array.from(pa)));
     expect(a.some((pa, i) => pa.some((v, j) => v !== c[i][j]))).toBe(true); // and another seed differs
@@ -101,8 +115,14 @@ describe('training', () => {
 
   it('memory is flat: the same live tensors and bytes after step 10 and after the last step (100; 40 in the browser)', async () => {
     const data = spiral(64, 3);
-    const x = keep(tensor(data.x, [64, 2])), onehot = keep(tensor(data.onehot, [64, 2]));
-    const model = new nn.Sequential(new nn.Linear(2, 16, { seed: 1 }), new nn.LayerNorm(16), new nn.DropPath(0.1, { seed: 2 }), new nn.MLP([16, 16, 2], { activation: 'relu', seed: 3 }));
+    const x = keep(tensor(data.x, [64, 2])),
+      onehot = keep(tensor(data.onehot, [64, 2]));
+    const model = new nn.Sequential(
+      new nn.Linear(2, 16, { seed: 1 }),
+      new nn.LayerNorm(16),
+      new nn.DropPath(0.1, { seed: 2 }),
+      new nn.MLP([16, 16, 2], { activation: 'relu', seed: 3 }),
+    );
     const opt = new optim.AdamW(model.parameters());
     const last = inBrowser ? 40 : 100;
     let at10 = engine().memory();
@@ -113,7 +133,10 @@ describe('training', () => {
         opt.step();
         opt.zeroGrad();
       });
-      if (step === 10) { await engine().flush(); at10 = engine().memory(); }
+      if (step === 10) {
+        await engine().flush();
+        at10 = engine().memory();
+      }
     }
     await engine().flush();
     const atLast = engine().memory();

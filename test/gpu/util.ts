@@ -24,8 +24,20 @@ export function useEngine(): () => Engine {
 export const rng = mulberry32;
 
 /** Seeded values of `domain` as a tensor of `dtype` and its f64 reference (the same numbers). */
-export function seededPair(shape: number[], seed: number, domain: Domain, dtype: 'f32' | 'f16' | 'i32' = 'f32'): { t: Tensor; r: RefTensor } {
-  const v = roundTo(drawValues(shape.reduce((a, b) => a * b, 1), domain, seed), dtype);
+export function seededPair(
+  shape: number[],
+  seed: number,
+  domain: Domain,
+  dtype: 'f32' | 'f16' | 'i32' = 'f32',
+): { t: Tensor; r: RefTensor } {
+  const v = roundTo(
+    drawValues(
+      shape.reduce((a, b) => a * b, 1),
+      domain,
+      seed,
+    ),
+    dtype,
+  );
   return { t: tensor(v, shape, dtype === 'f16' ? { dtype: 'f16' } : {}), r: { shape: [...shape], data: Float64Array.from(v) } };
 }
 
@@ -36,7 +48,8 @@ export const randomPair = (shape: number[], seed: number, lo = -1, hi = 1) => se
 export const halfPair = (shape: number[], seed: number, lo = -1, hi = 1) => seededPair(shape, seed, uniform(lo, hi), 'f16');
 
 /** Random integers in [lo, hi) as an i32 tensor and its reference. */
-export const intPair = (shape: number[], seed: number, lo: number, hi: number) => seededPair(shape, seed, { kind: 'integer', lo, hi }, 'i32');
+export const intPair = (shape: number[], seed: number, lo: number, hi: number) =>
+  seededPair(shape, seed, { kind: 'integer', lo, hi }, 'i32');
 
 export type Tol = Tolerance;
 
@@ -45,12 +58,19 @@ export type Tol = Tolerance;
  * match exactly) and the shapes agree; the failure lists the first mismatches with their indices
  * (engine/validate.ts).
  */
-export function expectClose(got: ArrayLike<number>, want: RefTensor | ArrayLike<number>, tol: Tol = {}, label = '', gotShape?: readonly number[]): void {
+export function expectClose(
+  got: ArrayLike<number>,
+  want: RefTensor | ArrayLike<number>,
+  tol: Tol = {},
+  label = '',
+  gotShape?: readonly number[],
+): void {
   const wantData = 'data' in want ? want.data : want;
   if (gotShape && 'shape' in want) expect([...gotShape], `${label} shape`).toEqual(want.shape);
   expect(got.length, `${label} length`).toBe(wantData.length);
   const v = validate(got, wantData, tol);
-  if (!v.pass) throw new Error(describeValidation(v, `${label} (atol ${tol.atol ?? 0}, rtol ${tol.rtol ?? 0}${tol.bound ? ' + bound' : ''})`));
+  if (!v.pass)
+    throw new Error(describeValidation(v, `${label} (atol ${tol.atol ?? 0}, rtol ${tol.rtol ?? 0}${tol.bound ? ' + bound' : ''})`));
 }
 
 /** Reads a tensor and compares it with a reference, shape included. */

@@ -21,20 +21,23 @@ describe('YOLOS matches the PyTorch reference', () => {
     const model = Yolos.fromSafetensors(await loadFixture('../fixtures/yolos-ref/model.safetensors'), config);
     const io = readSafetensors(await loadFixture('../fixtures/yolos-ref/io.safetensors'));
     const exact = (k: string) => {
-      const hi = io.get(k) as SafeTensor, lo = io.get(`${k}.lo`) as SafeTensor;
+      const hi = io.get(k) as SafeTensor,
+        lo = io.get(`${k}.lo`) as SafeTensor;
       return { shape: hi.shape, data: Float64Array.from(hi.data as Float32Array, (v, i) => v + (lo.data as Float32Array)[i]!) };
     };
     let worst = 0;
     for (const i of [0, 1]) {
       const input = io.get(`input${i}`)!;
       const { logits, boxes } = scope(() => model.predict(tensor(input.data as Float32Array, input.shape)));
-      const wantLogits = exact(`logits${i}`), wantBoxes = exact(`boxes${i}`);
+      const wantLogits = exact(`logits${i}`),
+        wantBoxes = exact(`boxes${i}`);
       expect([...logits.shape]).toEqual(wantLogits.shape);
       const got = await logits.data();
       expectClose(got, wantLogits, { atol: 1e-4 }, `logits${i}`);
       expectClose(await boxes.data(), wantBoxes, { atol: 1e-4 }, `boxes${i}`);
       got.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - wantLogits.data[k]))));
-      logits.dispose(); boxes.dispose();
+      logits.dispose();
+      boxes.dispose();
     }
     console.log(`YOLOS vs PyTorch (f64): max |Δlogit| = ${worst.toExponential(2)}`);
     model.dispose();

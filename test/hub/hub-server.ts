@@ -52,6 +52,10 @@ export async function startHub(models: Record<string, Record<string, Record<stri
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,
     log,
-    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }

@@ -6,7 +6,15 @@ import { spawn } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { init, type Engine } from '../../engine/index.ts';
-import { Yolos, createDetector, fetchPretrained, folderStore, huggingFaceSnapshot, parseConfig, type DownloadProgress } from '../../yolos/node.ts';
+import {
+  Yolos,
+  createDetector,
+  fetchPretrained,
+  folderStore,
+  huggingFaceSnapshot,
+  parseConfig,
+  type DownloadProgress,
+} from '../../yolos/node.ts';
 import { startHub, type HubServer } from './hub-server.ts';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -50,18 +58,25 @@ describe('fetchPretrained', () => {
     await expect(fetchPretrained('test-org/nope', { endpoint: hub.endpoint, cache: false })).rejects.toThrow(
       new RegExp(`GET ${hub.endpoint}/test-org/nope/resolve/main/config.json → 404`),
     );
-    await expect(fetchPretrained('test-org/nano16', { endpoint: hub.endpoint, revision: 'v9', cache: false })).rejects.toThrow(/resolve\/v9\/config\.json → 404/);
+    await expect(fetchPretrained('test-org/nano16', { endpoint: hub.endpoint, revision: 'v9', cache: false })).rejects.toThrow(
+      /resolve\/v9\/config\.json → 404/,
+    );
     await expect(fetchPretrained('not a model id!', { cache: false })).rejects.toThrow(/neither a Hub model id/);
   });
 
   test('an unreachable endpoint names the URL', async () => {
-    await expect(fetchPretrained('test-org/nano16', { endpoint: 'http://127.0.0.1:1', cache: false })).rejects.toThrow(/cannot fetch http:\/\/127\.0\.0\.1:1\/test-org\/nano16\/resolve\/main\/config\.json/);
+    await expect(fetchPretrained('test-org/nano16', { endpoint: 'http://127.0.0.1:1', cache: false })).rejects.toThrow(
+      /cannot fetch http:\/\/127\.0\.0\.1:1\/test-org\/nano16\/resolve\/main\/config\.json/,
+    );
   });
 
   test('a download that breaks off leaves no cache entry', async () => {
     const dir = tmp();
-    await expect(fetchPretrained('test-org/nano16-broken', { endpoint: hub.endpoint, cache: folderStore(dir) })).rejects.toThrow(/model\.safetensors/);
-    const all = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(d, e.name)) : [e.name]));
+    await expect(fetchPretrained('test-org/nano16-broken', { endpoint: hub.endpoint, cache: folderStore(dir) })).rejects.toThrow(
+      /model\.safetensors/,
+    );
+    const all = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(d, e.name)) : [e.name]));
     expect(all(dir).filter((f) => f.includes('model.safetensors'))).toEqual([]);
   });
 
@@ -69,11 +84,17 @@ describe('fetchPretrained', () => {
     const dir = tmp();
     const ctl = new AbortController();
     const p = fetchPretrained('test-org/nano16', {
-      endpoint: hub.endpoint, cache: folderStore(dir), signal: ctl.signal,
-      onProgress: (x) => { if (x.file === 'model.safetensors' && x.loaded > 0) ctl.abort(); },
+      endpoint: hub.endpoint,
+      cache: folderStore(dir),
+      signal: ctl.signal,
+      onProgress: (x) => {
+        if (x.file === 'model.safetensors' && x.loaded > 0) ctl.abort();
+      },
     });
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(fetchPretrained('test-org/nano16', { endpoint: hub.endpoint, cache: folderStore(dir), offline: true })).rejects.toThrow(/offline and model\.safetensors .* not cached/);
+    await expect(fetchPretrained('test-org/nano16', { endpoint: hub.endpoint, cache: folderStore(dir), offline: true })).rejects.toThrow(
+      /offline and model\.safetensors .* not cached/,
+    );
   });
 
   test('reads the Hugging Face cache layout Python users have (refs → snapshots), offline', async () => {
@@ -148,9 +169,14 @@ describe('Yolos.fromPretrained and createDetector', () => {
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [join(REPO, 'bin/yolos.mjs'), ...args], { cwd, env });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('close', (status) => done({ status, stdout, stderr }));
   });
 }
@@ -162,7 +188,8 @@ describe('yolos detect --model <hub id>', () => {
     png.data.fill(255);
     writeFileSync(join(dir, 'white.png'), PNG.sync.write(png));
     const env = { ...process.env, HF_ENDPOINT: hub.endpoint, YOLOS_CACHE: join(dir, 'cache') };
-    const run = (...extra: string[]) => cli(['detect', 'white.png', '--model', 'test-org/nano16', '--threshold', '0', '--out', 'out', ...extra], dir, env);
+    const run = (...extra: string[]) =>
+      cli(['detect', 'white.png', '--model', 'test-org/nano16', '--threshold', '0', '--out', 'out', ...extra], dir, env);
     const first = await run();
     expect(first.status, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/model\.safetensors: .*MiB/);

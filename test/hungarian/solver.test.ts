@@ -7,7 +7,6 @@ import { mulberry32 } from '../../engine/prng.ts';
 // Helpers (all independent of the solver under test)
 // ---------------------------------------------------------------------------------------------
 
-
 type Gen = (rnd: () => number) => number;
 const uniform: Gen = (rnd) => rnd();
 const smallInt: Gen = (rnd) => Math.floor(rnd() * 4); // 0..3: many ties
@@ -275,7 +274,10 @@ const SCIPY_FIXTURES: {
     nRows: 6,
     nCols: 8,
     maximize: true,
-    cost: [1, -1, 0, -1, 0, 0, 1, -1, -2, -1, 0, -2, 1, 0, -1, 0, 0, -1, 0, -1, 1, 1, 0, -2, -1, -1, 0, 0, -2, 0, -2, -2, -2, -2, 1, -2, 0, -2, -2, -1, -2, -1, -2, 1, -1, -2, -2, 0],
+    cost: [
+      1, -1, 0, -1, 0, 0, 1, -1, -2, -1, 0, -2, 1, 0, -1, 0, 0, -1, 0, -1, 1, 1, 0, -2, -1, -1, 0, 0, -2, 0, -2, -2, -2, -2, 1, -2, 0, -2,
+      -2, -1, -2, -1, -2, 1, -1, -2, -2, 0,
+    ],
     rowInd: [0, 1, 2, 3, 4, 5],
     colInd: [0, 4, 5, 1, 2, 3],
   },
@@ -284,7 +286,44 @@ const SCIPY_FIXTURES: {
     nRows: 6,
     nCols: 6,
     maximize: false,
-    cost: [Infinity, 1, 2, Infinity, 2, Infinity, 2, Infinity, Infinity, 1, 0, Infinity, 2, Infinity, 0, Infinity, 0, 1, Infinity, 0, 1, 2, 1, 0, Infinity, 0, 1, 0, Infinity, Infinity, 2, 1, Infinity, 0, 2, Infinity],
+    cost: [
+      Infinity,
+      1,
+      2,
+      Infinity,
+      2,
+      Infinity,
+      2,
+      Infinity,
+      Infinity,
+      1,
+      0,
+      Infinity,
+      2,
+      Infinity,
+      0,
+      Infinity,
+      0,
+      1,
+      Infinity,
+      0,
+      1,
+      2,
+      1,
+      0,
+      Infinity,
+      0,
+      1,
+      0,
+      Infinity,
+      Infinity,
+      2,
+      1,
+      Infinity,
+      0,
+      2,
+      Infinity,
+    ],
     rowInd: [0, 1, 2, 3, 4, 5],
     colInd: [1, 4, 2, 5, 3, 0],
   },
@@ -293,7 +332,11 @@ const SCIPY_FIXTURES: {
     nRows: 3,
     nCols: 6,
     maximize: false,
-    cost: [12346.4789, 12346.1789, 12346.4789, 12346.1789, 12346.0789, 12346.1789, 12345.878900000002, 12345.9789, 12346.378900000002, 12346.4789, 12345.778900000001, 12346.378900000002, 12346.4789, 12346.0789, 12345.778900000001, 12346.378900000002, 12345.878900000002, 12346.278900000001],
+    cost: [
+      12346.4789, 12346.1789, 12346.4789, 12346.1789, 12346.0789, 12346.1789, 12345.878900000002, 12345.9789, 12346.378900000002,
+      12346.4789, 12345.778900000001, 12346.378900000002, 12346.4789, 12346.0789, 12345.778900000001, 12346.378900000002,
+      12345.878900000002, 12346.278900000001,
+    ],
     rowInd: [0, 1, 2],
     colInd: [4, 0, 2],
   },
@@ -302,7 +345,12 @@ const SCIPY_FIXTURES: {
     nRows: 6,
     nCols: 6,
     maximize: false,
-    cost: [1000.9, 1001, 1001, 1000.9, 1001.3, 1000.9, 1000.5999999999999, 1000.8, 1000.3, 1001, 1001, 1000.6999999999999, 1001.1999999999999, 1001.0999999999999, 1000.5999999999999, 1000.4, 1000.4, 1000.5, 1000.5999999999999, 1000.6999999999999, 1001.1999999999999, 1000.5999999999999, 1001.1999999999999, 1001, 1001.1999999999999, 1000.6999999999999, 1000.3, 1001.0999999999999, 1000.5, 1000.4, 1001.0999999999999, 1001, 1000.5, 1000.5999999999999, 1001.1999999999999, 1000.5999999999999],
+    cost: [
+      1000.9, 1001, 1001, 1000.9, 1001.3, 1000.9, 1000.5999999999999, 1000.8, 1000.3, 1001, 1001, 1000.6999999999999, 1001.1999999999999,
+      1001.0999999999999, 1000.5999999999999, 1000.4, 1000.4, 1000.5, 1000.5999999999999, 1000.6999999999999, 1001.1999999999999,
+      1000.5999999999999, 1001.1999999999999, 1001, 1001.1999999999999, 1000.6999999999999, 1000.3, 1001.0999999999999, 1000.5, 1000.4,
+      1001.0999999999999, 1001, 1000.5, 1000.5999999999999, 1001.1999999999999, 1000.5999999999999,
+    ],
     rowInd: [0, 1, 2, 3, 4, 5],
     colInd: [1, 2, 4, 0, 5, 3],
   },
@@ -311,7 +359,10 @@ const SCIPY_FIXTURES: {
     nRows: 4,
     nCols: 4,
     maximize: false,
-    cost: [12345.778900000001, 12346.4789, 12345.778900000001, 12346.6789, 12346.5789, 12345.9789, 12345.778900000001, 12346.5789, 12346.1789, 12345.778900000001, 12346.1789, 12345.878900000002, 12346.0789, 12346.278900000001, 12346.5789, 12346.4789],
+    cost: [
+      12345.778900000001, 12346.4789, 12345.778900000001, 12346.6789, 12346.5789, 12345.9789, 12345.778900000001, 12346.5789, 12346.1789,
+      12345.778900000001, 12346.1789, 12345.878900000002, 12346.0789, 12346.278900000001, 12346.5789, 12346.4789,
+    ],
     rowInd: [0, 1, 2, 3],
     colInd: [0, 2, 3, 1],
   },
@@ -320,7 +371,9 @@ const SCIPY_FIXTURES: {
     nRows: 5,
     nCols: 9,
     maximize: false,
-    cost: [1, 2, 1, 0, 0, 2, 0, 1, 0, 0, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 0, 0, 0, 0, 2, 1, 0, 2, 0, 1, 2, 0, 2, 1, 2, 2, 2, 1, 0, 1, 2],
+    cost: [
+      1, 2, 1, 0, 0, 2, 0, 1, 0, 0, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 0, 0, 0, 0, 2, 1, 0, 2, 0, 1, 2, 0, 2, 1, 2, 2, 2, 1, 0, 1, 2,
+    ],
     rowInd: [0, 1, 2, 3, 4],
     colInd: [3, 0, 7, 5, 6],
   },
@@ -329,7 +382,10 @@ const SCIPY_FIXTURES: {
     nRows: 6,
     nCols: 8,
     maximize: false,
-    cost: [2, 0, 0, 1, 2, 1, 2, 0, 0, 0, 1, 0, 1, 2, 2, 0, 0, 0, 2, 0, 0, 1, 0, 0, 0, 1, 2, 1, 2, 2, 1, 1, 2, 2, 0, 2, 1, 1, 1, 2, 1, 0, 0, 2, 1, 1, 1, 0],
+    cost: [
+      2, 0, 0, 1, 2, 1, 2, 0, 0, 0, 1, 0, 1, 2, 2, 0, 0, 0, 2, 0, 0, 1, 0, 0, 0, 1, 2, 1, 2, 2, 1, 1, 2, 2, 0, 2, 1, 1, 1, 2, 1, 0, 0, 2, 1,
+      1, 1, 0,
+    ],
     rowInd: [0, 1, 2, 3, 4, 5],
     colInd: [1, 3, 6, 0, 2, 7],
   },
@@ -366,7 +422,13 @@ describe('linearSumAssignment: optimality against brute force', () => {
     let checked = 0;
     for (let a = 1; a <= 7; a++) {
       for (let b = 1; b <= 9; b++) {
-        const shapes: [number, number][] = a === b ? [[a, b]] : [[a, b], [b, a]];
+        const shapes: [number, number][] =
+          a === b
+            ? [[a, b]]
+            : [
+                [a, b],
+                [b, a],
+              ];
         for (const [nRows, nCols] of shapes) {
           const p = injections(nRows, nCols);
           const trials = p > 20000 ? 2 : p > 2000 ? 4 : 8;
@@ -377,7 +439,8 @@ describe('linearSumAssignment: optimality against brute force', () => {
               expectValidAssignment(res, nRows, nCols);
               const best = bruteForceMin(cost, nRows, nCols);
               const got = totalCost(cost, nCols, res);
-              if (name === 'smallInt') expect(got).toBe(best); // integer sums are exact
+              if (name === 'smallInt')
+                expect(got).toBe(best); // integer sums are exact
               else expectClose(got, best, 1e-12);
               checked++;
             }
@@ -505,7 +568,15 @@ describe('linearSumAssignment: large and tiny magnitudes', () => {
       const cost = randomMatrix(nRows, nCols, rnd, t % 2 ? smallInt : negative);
       const base = toArrays(linearSumAssignment(cost, nRows, nCols));
       for (const s of [2 ** -40, 2 ** 40]) {
-        expect(toArrays(linearSumAssignment(cost.map((x) => x * s), nRows, nCols))).toEqual(base);
+        expect(
+          toArrays(
+            linearSumAssignment(
+              cost.map((x) => x * s),
+              nRows,
+              nCols,
+            ),
+          ),
+        ).toEqual(base);
       }
     }
   });
@@ -573,8 +644,25 @@ describe('linearSumAssignment: maximize and Float32Array', () => {
       const copy = cost.slice();
       const max = linearSumAssignment(cost, nRows, nCols, { maximize: true });
       expect(cost).toEqual(copy);
-      expect(toArrays(max)).toEqual(toArrays(linearSumAssignment(cost.map((x) => -x), nRows, nCols)));
-      if (t < 60) expectClose(-totalCost(cost, nCols, max), bruteForceMin(cost.map((x) => -x), nRows, nCols), 1e-12);
+      expect(toArrays(max)).toEqual(
+        toArrays(
+          linearSumAssignment(
+            cost.map((x) => -x),
+            nRows,
+            nCols,
+          ),
+        ),
+      );
+      if (t < 60)
+        expectClose(
+          -totalCost(cost, nCols, max),
+          bruteForceMin(
+            cost.map((x) => -x),
+            nRows,
+            nCols,
+          ),
+          1e-12,
+        );
     }
   });
 
@@ -601,7 +689,13 @@ describe('linearSumAssignment: maximize and Float32Array', () => {
       expectValidAssignment(a, nRows, nCols);
       expect(toArrays(a)).toEqual(toArrays(linearSumAssignment(f64, nRows, nCols)));
       expect(toArrays(linearSumAssignment(f32, nRows, nCols, { maximize: true }))).toEqual(
-        toArrays(linearSumAssignment(f64.map((x) => -x), nRows, nCols)),
+        toArrays(
+          linearSumAssignment(
+            f64.map((x) => -x),
+            nRows,
+            nCols,
+          ),
+        ),
       );
       if (nRows * nCols < 60) expectClose(totalCost(f32, nCols, a), bruteForceMin(f64, nRows, nCols), 1e-12);
     }
@@ -615,9 +709,7 @@ describe('linearSumAssignment: errors and degenerate shapes', () => {
     expect(() => linearSumAssignment(m, 3, 2)).toThrow('linearSumAssignment: cost matrix contains NaN at (2, 1)'); // transposed path
     const n = new Float64Array([1, -Infinity, 3, NaN]);
     expect(() => linearSumAssignment(n, 2, 2)).toThrow('linearSumAssignment: cost matrix contains -Infinity at (0, 1)');
-    expect(() => linearSumAssignment(new Float32Array([0, 0, 0, -Infinity, 0, 0]), 3, 2)).toThrow(
-      'contains -Infinity at (1, 1)',
-    );
+    expect(() => linearSumAssignment(new Float32Array([0, 0, 0, -Infinity, 0, 0]), 3, 2)).toThrow('contains -Infinity at (1, 1)');
     expect(() => linearSumAssignment(new Float64Array([NaN]), 1, 1, { maximize: true })).toThrow('NaN at (0, 0)');
   });
 
@@ -625,9 +717,7 @@ describe('linearSumAssignment: errors and degenerate shapes', () => {
     const I = Infinity;
     // Row 0 is all forbidden (infeasible) and the NaN sits in a row the solver never reaches.
     expect(() => linearSumAssignment(new Float64Array([I, I, I, 1, 2, 3, 4, NaN, 6]), 3, 3)).toThrow('NaN at (2, 1)');
-    expect(() => linearSumAssignment(new Float64Array([I, I, 1, -Infinity, 2, 3]), 3, 2)).toThrow(
-      '-Infinity at (1, 1)',
-    );
+    expect(() => linearSumAssignment(new Float64Array([I, I, 1, -Infinity, 2, 3]), 3, 2)).toThrow('-Infinity at (1, 1)');
   });
 
   it('rejects a wrong length, naming both numbers', () => {

@@ -13,7 +13,9 @@ let images: PilImage[] = [];
 const bytesOf = async (file: string) => new Uint8Array(await (await fetch(new URL(file, FIXTURES))).arrayBuffer());
 
 describe.skipIf(!inBrowser)('createImageBitmap decoding matches PIL', () => {
-  beforeAll(async () => { images = parsePilImages(await (await fetch(new URL('pil-decoded.json', FIXTURES))).text()).images; });
+  beforeAll(async () => {
+    images = parsePilImages(await (await fetch(new URL('pil-decoded.json', FIXTURES))).text()).images;
+  });
   it('on every fixture: exact where opaque, ≤ 255/(2·alpha) where translucent', async () => {
     expect(images.length).toBeGreaterThanOrEqual(15);
     for (const ref of images) {
@@ -30,9 +32,15 @@ describe.skipIf(!inBrowser)('createImageBitmap decoding matches PIL', () => {
   it('refuses a bomb from its header and names undecodable bytes', async () => {
     const bomb = new Uint8Array(33);
     bomb.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x3e, 0x80, 0, 0, 0x3e, 0x80, 8]); // 16000×16000
-    await expect(decodeBytesInBrowser(bomb, 'bomb.png')).rejects.toThrow('bomb.png: image is 16000×16000 = 256000000 pixels, over the limit of 178956970');
-    await expect(decodeBytesInBrowser(new TextEncoder().encode('not an image'), 'notes.png')).rejects.toThrow(/^notes\.png: cannot decode an image of unknown format/);
+    await expect(decodeBytesInBrowser(bomb, 'bomb.png')).rejects.toThrow(
+      'bomb.png: image is 16000×16000 = 256000000 pixels, over the limit of 178956970',
+    );
+    await expect(decodeBytesInBrowser(new TextEncoder().encode('not an image'), 'notes.png')).rejects.toThrow(
+      /^notes\.png: cannot decode an image of unknown format/,
+    );
     const jpeg = await bytesOf('jpeg-420.jpg');
-    await expect(decodeBytesInBrowser(jpeg, 'x.jpg', { maxPixels: 758 })).rejects.toThrow('x.jpg: image is 33×23 = 759 pixels, over the limit of 758');
+    await expect(decodeBytesInBrowser(jpeg, 'x.jpg', { maxPixels: 758 })).rejects.toThrow(
+      'x.jpg: image is 33×23 = 759 pixels, over the limit of 758',
+    );
   });
 });

@@ -14,11 +14,17 @@ const fileUrl = new URL(ref.file, FIXTURES);
 const path = fileURLToPath(fileUrl);
 const bytes = readFileSync(path);
 
-let server: Server, base = '';
+let server: Server,
+  base = '';
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url === `/${ref.file}`) { res.writeHead(200, { 'content-type': 'image/jpeg' }); res.end(bytes); }
-    else { res.writeHead(404); res.end('not found'); }
+    if (req.url === `/${ref.file}`) {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      res.end(bytes);
+    } else {
+      res.writeHead(404);
+      res.end('not found');
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -51,13 +57,19 @@ describe('toRgbImage (Node)', () => {
     expect(maxDiff(await toRgbImageAnywhere(new Uint8Array(bytes)), ref).max).toBe(0);
   });
   it('passes maxPixels on to the decoder', async () => {
-    await expect(toRgbImage(path, { maxPixels: 100 })).rejects.toThrow(/jpeg-exif6\.jpg: image is 33×23 = 759 pixels, over the limit of 100/);
+    await expect(toRgbImage(path, { maxPixels: 100 })).rejects.toThrow(
+      /jpeg-exif6\.jpg: image is 33×23 = 759 pixels, over the limit of 100/,
+    );
   });
   it('names the path, URL or input in errors', async () => {
     await expect(toRgbImage('no/such/image.jpg')).rejects.toThrow(/^no\/such\/image\.jpg: cannot read image file \(ENOENT\)/);
     await expect(toRgbImage(`${base}/missing.png`)).rejects.toThrow(new RegExp(`${base}/missing\\.png: HTTP 404`));
     await expect(toRgbImage('http://127.0.0.1:1/x.png')).rejects.toThrow(/127\.0\.0\.1:1\/x\.png: cannot fetch/);
-    await expect(toRgbImage(42 as unknown as string)).rejects.toThrow(/image: cannot read a number as an image; expected a URL, encoded bytes/);
-    await expect(toRgbImage({ width: 2, height: 2, data: new Uint8Array(3) }, { name: 'frame 7' })).rejects.toThrow(/frame 7: data has 3 values; expected 2×2×3 = 12 \(RGB\) or 2×2×4 = 16 \(RGBA\)/);
+    await expect(toRgbImage(42 as unknown as string)).rejects.toThrow(
+      /image: cannot read a number as an image; expected a URL, encoded bytes/,
+    );
+    await expect(toRgbImage({ width: 2, height: 2, data: new Uint8Array(3) }, { name: 'frame 7' })).rejects.toThrow(
+      /frame 7: data has 3 values; expected 2×2×3 = 12 \(RGB\) or 2×2×4 = 16 \(RGBA\)/,
+    );
   });
 });

@@ -28,18 +28,31 @@ describe.skipIf(!inBrowser)('toRgbImage (browser)', () => {
     ['a URL string', async () => new URL(FILE, FIXTURES).href],
     ['an ImageBitmap', bitmap],
     ['a canvas', canvas],
-    ['an OffscreenCanvas', async () => {
-      const b = await bitmap(), c = new OffscreenCanvas(b.width, b.height);
-      c.getContext('2d')!.drawImage(b, 0, 0);
-      return c;
-    }],
-    ['ImageData', async () => { const c = await canvas(); return c.getContext('2d')!.getImageData(0, 0, c.width, c.height); }],
-    ['an <img> element', async () => {
-      const img = new Image();
-      img.src = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
-      await img.decode();
-      return img;
-    }],
+    [
+      'an OffscreenCanvas',
+      async () => {
+        const b = await bitmap(),
+          c = new OffscreenCanvas(b.width, b.height);
+        c.getContext('2d')!.drawImage(b, 0, 0);
+        return c;
+      },
+    ],
+    [
+      'ImageData',
+      async () => {
+        const c = await canvas();
+        return c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      },
+    ],
+    [
+      'an <img> element',
+      async () => {
+        const img = new Image();
+        img.src = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
+        await img.decode();
+        return img;
+      },
+    ],
     ['a VideoFrame', async () => new VideoFrame(await canvas(), { timestamp: 0 })],
   ];
   it.each(forms)('reads %s, EXIF-rotated, as PIL does', async (_, make) => {

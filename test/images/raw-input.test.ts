@@ -8,14 +8,26 @@ import type { Yolos } from '../../yolos/model.ts';
 
 const ok: RgbImage = { width: 32, height: 32, data: new Uint8Array(32 * 32 * 4) };
 const bad: [string, RgbImage, RegExp][] = [
-  ['short data', { width: 32, height: 32, data: new Uint8Array(100) }, /data has 100 values; expected 32×32×3 = 3072 \(RGB\) or 32×32×4 = 4096 \(RGBA\)/],
-  ['long data for its channels', { width: 32, height: 32, data: new Uint8Array(5000), channels: 4 }, /data has 5000 values; expected 32×32×4 = 4096/],
+  [
+    'short data',
+    { width: 32, height: 32, data: new Uint8Array(100) },
+    /data has 100 values; expected 32×32×3 = 3072 \(RGB\) or 32×32×4 = 4096 \(RGBA\)/,
+  ],
+  [
+    'long data for its channels',
+    { width: 32, height: 32, data: new Uint8Array(5000), channels: 4 },
+    /data has 5000 values; expected 32×32×4 = 4096/,
+  ],
   ['width 0', { ...ok, width: 0 }, /width is 0; expected a positive integer/],
   ['width 1.5', { ...ok, width: 1.5 }, /width is 1\.5; expected a positive integer/],
   ['height NaN', { ...ok, height: NaN }, /height is NaN; expected a positive integer/],
   ['height −4', { ...ok, height: -4 }, /height is -4; expected a positive integer/],
   ['width a string', { ...ok, width: '32' as unknown as number }, /width is string; expected a positive integer/],
-  ['Float32Array data', { ...ok, data: new Float32Array(32 * 32 * 4) as unknown as Uint8Array }, /data is Float32Array; expected 8-bit RGB\(A\) values in a Uint8Array or Uint8ClampedArray/],
+  [
+    'Float32Array data',
+    { ...ok, data: new Float32Array(32 * 32 * 4) as unknown as Uint8Array },
+    /data is Float32Array; expected 8-bit RGB\(A\) values in a Uint8Array or Uint8ClampedArray/,
+  ],
   ['a plain array', { ...ok, data: [1, 2, 3] as unknown as Uint8Array }, /data is Array; expected 8-bit/],
   ['no data', { ...ok, data: undefined as unknown as Uint8Array }, /data is undefined; expected 8-bit/],
   ['channels 2', { ...ok, channels: 2 as 3 }, /channels is 2; expected 3 \(RGB\) or 4 \(RGBA\)/],
@@ -26,7 +38,10 @@ describe('checkRgbImage', () => {
     expect(checkRgbImage(ok, 'x')).toBe(4);
     expect(checkRgbImage({ width: 3, height: 2, data: new Uint8ClampedArray(18) }, 'x')).toBe(3);
   });
-  it('rejects null', () => expect(() => checkRgbImage(null as unknown as RgbImage, 'detect: image 0')).toThrow(/detect: image 0: expected \{ width, height, data \}, got null/));
+  it('rejects null', () =>
+    expect(() => checkRgbImage(null as unknown as RgbImage, 'detect: image 0')).toThrow(
+      /detect: image 0: expected \{ width, height, data \}, got null/,
+    ));
 });
 
 const ops: [string, (images: RgbImage[]) => Promise<unknown>][] = [
@@ -39,9 +54,13 @@ describe.each(ops)('%s', (op, run) => {
     await expect(Promise.resolve().then(() => run([ok, img]))).rejects.toThrow(new RegExp(`^${op}: image 1: ${message.source}`));
   });
   it('names the image by its name when it has one', async () => {
-    await expect(Promise.resolve().then(() => run([{ ...ok, width: 7, name: 'cam-3.jpg' }]))).rejects.toThrow(`${op}: image 0 (cam-3.jpg): data has 4096 values; expected 7×32×3 = 672 (RGB) or 7×32×4 = 896 (RGBA)`);
+    await expect(Promise.resolve().then(() => run([{ ...ok, width: 7, name: 'cam-3.jpg' }]))).rejects.toThrow(
+      `${op}: image 0 (cam-3.jpg): data has 4096 values; expected 7×32×3 = 672 (RGB) or 7×32×4 = 896 (RGBA)`,
+    );
   });
   it('throws for a single image passed without its array', async () => {
-    await expect(Promise.resolve().then(() => run(ok as unknown as RgbImage[]))).rejects.toThrow(`${op}: expected an array of images, got object`);
+    await expect(Promise.resolve().then(() => run(ok as unknown as RgbImage[]))).rejects.toThrow(
+      `${op}: expected an array of images, got object`,
+    );
   });
 });

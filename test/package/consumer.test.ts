@@ -18,7 +18,8 @@ import { REPO, consumer, pack, sh, tarballFiles } from './pack.ts';
 
 const MODEL = join(REPO, 'models/shapes-nano16.safetensors');
 const CONFIG = join(REPO, 'models/config.json');
-const devVersion = (name: string) => `${name}@${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).devDependencies as Record<string, string>)[name]}`;
+const devVersion = (name: string) =>
+  `${name}@${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).devDependencies as Record<string, string>)[name]}`;
 
 /** A shapes validation image as PNG bytes (what a user would pass). */
 function shapesPng(): Buffer {
@@ -40,7 +41,12 @@ function addAssets(dir: string): void {
   writeFileSync(join(dir, 'shapes.png'), shapesPng());
 }
 
-interface Det { score: number; label: string; labelId: number; box: { xmin: number; ymin: number; xmax: number; ymax: number } }
+interface Det {
+  score: number;
+  label: string;
+  labelId: number;
+  box: { xmin: number; ymin: number; xmax: number; ymax: number };
+}
 
 function expectShapes(dets: Det[]): void {
   expect(dets.length).toBeGreaterThan(0);
@@ -59,10 +65,26 @@ beforeAll(() => {
 describe('npm pack', () => {
   test('publishes the built package and nothing of the repository', () => {
     const files = tarballFiles(tgz);
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/yolos.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/yolos/node.js', 'dist/hungarian/index.js', 'dist/engine/index.js.map']) {
+    for (const f of [
+      'package.json',
+      'LICENSE',
+      'README.md',
+      'bin/yolos.mjs',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/node.js',
+      'dist/yolos/node.js',
+      'dist/hungarian/index.js',
+      'dist/engine/index.js.map',
+    ]) {
       expect(files, f).toContain(f);
     }
-    const stray = files.filter((f) => /^(test|bench|tools|web|models|scripts|\.ci|engine|yolos|hungarian)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')) || f.startsWith('dist/web/'));
+    const stray = files.filter(
+      (f) =>
+        /^(test|bench|tools|web|models|scripts|\.ci|engine|yolos|hungarian)\//.test(f) ||
+        (/\.ts$/.test(f) && !f.endsWith('.d.ts')) ||
+        f.startsWith('dist/web/'),
+    );
     expect(stray).toEqual([]);
   });
 });
@@ -71,7 +93,9 @@ describe('consumers of the tarball', () => {
   test('(a) a plain Node .mjs script detects from a Buffer-loaded file', () => {
     const dir = consumer('node', tgz);
     addAssets(dir);
-    writeFileSync(join(dir, 'run.mjs'), `
+    writeFileSync(
+      join(dir, 'run.mjs'),
+      `
 import { readFileSync } from 'node:fs';
 import { init } from 'yolos-webgpu';
 import { createDetector, detect, decodeImage, Yolos, parseConfig } from 'yolos-webgpu/yolos';
@@ -88,22 +112,35 @@ console.log(JSON.stringify(dets));
 detector.dispose();
 model.dispose();
 engine.dispose();
-`);
+`,
+    );
     const out = sh('node', ['run.mjs'], dir);
     expectShapes(JSON.parse(out.trim().split('\n').pop()!) as Det[]);
   }, 300_000);
 
   test('(b) a strict TypeScript project type-checks against the package', () => {
     const dir = consumer('ts', tgz, [devVersion('typescript'), devVersion('@types/node')]);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
-        noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: false, lib: ['ES2023', 'DOM'],
-      },
-      include: ['src'],
-    }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          noUncheckedIndexedAccess: true,
+          exactOptionalPropertyTypes: true,
+          skipLibCheck: false,
+          lib: ['ES2023', 'DOM'],
+        },
+        include: ['src'],
+      }),
+    );
     mkdirSync(join(dir, 'src'));
-    writeFileSync(join(dir, 'src/main.ts'), `
+    writeFileSync(
+      join(dir, 'src/main.ts'),
+      `
 import { readFileSync } from 'node:fs';
 import { init, tensor, type Tensor, type Engine } from 'yolos-webgpu';
 import { Yolos, createDetector, parseConfig, type DetectedObject } from 'yolos-webgpu/yolos';
@@ -119,7 +156,8 @@ const first = dets[0]?.[0];
 if (first) console.log(first.label, first.box.xmin, values.length, engine.memory().liveBytes);
 console.log(linearSumAssignment(new Float64Array([1, 2, 2, 1]), 2, 2));
 detector.dispose();
-`);
+`,
+    );
     sh(join(dir, 'node_modules/.bin/tsc'), ['-p', '.'], dir);
   }, 300_000);
 
@@ -160,9 +198,18 @@ detector.dispose();
     const dir = consumer('cli', tgz);
     addAssets(dir);
     expect(sh('npx', ['--no-install', 'yolos', '--help'], dir)).toMatch(/usage: yolos/i);
-    expect(sh('npx', ['--no-install', 'yolos', '--version'], dir).trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
-    const out = sh('npx', ['--no-install', 'yolos', 'detect', 'shapes.png', '--weights', 'model.safetensors', '--threshold', '0.5', '--out', 'out'], dir);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { name: string; score: number });
+    expect(sh('npx', ['--no-install', 'yolos', '--version'], dir).trim()).toBe(
+      JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version,
+    );
+    const out = sh(
+      'npx',
+      ['--no-install', 'yolos', 'detect', 'shapes.png', '--weights', 'model.safetensors', '--threshold', '0.5', '--out', 'out'],
+      dir,
+    );
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; score: number });
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(['circle', 'square', 'triangle']).toContain(l.name);
     expect(existsSync(join(dir, 'out'))).toBe(true);

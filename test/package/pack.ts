@@ -12,7 +12,13 @@ export const REPO = resolve(import.meta.dirname, '../..');
 /** Runs a command, returning stdout; on failure the error carries the command's output. */
 export function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   try {
-    return execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    return execFileSync(cmd, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
   } catch (e) {
     const x = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
@@ -30,7 +36,10 @@ export function pack(): string {
 
 /** Lists the files a tarball holds (paths inside `package/`). */
 export function tarballFiles(tgz: string): string[] {
-  return sh('tar', ['-tzf', tgz], REPO).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  return sh('tar', ['-tzf', tgz], REPO)
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
 }
 
 /**
@@ -40,7 +49,10 @@ export function tarballFiles(tgz: string): string[] {
 export function consumer(name: string, tgz: string, devDeps: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), `yolos-consumer-${name}-`));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, type: 'module' }, null, 2),
+  );
   const npm = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
   sh('npm', ['install', tgz, '--omit=dev', ...npm], dir);
   if (devDeps.length) sh('npm', ['install', '--save-dev', ...devDeps, ...npm], dir);

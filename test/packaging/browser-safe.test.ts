@@ -21,19 +21,22 @@ async function browserGraph(entry: string): Promise<{ inputs: string[]; nodeOnly
     format: 'esm',
     metafile: true,
     logLevel: 'silent',
-    plugins: [{
-      name: 'node-only',
-      setup(b) {
-        b.onResolve({ filter: NODE_ONLY }, (args) => {
-          nodeOnly.push(`${args.path} (imported by ${args.importer.replace(`${REPO}/`, '')})`);
-          return { path: args.path, external: true };
-        });
+    plugins: [
+      {
+        name: 'node-only',
+        setup(b) {
+          b.onResolve({ filter: NODE_ONLY }, (args) => {
+            nodeOnly.push(`${args.path} (imported by ${args.importer.replace(`${REPO}/`, '')})`);
+            return { path: args.path, external: true };
+          });
+        },
       },
-    }],
+    ],
   });
   const inputs = Object.keys(result.metafile.inputs);
   const dynamic = Object.entries(result.metafile.inputs).flatMap(([file, info]) =>
-    info.imports.filter((i) => i.kind === 'dynamic-import').map((i) => `${file} → ${i.path}`));
+    info.imports.filter((i) => i.kind === 'dynamic-import').map((i) => `${file} → ${i.path}`),
+  );
   return { inputs, nodeOnly, dynamic };
 }
 

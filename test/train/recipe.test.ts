@@ -16,16 +16,47 @@ import { train } from '../../yolos/train/train.ts';
 import { writeShapesCoco } from '../../yolos/data/shapes-node.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'yolos-recipe-'));
-const tinyConfig: YolosConfig = { ...presets.nano16, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, image_size: [32, 32], num_detection_tokens: 6 };
+const tinyConfig: YolosConfig = {
+  ...presets.nano16,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 64,
+  image_size: [32, 32],
+  num_detection_tokens: 6,
+};
 
 describe('recipe numbers', () => {
-  it('from scratch: the committed model\'s recipe, one set of numbers for every caller', () => {
-    expect(scratchRecipe(presets.nano16)).toMatchObject({ kind: 'scratch', steps: 12000, batch: 16, lr: 5e-4, warmup: 200, lrMin: 0, schedule: 'step', weightDecay: 1e-4, clip: 0.1, init: 'fanin', betas: [0.9, 0.999], eps: 1e-8 });
+  it("from scratch: the committed model's recipe, one set of numbers for every caller", () => {
+    expect(scratchRecipe(presets.nano16)).toMatchObject({
+      kind: 'scratch',
+      steps: 12000,
+      batch: 16,
+      lr: 5e-4,
+      warmup: 200,
+      lrMin: 0,
+      schedule: 'step',
+      weightDecay: 1e-4,
+      clip: 0.1,
+      init: 'fanin',
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+    });
     expect(scratchRecipe(presets.nano16).loss).toEqual({ ce: 1, bbox: 5, giou: 2, eosCoef: 0.1 });
   });
 
-  it('fine-tuning: the paper\'s lr scaled linearly with the batch, epochs and schedule per model', () => {
-    expect(finetuneRecipe(presets.tiny)).toMatchObject({ kind: 'finetune', batch: 16, lr: 5e-5, epochs: 300, warmup: 0, lrMin: 1e-7, schedule: 'epoch', clip: 0.1, weightDecay: 1e-4 });
+  it("fine-tuning: the paper's lr scaled linearly with the batch, epochs and schedule per model", () => {
+    expect(finetuneRecipe(presets.tiny)).toMatchObject({
+      kind: 'finetune',
+      batch: 16,
+      lr: 5e-5,
+      epochs: 300,
+      warmup: 0,
+      lrMin: 1e-7,
+      schedule: 'epoch',
+      clip: 0.1,
+      weightDecay: 1e-4,
+    });
     expect(finetuneRecipe(presets.tiny, 2).lr).toBeCloseTo(6.25e-6, 15);
     expect(finetuneRecipe(presets.small)).toMatchObject({ batch: 8, lr: 2.5e-5, epochs: 150 });
     expect(finetuneRecipe(presets.base, 1).lr).toBeCloseTo(3.125e-6, 15);
@@ -41,7 +72,7 @@ describe('recipe numbers', () => {
     expect(stepsPerEpoch(undefined, 16)).toBe(1);
   });
 
-  it('the validation transform comes from the config (as `yolos eval`), or the run\'s --size', () => {
+  it("the validation transform comes from the config (as `yolos eval`), or the run's --size", () => {
     expect(validationResize(presets.nano16)).toEqual({ shortestEdge: 64, longestEdge: 106 });
     expect(validationResize(presets.tiny)).toEqual({ shortestEdge: 512, longestEdge: 853 });
     expect(validationResize(presets.small)).toEqual({ shortestEdge: 800, longestEdge: 1333 });
@@ -67,7 +98,9 @@ describe('one parameter classifier', () => {
 
 describe('the trainer on the recipe (GPU)', () => {
   let eng: Engine;
-  beforeAll(async () => { eng = await init(); });
+  beforeAll(async () => {
+    eng = await init();
+  });
   afterAll(() => eng.dispose());
 
   it('groups: decayed = heads, matrices, mid PEs; frozen parameters are in no group', () => {
@@ -86,7 +119,7 @@ describe('the trainer on the recipe (GPU)', () => {
     model.dispose();
   });
 
-  it('--eval on a COCO folder evaluates at the config\'s size (64 px for nano16), as `yolos eval` does', async () => {
+  it("--eval on a COCO folder evaluates at the config's size (64 px for nano16), as `yolos eval` does", async () => {
     const dir = tmp();
     await writeShapesCoco(shapesDataset({ seed: 1, count: 2, size: 64 }), dir, 'train');
     await writeShapesCoco(shapesDataset({ seed: 2, count: 2, size: 64 }), dir, 'val');
@@ -96,21 +129,40 @@ describe('the trainer on the recipe (GPU)', () => {
     r.model.dispose();
   });
 
-  it('fine-tunes from pre-trained weights with the paper\'s recipe; --freeze-backbone keeps the backbone', async () => {
+  it("fine-tunes from pre-trained weights with the paper's recipe; --freeze-backbone keeps the backbone", async () => {
     const pre = await train({ data: 'shapes', model: tinyConfig, size: 32, batch: 2, steps: 1, out: tmp(), progress: 'none' });
     const before = new Map(await Promise.all(pre.model.namedParameters().map(async ([n, p]) => [n, Array.from(await p.data())] as const)));
     pre.model.dispose();
-    const r = await train({ data: 'shapes', model: tinyConfig, size: 32, batch: 2, steps: 2, initFrom: pre.weights, freezeBackbone: true, out: tmp(), progress: 'none' });
+    const r = await train({
+      data: 'shapes',
+      model: tinyConfig,
+      size: 32,
+      batch: 2,
+      steps: 2,
+      initFrom: pre.weights,
+      freezeBackbone: true,
+      out: tmp(),
+      progress: 'none',
+    });
     expect(r.history[0].lr).toBeCloseTo(finetuneRecipe(tinyConfig, 2).lr, 15); // no warm-up: the base lr at step 0
     for (const [n, p] of r.model.namedParameters()) {
       const same = JSON.stringify(Array.from(await p.data())) === JSON.stringify(before.get(n));
-      expect(same, n).toBe(n.startsWith('vit.encoder.layer.') || n === 'vit.embeddings.cls_token' || n.startsWith('vit.layernorm') || n.startsWith('vit.embeddings.patch_embeddings'));
+      expect(same, n).toBe(
+        n.startsWith('vit.encoder.layer.') ||
+          n === 'vit.embeddings.cls_token' ||
+          n.startsWith('vit.layernorm') ||
+          n.startsWith('vit.embeddings.patch_embeddings'),
+      );
     }
     r.model.dispose();
   });
 
   it('option errors: --freeze-backbone without --init-from, --init with --init-from', async () => {
-    await expect(train({ data: 'shapes', model: tinyConfig, steps: 1, freezeBackbone: true, out: tmp() })).rejects.toThrow('train: freezeBackbone (--freeze-backbone) needs initFrom (--init-from)');
-    await expect(train({ data: 'shapes', model: tinyConfig, steps: 1, initFrom: 'x.safetensors', init: 'hf', out: tmp() })).rejects.toThrow('train: init (--init) hf applies to a model trained from scratch');
+    await expect(train({ data: 'shapes', model: tinyConfig, steps: 1, freezeBackbone: true, out: tmp() })).rejects.toThrow(
+      'train: freezeBackbone (--freeze-backbone) needs initFrom (--init-from)',
+    );
+    await expect(train({ data: 'shapes', model: tinyConfig, steps: 1, initFrom: 'x.safetensors', init: 'hf', out: tmp() })).rejects.toThrow(
+      'train: init (--init) hf applies to a model trained from scratch',
+    );
   });
 });

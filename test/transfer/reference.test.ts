@@ -24,10 +24,15 @@ describe.each([
   it('transfers the position embeddings and reproduces the forward within 1e-4', async () => {
     const config = parseConfig(fixture(`${name}-yolos/config.json`).toString());
     const backbone = readSafetensors(fixture(`${name}/model.safetensors`));
-    const { model, report } = fromBackbone(fixture(`${name}/model.safetensors`), fixture(`${name}/config.json`).toString(), config, { seed: 3 });
+    const { model, report } = fromBackbone(fixture(`${name}/model.safetensors`), fixture(`${name}/config.json`).toString(), config, {
+      seed: 3,
+    });
     const io = readSafetensors(fixture(`${name}-yolos/io.safetensors`));
     const fresh = readSafetensors(fixture(`${name}-yolos/new.safetensors`));
-    const D = config.hidden_size, [th, tw] = peGrid(config), Q = config.num_detection_tokens, N = th * tw;
+    const D = config.hidden_size,
+      [th, tw] = peGrid(config),
+      Q = config.num_detection_tokens,
+      N = th * tw;
     expect(report.join('\n')).toContain(`the [CLS] PE is row ${clsRow}`);
 
     // [CLS] PE exact, patch grid as PyTorch's bicubic resize.
@@ -50,11 +55,13 @@ describe.each([
       const input = io.get(`input${i}`)!;
       const { logits, boxes } = scope(() => model.predict(tensor(f32(input), input.shape)));
       const exact = (k: string) => Float64Array.from(f32(io.get(k)), (v, j) => v + f32(io.get(`${k}.lo`))[j]!);
-      const got = (await logits.data()) as Float32Array, want = exact(`logits${i}`);
+      const got = (await logits.data()) as Float32Array,
+        want = exact(`logits${i}`);
       expectClose(got, want, { atol: 1e-4 }, `${name} logits${i}`);
       expectClose(await boxes.data(), exact(`boxes${i}`), { atol: 1e-4 }, `${name} boxes${i}`);
       got.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[j]!))));
-      logits.dispose(); boxes.dispose();
+      logits.dispose();
+      boxes.dispose();
     }
     console.log(`${name} → YOLOS vs PyTorch (f64): max |Δlogit| = ${worst.toExponential(2)}`);
     model.dispose();

@@ -27,7 +27,15 @@ describe('niceTicks (the loss chart axes)', () => {
   });
 
   it('every step is 1, 2 or 5 × 10^k over many ranges; the ticks cover the range', () => {
-    for (const [lo, hi] of [[0, 2.625], [1.7, 8.3], [0, 12_000], [-3, 0.4], [0.001, 0.0042], [5, 5], [2.3, 2.5]]) {
+    for (const [lo, hi] of [
+      [0, 2.625],
+      [1.7, 8.3],
+      [0, 12_000],
+      [-3, 0.4],
+      [0.001, 0.0042],
+      [5, 5],
+      [2.3, 2.5],
+    ]) {
       const t = niceTicks(lo, hi, 5);
       expect(nice(t.step), `step ${t.step} for [${lo}, ${hi}]`).toBe(true);
       expect(t.lo).toBeLessThanOrEqual(lo);

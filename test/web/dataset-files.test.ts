@@ -7,22 +7,38 @@
 import { describe, it, expect } from 'vitest';
 import { filesOfDrop, filesOfInput, describeFiles } from '../../web/src/dataset-files.ts';
 
-type Entry = { isFile: boolean; fullPath: string; file?: (ok: (f: File) => void) => void; createReader?: () => { readEntries: (ok: (e: Entry[]) => void) => void } };
+type Entry = {
+  isFile: boolean;
+  fullPath: string;
+  file?: (ok: (f: File) => void) => void;
+  createReader?: () => { readEntries: (ok: (e: Entry[]) => void) => void };
+};
 const file = (fullPath: string): Entry => ({ isFile: true, fullPath, file: (ok) => ok(new File([fullPath], fullPath.split('/').pop()!)) });
 /** A folder whose reader hands out its children two at a time, as Chromium hands out chunks. */
 function folder(fullPath: string, children: Entry[]): Entry {
   return {
-    isFile: false, fullPath,
+    isFile: false,
+    fullPath,
     createReader: () => {
       let at = 0;
-      return { readEntries: (ok) => { ok(children.slice(at, at + 2)); at += 2; } };
+      return {
+        readEntries: (ok) => {
+          ok(children.slice(at, at + 2));
+          at += 2;
+        },
+      };
     },
   };
 }
 
 describe('dataset files', () => {
   it('walks a dropped folder: every chunk, nested folders, paths without the leading slash', async () => {
-    const tree = folder('/coco', [file('/coco/a.png'), file('/coco/b.png'), file('/coco/c.png'), folder('/coco/annotations', [file('/coco/annotations/instances_train.json')])]);
+    const tree = folder('/coco', [
+      file('/coco/a.png'),
+      file('/coco/b.png'),
+      file('/coco/c.png'),
+      folder('/coco/annotations', [file('/coco/annotations/instances_train.json')]),
+    ]);
     const dt = { items: [{ webkitGetAsEntry: () => tree }], files: [] } as unknown as DataTransfer;
     const files = await filesOfDrop(dt);
     expect(files.map((f) => f.path)).toEqual(['coco/a.png', 'coco/b.png', 'coco/c.png', 'coco/annotations/instances_train.json']);

@@ -20,13 +20,14 @@ describe('fineTuneTarget', () => {
     expect(t.config.num_detection_tokens).toBe(5);
     expect(fineTuneTarget('yolos', JSON.stringify(presets.tiny), 'coco', 'det.safetensors').preset).toBe('tiny');
   });
-  it("gives a backbone the preset of its size (HF ViT defaults for absent fields: ViT-B → base)", () => {
+  it('gives a backbone the preset of its size (HF ViT defaults for absent fields: ViT-B → base)', () => {
     expect(fineTuneTarget('vit', vitTi, 'coco', 'vit.safetensors').preset).toBe('tiny');
     expect(fineTuneTarget('vit', '{}', 'coco', 'vit-base.safetensors').preset).toBe('base');
   });
   it('names the file and the sizes when no preset fits, and a config that is not JSON', () => {
-    expect(() => fineTuneTarget('deit', JSON.stringify({ hidden_size: 100 }), 'coco', 'odd.safetensors'))
-      .toThrow(/^odd\.safetensors: a deit backbone of hidden_size 100, num_hidden_layers 12, .* is the size of no YOLOS preset .*start from a YOLOS detector of that size instead$/);
+    expect(() => fineTuneTarget('deit', JSON.stringify({ hidden_size: 100 }), 'coco', 'odd.safetensors')).toThrow(
+      /^odd\.safetensors: a deit backbone of hidden_size 100, num_hidden_layers 12, .* is the size of no YOLOS preset .*start from a YOLOS detector of that size instead$/,
+    );
     expect(() => fineTuneTarget('vit', '{', 'coco', 'vit.safetensors')).toThrow(/^vit\.safetensors: its config is not valid JSON/);
   });
 });

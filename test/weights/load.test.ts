@@ -36,14 +36,22 @@ async function expectStoredBits(model: Yolos, what: string): Promise<void> {
 }
 
 /** The fixture's tensors with one replaced, written as a file with arbitrary dtypes. */
-function fileWith(replace: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array } | null>, extra: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array }> = {}): Uint8Array {
+function fileWith(
+  replace: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array } | null>,
+  extra: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array }> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   const parts: Uint8Array[] = [];
   let o = 0;
-  const add = (k: string, v: { dtype: string; shape: number[]; bytes: Uint8Array }) => { header[k] = { dtype: v.dtype, shape: v.shape, data_offsets: [o, o + v.bytes.length] }; parts.push(v.bytes); o += v.bytes.length; };
+  const add = (k: string, v: { dtype: string; shape: number[]; bytes: Uint8Array }) => {
+    header[k] = { dtype: v.dtype, shape: v.shape, data_offsets: [o, o + v.bytes.length] };
+    parts.push(v.bytes);
+    o += v.bytes.length;
+  };
   for (const [k, t] of stored) {
-    if (k in replace) { if (replace[k]) add(k, replace[k]!); }
-    else add(k, { dtype: t.dtype, shape: t.shape, bytes: bytesOf(t.data) });
+    if (k in replace) {
+      if (replace[k]) add(k, replace[k]!);
+    } else add(k, { dtype: t.dtype, shape: t.shape, bytes: bytesOf(t.data) });
   }
   for (const [k, v] of Object.entries(extra)) add(k, v);
   return fileOf(header, concatBytes(...parts));
@@ -69,14 +77,22 @@ describe('Yolos.fromSafetensors / load: every input form', () => {
   });
 
   it('the config comes from the yolos.config metadata when not given; errors name the file', async () => {
-    const withMeta = writeSafetensors(new Map([...stored].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }])), { 'yolos.config': JSON.stringify(config) });
+    const withMeta = writeSafetensors(new Map([...stored].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }])), {
+      'yolos.config': JSON.stringify(config),
+    });
     await expectStoredBits(Yolos.fromSafetensors(withMeta), 'metadata config');
-    expect(() => Yolos.fromSafetensors(fixture, undefined, { name: 'w.safetensors' })).toThrow(/no config given and 'w.safetensors' carry no 'yolos.config' metadata/);
-    await expect(Yolos.load(new File([fixture.subarray(0, 4)], 'cut.safetensors'), config)).rejects.toThrow(/^safetensors 'cut.safetensors': the file has 4 bytes/);
+    expect(() => Yolos.fromSafetensors(fixture, undefined, { name: 'w.safetensors' })).toThrow(
+      /no config given and 'w.safetensors' carry no 'yolos.config' metadata/,
+    );
+    await expect(Yolos.load(new File([fixture.subarray(0, 4)], 'cut.safetensors'), config)).rejects.toThrow(
+      /^safetensors 'cut.safetensors': the file has 4 bytes/,
+    );
     await expect(Yolos.load(new Response('', { status: 500, statusText: 'Oops' }), config)).rejects.toThrow(SafetensorsError);
     const dir = mkdtempSync(join(tmpdir(), 'yolos-w-'));
     copyFileSync(PATH, join(dir, 'model.safetensors'));
-    await expect(loadYolosFile(join(dir, 'model.safetensors'))).rejects.toThrow(/no config given, no 'yolos.config' metadata in the file and no readable .*config.json/);
+    await expect(loadYolosFile(join(dir, 'model.safetensors'))).rejects.toThrow(
+      /no config given, no 'yolos.config' metadata in the file and no readable .*config.json/,
+    );
     writeFileSync(join(dir, 'config.json'), '{"hidden_size": "big"}');
     await expect(loadYolosFile(join(dir, 'model.safetensors'))).rejects.toThrow(/config.json: /);
   });
@@ -102,9 +118,20 @@ describe('dtype rules: converted only where exact', () => {
 
   it('integer and F64 weights are refused, naming the key, the file, the dtype found and the one expected', () => {
     const n = values.length;
-    for (const [dtype, bytes] of [['I32', bytesOf(new Int32Array(n))], ['I64', bytesOf(new BigInt64Array(n))], ['F64', bytesOf(Float64Array.from(values))], ['U8', new Uint8Array(n)]] as const) {
-      expect(() => Yolos.fromSafetensors(fileWith({ [key]: { dtype, shape: t.shape, bytes } }), config, { name: 'odd.safetensors' }), dtype)
-        .toThrow(new RegExp(`^Yolos.fromSafetensors 'odd.safetensors': .*\\n {2}key '${key}': dtype ${dtype} cannot be loaded into an f32 parameter exactly; expected F32`));
+    for (const [dtype, bytes] of [
+      ['I32', bytesOf(new Int32Array(n))],
+      ['I64', bytesOf(new BigInt64Array(n))],
+      ['F64', bytesOf(Float64Array.from(values))],
+      ['U8', new Uint8Array(n)],
+    ] as const) {
+      expect(
+        () => Yolos.fromSafetensors(fileWith({ [key]: { dtype, shape: t.shape, bytes } }), config, { name: 'odd.safetensors' }),
+        dtype,
+      ).toThrow(
+        new RegExp(
+          `^Yolos.fromSafetensors 'odd.safetensors': .*\\n {2}key '${key}': dtype ${dtype} cannot be loaded into an f32 parameter exactly; expected F32`,
+        ),
+      );
     }
   });
 
@@ -113,10 +140,18 @@ describe('dtype rules: converted only where exact', () => {
     expect(() => Yolos.fromSafetensors(bad, config)).toThrow(ShapeError);
     expect(() => Yolos.fromSafetensors(bad, config)).toThrow(`key '${key}': the file has shape [2,16], the config expects [32]`);
     const noLayer0 = Object.fromEntries([...stored.keys()].filter((k) => k.startsWith('vit.encoder.layer.0.')).map((k) => [k, null]));
-    const extras = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`extra.${i}`, { dtype: 'F32', shape: [1], bytes: new Uint8Array(4) }]));
+    const extras = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`extra.${i}`, { dtype: 'F32', shape: [1], bytes: new Uint8Array(4) }]),
+    );
     let message = '';
-    try { Yolos.fromSafetensors(fileWith(noLayer0, extras), config, { name: 'partial.safetensors' }); } catch (e) { message = (e as Error).message; }
-    expect(message).toMatch(/^Yolos.fromSafetensors 'partial.safetensors': the weights do not fit the config \(hidden_size 32, 3 layers, .*\) \(16 missing, 10 unexpected; nothing was loaded\):/);
+    try {
+      Yolos.fromSafetensors(fileWith(noLayer0, extras), config, { name: 'partial.safetensors' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(
+      /^Yolos.fromSafetensors 'partial.safetensors': the weights do not fit the config \(hidden_size 32, 3 layers, .*\) \(16 missing, 10 unexpected; nothing was loaded\):/,
+    );
     expect(message).toContain("missing key 'vit.encoder.layer.0.layernorm_before.weight' (expected shape [32])");
     expect(message).toContain('… and 13 more missing');
     expect(message).toContain("unexpected key 'extra.0' [1]");
@@ -156,7 +191,9 @@ describe('stateDict / loadStateDict', () => {
     const dict = new Map<string, Tensor | SafeTensor>(readSafetensors(fixture));
     dict.delete('vit.layernorm.weight');
     dict.set('extra', tensor(new Float32Array(2)));
-    expect(() => m.loadStateDict(dict)).toThrow(/Yolos.loadStateDict: the dict does not fit the model \(1 missing, 1 unexpected; nothing was loaded\)/);
+    expect(() => m.loadStateDict(dict)).toThrow(
+      /Yolos.loadStateDict: the dict does not fit the model \(1 missing, 1 unexpected; nothing was loaded\)/,
+    );
     const wrong = new Map<string, Tensor | SafeTensor>([[key, tensor(new Int32Array(32))]]);
     expect(() => m.loadStateDict(wrong, { strict: false })).toThrow(`key '${key}': dtype i32, expected f32`);
     wrong.set(key, tensor(new Float32Array(16), [16]));

@@ -3,7 +3,14 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors, readSafetensorsFrom, readSafetensorsMetadata, writeSafetensors, SafetensorsError, type SafeTensor } from '../../yolos/safetensors.ts';
+import {
+  readSafetensors,
+  readSafetensorsFrom,
+  readSafetensorsMetadata,
+  writeSafetensors,
+  SafetensorsError,
+  type SafeTensor,
+} from '../../yolos/safetensors.ts';
 import { readSafetensorsFile } from '../../yolos/weights-node.ts';
 import { fileOf, bytesOf, concatBytes } from './build.ts';
 
@@ -11,7 +18,9 @@ const FIXTURE = new URL('../fixtures/yolos-ref/model.safetensors', import.meta.u
 
 /** The error `fn` throws, checked to be a SafetensorsError. */
 function failure(fn: () => unknown): SafetensorsError {
-  try { fn(); } catch (e) {
+  try {
+    fn();
+  } catch (e) {
     expect(e).toBeInstanceOf(SafetensorsError);
     return e as SafetensorsError;
   }
@@ -51,7 +60,10 @@ describe('safetensors: every standard dtype reads with its stored dtype', () => 
     ];
     const header: Record<string, unknown> = {};
     let o = 0;
-    for (const [k, dtype, shape, b] of parts) { header[k] = { dtype, shape, data_offsets: [o, o + b.length] }; o += b.length; }
+    for (const [k, dtype, shape, b] of parts) {
+      header[k] = { dtype, shape, data_offsets: [o, o + b.length] };
+      o += b.length;
+    }
     const t = readSafetensors(fileOf(header, concatBytes(...parts.map((p) => p[3]))));
     const v = (k: string) => Array.from(t.get(k)!.data as ArrayLike<number>);
     expect(parts.map(([k]) => t.get(k)!.dtype)).toEqual(parts.map((p) => p[1]));
@@ -75,7 +87,15 @@ describe('safetensors: every standard dtype reads with its stored dtype', () => 
   });
 
   it('zero-size tensors may share an offset; metadata is returned', () => {
-    const file = fileOf({ __metadata__: { format: 'pt' }, e: { dtype: 'F32', shape: [0, 4], data_offsets: [0, 0] }, x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, z: { dtype: 'I64', shape: [0], data_offsets: [8, 8] } }, f32([1, 2]));
+    const file = fileOf(
+      {
+        __metadata__: { format: 'pt' },
+        e: { dtype: 'F32', shape: [0, 4], data_offsets: [0, 0] },
+        x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        z: { dtype: 'I64', shape: [0], data_offsets: [8, 8] },
+      },
+      f32([1, 2]),
+    );
     const t = readSafetensors(file);
     expect([...t.keys()].sort()).toEqual(['e', 'x', 'z']);
     expect(t.get('e')!.data.length).toBe(0);
@@ -93,7 +113,9 @@ describe('safetensors: every standard dtype reads with its stored dtype', () => 
 
 describe('safetensors: malformed files get a SafetensorsError naming the file, the key and what was expected', () => {
   it('header length: too short, absurd, beyond the file', () => {
-    expect(msg(() => readSafetensors(new Uint8Array(5), { name: 'w.safetensors' }))).toBe("safetensors 'w.safetensors': the file has 5 bytes, too short for the 8-byte header length");
+    expect(msg(() => readSafetensors(new Uint8Array(5), { name: 'w.safetensors' }))).toBe(
+      "safetensors 'w.safetensors': the file has 5 bytes, too short for the 8-byte header length",
+    );
     const absurd = one();
     new DataView(absurd.buffer).setBigUint64(0, 2n ** 63n, true);
     expect(msg(() => readSafetensors(absurd))).toMatch(/header length 9223372036854775808 is more than the 100,000,000 bytes allowed/);
@@ -111,42 +133,66 @@ describe('safetensors: malformed files get a SafetensorsError naming the file, t
     expect(msg(() => readSafetensors(fileOf('[]')))).toMatch(/starting with `\{`/);
     expect(msg(() => readSafetensors(fileOf('{not json')))).toMatch(/not valid JSON/);
     expect(msg(() => readSafetensors(fileOf('{"a":{}} x')))).toMatch(/not valid JSON/);
-    expect(readSafetensors(fileOf(`${JSON.stringify({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } })}      `, f32([1, 2]))).get('x')!.shape).toEqual([2]);
+    expect(
+      readSafetensors(fileOf(`${JSON.stringify({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } })}      `, f32([1, 2]))).get('x')!
+        .shape,
+    ).toEqual([2]);
   });
 
   it('duplicate keys (which JSON.parse would silently drop), escapes decoded', () => {
     const e = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
     expect(msg(() => readSafetensors(fileOf(`{"x":${e},"x":${e}}`, f32([1]))))).toMatch(/key 'x' appears more than once in the header/);
     expect(msg(() => readSafetensors(fileOf(`{"ab":${e},"a\\u0062":${e}}`, f32([1]))))).toMatch(/key 'ab' appears more than once/);
-    expect(msg(() => readSafetensors(fileOf('{"x":{"dtype":"I32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32([1]))))).toMatch(/tensor 'x': field 'dtype' appears more than once/);
-    expect(msg(() => readSafetensors(fileOf(`{"__metadata__":{"a":"1","a":"2"},"x":${e}}`, f32([1]))))).toMatch(/__metadata__: field 'a' appears more than once/);
+    expect(msg(() => readSafetensors(fileOf('{"x":{"dtype":"I32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32([1]))))).toMatch(
+      /tensor 'x': field 'dtype' appears more than once/,
+    );
+    expect(msg(() => readSafetensors(fileOf(`{"__metadata__":{"a":"1","a":"2"},"x":${e}}`, f32([1]))))).toMatch(
+      /__metadata__: field 'a' appears more than once/,
+    );
     // a key's text inside a string value is no key
     expect(readSafetensors(fileOf(`{"__metadata__":{"k":"\\"x\\":"},"x":${e}}`, f32([1]))).size).toBe(1);
   });
 
   it('__metadata__ must be string → string', () => {
-    expect(msg(() => readSafetensors(fileOf({ __metadata__: { step: 5 } })))).toBe("safetensors: __metadata__ 'step' must be a string, found 5");
-    expect(msg(() => readSafetensors(fileOf({ __metadata__: ['a'] })))).toMatch(/__metadata__ must be an object of string → string, found \["a"\]/);
+    expect(msg(() => readSafetensors(fileOf({ __metadata__: { step: 5 } })))).toBe(
+      "safetensors: __metadata__ 'step' must be a string, found 5",
+    );
+    expect(msg(() => readSafetensors(fileOf({ __metadata__: ['a'] })))).toMatch(
+      /__metadata__ must be an object of string → string, found \["a"\]/,
+    );
   });
 
   it('tensor entries: exactly dtype, shape, data_offsets, each well-formed and consistent', () => {
-    expect(msg(() => readSafetensors(one({ extra: 1 }), { name: 'm.st' }))).toBe("safetensors 'm.st': tensor 'x' must have exactly dtype, shape and data_offsets; unknown field 'extra'");
-    expect(msg(() => readSafetensors(fileOf({ x: { dtype: 'F32', shape: [2] } }, 8)))).toMatch(/tensor 'x' must have exactly dtype, shape and data_offsets; missing data_offsets/);
+    expect(msg(() => readSafetensors(one({ extra: 1 }), { name: 'm.st' }))).toBe(
+      "safetensors 'm.st': tensor 'x' must have exactly dtype, shape and data_offsets; unknown field 'extra'",
+    );
+    expect(msg(() => readSafetensors(fileOf({ x: { dtype: 'F32', shape: [2] } }, 8)))).toMatch(
+      /tensor 'x' must have exactly dtype, shape and data_offsets; missing data_offsets/,
+    );
     expect(msg(() => readSafetensors(fileOf({ x: 3 })))).toMatch(/tensor 'x' must be an object \{ dtype, shape, data_offsets \}, found 3/);
     expect(msg(() => readSafetensors(one({ dtype: 'F65' })))).toMatch(/tensor 'x' has dtype "F65"; expected one of BOOL, U8/);
-    for (const shape of [[-2], [2.5], ['2'], 2]) expect(msg(() => readSafetensors(one({ shape })))).toMatch(/tensor 'x' has shape .*; expected an array of non-negative integers/);
-    for (const off of [[8, 0], [0, 8, 8], [-1, 7], [0, '8'], null]) expect(msg(() => readSafetensors(one({ data_offsets: off })))).toMatch(/tensor 'x' has data_offsets .*; expected \[begin, end\]/);
+    for (const shape of [[-2], [2.5], ['2'], 2])
+      expect(msg(() => readSafetensors(one({ shape })))).toMatch(/tensor 'x' has shape .*; expected an array of non-negative integers/);
+    for (const off of [[8, 0], [0, 8, 8], [-1, 7], [0, '8'], null])
+      expect(msg(() => readSafetensors(one({ data_offsets: off })))).toMatch(/tensor 'x' has data_offsets .*; expected \[begin, end\]/);
     expect(msg(() => readSafetensors(one({ shape: [3] })))).toMatch(/tensor 'x' F32\[3\] needs 12 bytes but data_offsets \[0,8\] span 8/);
     expect(msg(() => readSafetensors(one({ shape: [2 ** 40, 2 ** 40] })))).toMatch(/more than any file can hold/);
   });
 
   it('layout: no gap, no overlap, inside the data, no trailing bytes', () => {
-    const two = (a: number[], b: number[], data = 16) => fileOf({ a: { dtype: 'F32', shape: [2], data_offsets: a }, b: { dtype: 'F32', shape: [2], data_offsets: b } }, data);
+    const two = (a: number[], b: number[], data = 16) =>
+      fileOf({ a: { dtype: 'F32', shape: [2], data_offsets: a }, b: { dtype: 'F32', shape: [2], data_offsets: b } }, data);
     expect(readSafetensors(two([8, 16], [0, 8])).size).toBe(2); // order in the header does not matter
     expect(msg(() => readSafetensors(two([0, 8], [4, 12], 12)))).toMatch(/tensor 'b' data_offsets \[4,12\] overlap 'a', which ends at 8/);
-    expect(msg(() => readSafetensors(two([0, 8], [12, 20], 20)))).toMatch(/tensor 'b' data_offsets \[12,20\] leave a gap: the previous tensor ends at 8/);
-    expect(msg(() => readSafetensors(two([0, 8], [8, 16], 12)))).toMatch(/tensor 'b' data_offsets \[8,16\] lie outside the data \(12 bytes\)/);
-    expect(msg(() => readSafetensors(two([0, 8], [8, 16], 17)))).toMatch(/the tensors end at byte 16 of the data but the file has 17 \(1 trailing bytes\)/);
+    expect(msg(() => readSafetensors(two([0, 8], [12, 20], 20)))).toMatch(
+      /tensor 'b' data_offsets \[12,20\] leave a gap: the previous tensor ends at 8/,
+    );
+    expect(msg(() => readSafetensors(two([0, 8], [8, 16], 12)))).toMatch(
+      /tensor 'b' data_offsets \[8,16\] lie outside the data \(12 bytes\)/,
+    );
+    expect(msg(() => readSafetensors(two([0, 8], [8, 16], 17)))).toMatch(
+      /the tensors end at byte 16 of the data but the file has 17 \(1 trailing bytes\)/,
+    );
     expect(msg(() => readSafetensors(two([0, 8], [0, 8], 8)))).toMatch(/overlap 'a'/);
   });
 
@@ -162,7 +208,9 @@ describe('safetensors: malformed files get a SafetensorsError naming the file, t
   });
 
   it('long or odd keys are shown short and escaped', () => {
-    expect(msg(() => readSafetensors(fileOf({ [`a\n${'b'.repeat(10_000)}`]: 1 })))).toMatch(/^safetensors: tensor 'a\\nb{74}…' must be an object/);
+    expect(msg(() => readSafetensors(fileOf({ [`a\n${'b'.repeat(10_000)}`]: 1 })))).toMatch(
+      /^safetensors: tensor 'a\\nb{74}…' must be an object/,
+    );
   });
 });
 
@@ -175,7 +223,10 @@ describe('safetensors: every input form reads the same bits', () => {
   };
 
   it('a small file in a Node Buffer from the shared pool (byteOffset ≠ 0)', () => {
-    const small = fileOf({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, i: { dtype: 'I64', shape: [1], data_offsets: [12, 20] } }, concatBytes(f32([1.5, -2, 3]), bytesOf(new BigInt64Array([42n]))));
+    const small = fileOf(
+      { w: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, i: { dtype: 'I64', shape: [1], data_offsets: [12, 20] } },
+      concatBytes(f32([1.5, -2, 3]), bytesOf(new BigInt64Array([42n]))),
+    );
     Buffer.from('pad the pool'); // so the next small Buffer starts past 0 in the slab
     const pooled = Buffer.from(small);
     expect(pooled.byteOffset).toBeGreaterThan(0);
@@ -201,7 +252,9 @@ describe('safetensors: every input form reads the same bits', () => {
   });
 
   it('async forms name the file in errors: a File by its name, a Response by HTTP status, a path', async () => {
-    await expect(readSafetensorsFrom(new File([new Uint8Array(3)], 'picked.safetensors'))).rejects.toThrow(/^safetensors 'picked.safetensors': the file has 3 bytes/);
+    await expect(readSafetensorsFrom(new File([new Uint8Array(3)], 'picked.safetensors'))).rejects.toThrow(
+      /^safetensors 'picked.safetensors': the file has 3 bytes/,
+    );
     await expect(readSafetensorsFrom(new Response('nope', { status: 404, statusText: 'Not Found' }))).rejects.toThrow(/HTTP 404 Not Found/);
     await expect(readSafetensorsFrom('x' as unknown as Blob)).rejects.toThrow(SafetensorsError);
     const dir = mkdtempSync(join(tmpdir(), 'st-'));

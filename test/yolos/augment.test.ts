@@ -1,7 +1,20 @@
 import { describe, it, expect } from 'vitest';
 import {
-  yolosResizeShape, resizeBilinearChw, resize, hflip, crop, randomSizeCrop, trainAugment, evalTransform,
-  normalizeImageNet, collate, toPixelSample, toDetectionSample, SHAPES_AUGMENT, TI_AUGMENT, SMALL_AUGMENT,
+  yolosResizeShape,
+  resizeBilinearChw,
+  resize,
+  hflip,
+  crop,
+  randomSizeCrop,
+  trainAugment,
+  evalTransform,
+  normalizeImageNet,
+  collate,
+  toPixelSample,
+  toDetectionSample,
+  SHAPES_AUGMENT,
+  TI_AUGMENT,
+  SMALL_AUGMENT,
 } from '../../yolos/data/augment.ts';
 import type { PixelSample, AugmentConfig } from '../../yolos/data/augment.ts';
 import type { DetectionSample } from '../../yolos/data/sample.ts';
@@ -65,11 +78,14 @@ describe('yolosResizeShape (YOLOS get_size_with_aspect_ratio, floored to 16)', (
     expect(() => yolosResizeShape(17, 200, 48, 8)).toThrow(/resize: 17×200 to short side 1, max 8/);
   });
   it('trainAugment and evalTransform take 17×200 and 1×1 images, boxes kept in the image', () => {
-    for (const [H, W] of [[200, 17], [1, 1]]) {
+    for (const [H, W] of [
+      [200, 17],
+      [1, 1],
+    ]) {
       const s = toDetectionSample(pixelSample(H, W, [0, 0, W, H], new Float32Array(3 * H * W)));
       for (let seed = 0; seed < 8; seed++) {
         const out = trainAugment(s, mulberry32(seed), SHAPES_AUGMENT);
-        expect(out.width % 16 + out.height % 16).toBe(0);
+        expect((out.width % 16) + (out.height % 16)).toBe(0);
         expect(out.image.length).toBe(3 * out.width * out.height);
         expect(out.boxes.every((v) => v > 0 && v <= 1)).toBe(true);
       }
@@ -86,7 +102,8 @@ describe('image ops', () => {
     const out = resizeBilinearChw(img, 1, 4, 6, 2, 3);
     for (let y = 0; y < 2; y++) {
       for (let x = 0; x < 3; x++) {
-        const avg = (img[2 * y * 6 + 2 * x] + img[2 * y * 6 + 2 * x + 1] + img[(2 * y + 1) * 6 + 2 * x] + img[(2 * y + 1) * 6 + 2 * x + 1]) / 4;
+        const avg =
+          (img[2 * y * 6 + 2 * x] + img[2 * y * 6 + 2 * x + 1] + img[(2 * y + 1) * 6 + 2 * x] + img[(2 * y + 1) * 6 + 2 * x + 1]) / 4;
         expect(out[y * 3 + x]).toBeCloseTo(avg, 5); // float32 products of values ≤ 12: error ~1e-6
       }
     }
@@ -219,10 +236,18 @@ describe('trainAugment', () => {
     for (let t = 0; t < 200; t++) {
       const o = trainAugment(rectSample(), rng, SHAPES_AUGMENT);
       const { width: W, height: H } = o;
-      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      let x0 = Infinity,
+        y0 = Infinity,
+        x1 = -Infinity,
+        y1 = -Infinity;
       for (let y = 0; y < H; y++) {
         for (let x = 0; x < W; x++) {
-          if (o.image[y * W + x] > 0.5) { x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1); y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1); }
+          if (o.image[y * W + x] > 0.5) {
+            x0 = Math.min(x0, x);
+            x1 = Math.max(x1, x + 1);
+            y0 = Math.min(y0, y);
+            y1 = Math.max(y1, y + 1);
+          }
         }
       }
       if (o.labels.length === 0) {
@@ -268,7 +293,10 @@ describe('evalTransform and collate', () => {
     b.imageId = 9;
     const batch = collate([a, b]);
     expect(batch.shape).toEqual([2, 3, 4, 3]);
-    expect(batch.sizes).toEqual([[2, 3], [4, 2]]);
+    expect(batch.sizes).toEqual([
+      [2, 3],
+      [4, 2],
+    ]);
     const at = (n: number, c: number, y: number, x: number) => batch.pixels[((n * 3 + c) * 4 + y) * 3 + x];
     const mean = [0.485, 0.456, 0.406];
     const std = [0.229, 0.224, 0.225];

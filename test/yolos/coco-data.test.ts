@@ -10,8 +10,12 @@ import { writeShapesCoco } from '../../yolos/data/shapes-node.ts';
 import type { CocoGroundTruth } from '../../yolos/eval/coco-eval.ts';
 
 let root: string;
-beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'yolos-coco-')); });
-afterAll(async () => { await rm(root, { recursive: true, force: true }); });
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'yolos-coco-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
 
 describe('CocoDataset', () => {
   it('loads back a shapes dataset written with writeShapesCoco (same boxes, labels, areas; pixels to 8 bits)', async () => {
@@ -19,7 +23,12 @@ describe('CocoDataset', () => {
     const dir = join(root, 'shapes');
     const { annotationFile, imageDir } = await writeShapesCoco(ds, dir, 'val');
     expect(annotationFile).toBe(join(dir, 'annotations', 'instances_val2017.json'));
-    expect((await readdir(imageDir)).sort()).toEqual(ds.toCoco().images.map((im) => im.file_name).sort());
+    expect((await readdir(imageDir)).sort()).toEqual(
+      ds
+        .toCoco()
+        .images.map((im) => im.file_name)
+        .sort(),
+    );
 
     const coco = await openCocoFolder(dir, { split: 'val' });
     expect(coco.length).toBe(12);
@@ -47,26 +56,35 @@ describe('CocoDataset', () => {
     await mkdir(join(dir, 'annotations'), { recursive: true });
     await mkdir(join(dir, 'train2017'), { recursive: true });
     // a 20×10 JPEG of one flat colour (200, 100, 50)
-    const W = 20, H = 10;
+    const W = 20,
+      H = 10;
     const rgba = new Uint8Array(W * H * 4);
     for (let p = 0; p < W * H; p++) rgba.set([200, 100, 50, 255], p * 4);
     await writeFile(join(dir, 'train2017', 'a.jpg'), jpeg.encode({ data: rgba, width: W, height: H }, 100).data);
     const gt: CocoGroundTruth = {
-      images: [{ id: 5, file_name: 'a.jpg', width: W, height: H }, { id: 2, file_name: 'a.jpg', width: W, height: H }],
-      categories: [{ id: 7, name: 'x' }, { id: 9, name: 'y' }],
+      images: [
+        { id: 5, file_name: 'a.jpg', width: W, height: H },
+        { id: 2, file_name: 'a.jpg', width: W, height: H },
+      ],
+      categories: [
+        { id: 7, name: 'x' },
+        { id: 9, name: 'y' },
+      ],
       annotations: [
-        { id: 1, image_id: 5, category_id: 7, bbox: [2, 1, 4, 6], area: 24, iscrowd: 0 },      // kept
-        { id: 2, image_id: 5, category_id: 9, bbox: [0, 0, 10, 10], area: 100, iscrowd: 1 },   // crowd: dropped
-        { id: 3, image_id: 5, category_id: 9, bbox: [15, -2, 10, 5], area: 50, iscrowd: 0 },   // clamped to [15,0,20,3]
-        { id: 4, image_id: 5, category_id: 7, bbox: [3, 3, 0, 4], area: 0, iscrowd: 0 },       // w = 0: dropped
-        { id: 5, image_id: 5, category_id: 7, bbox: [25, 2, 5, 5], area: 25, iscrowd: 0 },     // outside: x0 = x1 = 20, dropped
-        { id: 6, image_id: 2, category_id: 9, bbox: [0, 0, 20, 10], area: 200 },              // no iscrowd field: kept
+        { id: 1, image_id: 5, category_id: 7, bbox: [2, 1, 4, 6], area: 24, iscrowd: 0 }, // kept
+        { id: 2, image_id: 5, category_id: 9, bbox: [0, 0, 10, 10], area: 100, iscrowd: 1 }, // crowd: dropped
+        { id: 3, image_id: 5, category_id: 9, bbox: [15, -2, 10, 5], area: 50, iscrowd: 0 }, // clamped to [15,0,20,3]
+        { id: 4, image_id: 5, category_id: 7, bbox: [3, 3, 0, 4], area: 0, iscrowd: 0 }, // w = 0: dropped
+        { id: 5, image_id: 5, category_id: 7, bbox: [25, 2, 5, 5], area: 25, iscrowd: 0 }, // outside: x0 = x1 = 20, dropped
+        { id: 6, image_id: 2, category_id: 9, bbox: [0, 0, 20, 10], area: 200 }, // no iscrowd field: kept
       ],
     };
     await writeFile(join(dir, 'annotations', 'instances_train.json'), JSON.stringify(gt));
     const warnings: string[] = [];
     const coco = await openCocoFolder(dir, { split: 'train', onWarning: (m) => warnings.push(m) });
-    expect(warnings).toEqual([expect.stringMatching(/instances_train\.json: 1 annotation has a box of zero width or height \(first: annotation id 4/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/instances_train\.json: 1 annotation has a box of zero width or height \(first: annotation id 4/),
+    ]);
     expect(coco.annotationFile).toBe(join(dir, 'annotations', 'instances_train.json'));
     expect(coco.length).toBe(2);
 

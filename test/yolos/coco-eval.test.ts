@@ -16,11 +16,22 @@ function gt(images: number[], cats: number[], anns: Ann[]): CocoGroundTruth {
     images: images.map((id) => ({ id, width: 640, height: 480 })),
     categories: cats.map((id) => ({ id, name: `c${id}` })),
     annotations: anns.map(([image_id, category_id, bbox, extra], i) => ({
-      id: i + 1, image_id, category_id, bbox, area: bbox[2] * bbox[3], iscrowd: 0, ...extra,
+      id: i + 1,
+      image_id,
+      category_id,
+      bbox,
+      area: bbox[2] * bbox[3],
+      iscrowd: 0,
+      ...extra,
     })),
   };
 }
-const det = (image_id: number, category_id: number, bbox: number[], score: number): CocoDetection => ({ image_id, category_id, bbox, score });
+const det = (image_id: number, category_id: number, bbox: number[], score: number): CocoDetection => ({
+  image_id,
+  category_id,
+  bbox,
+  score,
+});
 
 function expectStats(got: CocoStats, want: Partial<CocoStats>): void {
   for (const [k, v] of Object.entries(want)) {
@@ -46,7 +57,15 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // img1: one small (area 400) gt of cat 1; img2: a medium cat-1 gt (2500) and a medium cat-2 gt (1600).
     // Each (image, category) has one gt and its exact det: every threshold, every category: tp = 1..n,
     // fp = 0 → precision ≈ 1 at every recall threshold (rc reaches 1). No gt has area > 96² → large: −1.
-    const g = gt([1, 2], [1, 2], [[1, 1, [10, 10, 20, 20]], [2, 1, [0, 0, 50, 50]], [2, 2, [100, 100, 40, 40]]]);
+    const g = gt(
+      [1, 2],
+      [1, 2],
+      [
+        [1, 1, [10, 10, 20, 20]],
+        [2, 1, [0, 0, 50, 50]],
+        [2, 2, [100, 100, 40, 40]],
+      ],
+    );
     const dets = g.annotations.map((a) => det(a.image_id, a.category_id, a.bbox, 1));
     const r = cocoEvaluate(g, dets);
     expectStats(r, { AP: 1, AP50: 1, AP75: 1, APs: 1, APm: 1, APl: -1, AR1: 1, AR10: 1, AR100: 1, ARs: 1, ARm: 1, ARl: -1 });
@@ -88,7 +107,14 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // score: FP(img1) .5, TP(img2) .5, TP(img1) .4 → tp = [0,1,2], fp = [1,1,1], npig = 2 →
     // rc = [0, 1/2, 1], pr = [0, 1/2, 2/3] → envelope [2/3, 2/3, 2/3] → AP = 2/3.
     // (In list order it would be TP, FP, TP → 253/303 ≈ 0.835.)
-    const g = gt([1, 2], [1], [[1, 1, [0, 0, 10, 10]], [2, 1, [0, 0, 10, 10]]]);
+    const g = gt(
+      [1, 2],
+      [1],
+      [
+        [1, 1, [0, 0, 10, 10]],
+        [2, 1, [0, 0, 10, 10]],
+      ],
+    );
     const r = cocoEvaluate(g, [det(2, 1, [0, 0, 10, 10], 0.5), det(1, 1, [50, 50, 10, 10], 0.5), det(1, 1, [0, 0, 10, 10], 0.4)]);
     expectStats(r, { AP: 2 / 3, AR100: 1 });
   });
@@ -99,7 +125,14 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // pr = [1, 1/2, 2/3] → envelope [1, 2/3, 2/3]. searchsorted: r ≤ 0.5 (51 thresholds, 0.5 included
     // since rc[0] = 0.5 ≥ 0.5) → 1; r > 0.5 (50) → index 2 → 2/3.
     // AP = (51 + 50·2/3)/101 = 253/303 ≈ 0.83498.
-    const g = gt([1], [1], [[1, 1, [0, 0, 10, 10]], [1, 1, [20, 0, 10, 10]]]);
+    const g = gt(
+      [1],
+      [1],
+      [
+        [1, 1, [0, 0, 10, 10]],
+        [1, 1, [20, 0, 10, 10]],
+      ],
+    );
     const r = cocoEvaluate(g, [det(1, 1, [0, 0, 10, 10], 0.9), det(1, 1, [0, 0, 10, 10], 0.8), det(1, 1, [20, 0, 10, 10], 0.7)]);
     expectStats(r, { AP: 253 / 303, AP50: 253 / 303, AR100: 1 });
   });
@@ -112,7 +145,14 @@ describe('cocoEvaluate: hand-computed cases', () => {
     //   pr = [0, 1/2] → envelope [1/2, 1/2]; r ≤ 0.5 (51 samples) → 1/2, else 0 → AP_t = 25.5/101, recall 1/2.
     // AP = (7 + 3·25.5/101)/10 ≈ 0.775743; AR = (7 + 3·0.5)/10 = 0.85.
     // (Taking the first gt ≥ t would give D1 → A at t = .5 and leave D2 a FP.)
-    const g = gt([1], [1], [[1, 1, [0, 0, 10, 10]], [1, 1, [4, 0, 10, 10]]]);
+    const g = gt(
+      [1],
+      [1],
+      [
+        [1, 1, [0, 0, 10, 10]],
+        [1, 1, [4, 0, 10, 10]],
+      ],
+    );
     const r = cocoEvaluate(g, [det(1, 1, [3, 0, 10, 10], 0.9), det(1, 1, [0, 0, 10, 10], 0.8)]);
     expectStats(r, { AP: (7 + (3 * 25.5) / 101) / 10, AP50: 1, AP75: 1, AR100: 0.85 });
   });
@@ -121,14 +161,20 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // gt N [0,0,20,20] and crowd C [100,100,50,50] (iscrowd 1). Dets X1 [110,110,10,10] 0.95 and
     // X2 [120,120,20,20] 0.9 lie inside C: crowd IoU = inter / det area = 1 → both match C (a crowd gt
     // can be matched again) → ignored. TP on N 0.8 → tp = [1], npig = 1 → AP = 1, AR = 1.
-    const anns: Ann[] = [[1, 1, [0, 0, 20, 20]], [1, 1, [100, 100, 50, 50], { iscrowd: 1 }]];
+    const anns: Ann[] = [
+      [1, 1, [0, 0, 20, 20]],
+      [1, 1, [100, 100, 50, 50], { iscrowd: 1 }],
+    ];
     const dets = [det(1, 1, [110, 110, 10, 10], 0.95), det(1, 1, [120, 120, 20, 20], 0.9), det(1, 1, [0, 0, 20, 20], 0.8)];
     expectStats(cocoEvaluate(gt([1], [1], anns), dets), { AP: 1, AR100: 1, AR1: 0 });
     // AR1 = 0: with maxDets 1 only X1 (ignored) survives, so N is never recalled.
     // The same region as a regular gt: X1 IoU = 100/2500, X2 = 400/2500 → FPs; npig = 2:
     // tp = [0,0,1], fp = [1,2,2] → rc = [0,0,1/2], pr = [0,0,1/3] → envelope 1/3 up to r = 0.5 (51 samples)
     // → AP = 51/(3·101) = 17/101; AR = 1/2.
-    const plain: Ann[] = [[1, 1, [0, 0, 20, 20]], [1, 1, [100, 100, 50, 50]]];
+    const plain: Ann[] = [
+      [1, 1, [0, 0, 20, 20]],
+      [1, 1, [100, 100, 50, 50]],
+    ];
     expectStats(cocoEvaluate(gt([1], [1], plain), dets), { AP: 17 / 101, AR100: 0.5 });
   });
 
@@ -136,7 +182,14 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // N [0,0,20,20] inside crowd C [0,0,100,100]; det = N: IoU(N) = 1 and crowd IoU = 400/400 = 1.
     // gts sorted ignored-last: N first → m = N; at C the loop breaks (a regular match is never traded for
     // an ignored gt) → TP → AP = 1, AR = 1 (matching C would make it ignored and give AR 0).
-    const g = gt([1], [1], [[1, 1, [0, 0, 100, 100], { iscrowd: 1 }], [1, 1, [0, 0, 20, 20]]]);
+    const g = gt(
+      [1],
+      [1],
+      [
+        [1, 1, [0, 0, 100, 100], { iscrowd: 1 }],
+        [1, 1, [0, 0, 20, 20]],
+      ],
+    );
     expectStats(cocoEvaluate(g, [det(1, 1, [0, 0, 20, 20], 0.9)]), { AP: 1, AR100: 1 });
   });
 
@@ -144,10 +197,20 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // cats 1, 2, 3; gt only for 1 and 2, both detected exactly → AP_1 = AP_2 = 1. Two cat-3 dets have
     // no gt to match: npig = 0 → cat 3 stays −1 and drops out of the mean (else AP would be 2/3).
     // A det of category 99 (not in categories) is not loaded at all.
-    const g = gt([1], [1, 2, 3], [[1, 1, [0, 0, 10, 10]], [1, 2, [20, 20, 10, 10]]]);
+    const g = gt(
+      [1],
+      [1, 2, 3],
+      [
+        [1, 1, [0, 0, 10, 10]],
+        [1, 2, [20, 20, 10, 10]],
+      ],
+    );
     const dets = [
-      det(1, 1, [0, 0, 10, 10], 0.9), det(1, 2, [20, 20, 10, 10], 0.8),
-      det(1, 3, [0, 0, 10, 10], 0.99), det(1, 3, [40, 40, 10, 10], 0.7), det(1, 99, [0, 0, 10, 10], 1),
+      det(1, 1, [0, 0, 10, 10], 0.9),
+      det(1, 2, [20, 20, 10, 10], 0.8),
+      det(1, 3, [0, 0, 10, 10], 0.99),
+      det(1, 3, [40, 40, 10, 10], 0.7),
+      det(1, 99, [0, 0, 10, 10], 1),
     ];
     const r = cocoEvaluate(g, dets);
     expectStats(r, { AP: 1, AR100: 1 });
@@ -169,12 +232,30 @@ describe('cocoEvaluate: hand-computed cases', () => {
     // large:  FP .95 counts (area in range), S's det is ignored, L TP: tp = [0,0,1], fp = [1,1,1] →
     //         rc = [0,0,1], pr = [0,0,1/2] → envelope 1/2 → APl = 0.5; ARl = 1.
     // AR1:    one det per image: img1 keeps only the FP → only L recalled → 1/3.
-    const g = gt([1, 2, 3], [1], [[1, 1, [0, 0, 20, 25]], [2, 1, [0, 0, 40, 50]], [3, 1, [0, 0, 100, 200]]]);
+    const g = gt(
+      [1, 2, 3],
+      [1],
+      [
+        [1, 1, [0, 0, 20, 25]],
+        [2, 1, [0, 0, 40, 50]],
+        [3, 1, [0, 0, 100, 200]],
+      ],
+    );
     const dets = [det(1, 1, [200, 200, 100, 100], 0.95), det(1, 1, [0, 0, 20, 25], 0.9), det(3, 1, [0, 0, 100, 200], 0.8)];
     const r = cocoEvaluate(g, dets);
     expectStats(r, {
-      AP: 134 / 303, AP50: 134 / 303, AP75: 134 / 303, APs: 1, APm: 0, APl: 0.5,
-      AR1: 1 / 3, AR10: 2 / 3, AR100: 2 / 3, ARs: 1, ARm: 0, ARl: 1,
+      AP: 134 / 303,
+      AP50: 134 / 303,
+      AP75: 134 / 303,
+      APs: 1,
+      APm: 0,
+      APl: 0.5,
+      AR1: 1 / 3,
+      AR10: 2 / 3,
+      AR100: 2 / 3,
+      ARs: 1,
+      ARm: 0,
+      ARl: 1,
     });
     // maxDets is configurable: [1, 2, 3] changes nothing here except the labels' meaning (≤ 2 dets/image).
     const r2 = cocoEvaluate(g, dets, { maxDets: [1, 2, 3] });

@@ -13,11 +13,12 @@ const grid = [1, 2, 3, 4]; // [1, 2, 2]
 function cpuResize(): number[] {
   const w = bicubicMatrix(2, 3); // [3, 2], the same for both axes
   const out: number[] = [];
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-    let s = 0;
-    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) s += w[i * 2 + a] * grid[a * 2 + b] * w[j * 2 + b];
-    out.push(s);
-  }
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) {
+      let s = 0;
+      for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) s += w[i * 2 + a] * grid[a * 2 + b] * w[j * 2 + b];
+      out.push(s);
+    }
   return out;
 }
 

@@ -25,7 +25,8 @@ describe('npm start', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-    for (const k of ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'steps', 'imagesSeen', 'seconds', 'adapter']) expect(metrics.scratch, k).toHaveProperty(k);
+    for (const k of ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'steps', 'imagesSeen', 'seconds', 'adapter'])
+      expect(metrics.scratch, k).toHaveProperty(k);
     expect(metrics.scratch.steps).toBeGreaterThan(0);
     if (existsSync('models/shapes-nano16.safetensors')) expect(metrics.pretrained.AP50).toBeGreaterThanOrEqual(0.5);
     expect(existsSync(join(out, 'shapes-val', 'annotations', 'instances_val2017.json'))).toBe(true);
@@ -36,7 +37,10 @@ describe('the committed model', () => {
   it('scores on the validation stream what models/training.json records, with AP50 ≥ 0.5', async () => {
     const engine = await init();
     const info = JSON.parse(readFileSync('models/training.json', 'utf8'));
-    const model = Yolos.fromSafetensors(new Uint8Array(readFileSync('models/shapes-nano16.safetensors')), parseConfig(readFileSync('models/config.json', 'utf8')));
+    const model = Yolos.fromSafetensors(
+      new Uint8Array(readFileSync('models/shapes-nano16.safetensors')),
+      parseConfig(readFileSync('models/config.json', 'utf8')),
+    );
     const { train, val } = await makeSources({ data: 'shapes', seed: 0, model: 'nano16', augment: false });
     const { result } = await evaluate(model.eval(), val, labelMap(train.categories, model.config.num_labels));
     expect(result.AP50).toBeGreaterThanOrEqual(0.5);

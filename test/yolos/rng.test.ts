@@ -5,7 +5,8 @@ describe('data rng', () => {
   it('mulberry32 reproduces the reference stream', () => {
     // mulberry32(1) first output, as printed by the reference JS implementation.
     expect(mulberry32(1)()).toBe(0.6270739405881613);
-    const a = mulberry32(42), b = mulberry32(42);
+    const a = mulberry32(42),
+      b = mulberry32(42);
     for (let i = 0; i < 100; i++) expect(a()).toBe(b());
   });
 
@@ -30,9 +31,14 @@ describe('data rng', () => {
   it('normalSampler has mean 0 and variance 1', () => {
     // n = 40 000: mean ± 1/√n = 0.005 → |mean| < 0.025; variance ± √(2/n) ≈ 0.007 → within 0.035.
     const n = normalSampler(mulberry32(9));
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     const N = 40000;
-    for (let i = 0; i < N; i++) { const v = n(); s += v; s2 += v * v; }
+    for (let i = 0; i < N; i++) {
+      const v = n();
+      s += v;
+      s2 += v * v;
+    }
     expect(Math.abs(s / N)).toBeLessThan(0.025);
     expect(Math.abs(s2 / N - 1)).toBeLessThan(0.035);
   });

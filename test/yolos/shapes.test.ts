@@ -91,19 +91,25 @@ describe('shapes: dataset', () => {
         expect(Math.max(...o.colour.map((c) => Math.abs(c - sc.background)))).toBeGreaterThanOrEqual(0.35);
       });
       // owner = the last object whose shape contains the pixel centre; boxes/areas from the visible pixels
-      const minX = sc.objects.map(() => Infinity), minY = sc.objects.map(() => Infinity);
-      const maxX = sc.objects.map(() => -Infinity), maxY = sc.objects.map(() => -Infinity);
+      const minX = sc.objects.map(() => Infinity),
+        minY = sc.objects.map(() => Infinity);
+      const maxX = sc.objects.map(() => -Infinity),
+        maxY = sc.objects.map(() => -Infinity);
       const count = sc.objects.map(() => 0);
       let wrongOwner = 0;
       for (let j = 0; j < size; j++) {
         for (let i = 0; i < size; i++) {
           let want = -1;
-          sc.objects.forEach((o, n) => { if (insideShape(o.kind, o.x0, o.y0, o.side, i + 0.5, j + 0.5)) want = n; });
+          sc.objects.forEach((o, n) => {
+            if (insideShape(o.kind, o.x0, o.y0, o.side, i + 0.5, j + 0.5)) want = n;
+          });
           if (sc.owner[j * size + i] !== want) wrongOwner++;
           if (want < 0) continue;
           count[want]++;
-          minX[want] = Math.min(minX[want], i); maxX[want] = Math.max(maxX[want], i);
-          minY[want] = Math.min(minY[want], j); maxY[want] = Math.max(maxY[want], j);
+          minX[want] = Math.min(minX[want], i);
+          maxX[want] = Math.max(maxX[want], i);
+          minY[want] = Math.min(minY[want], j);
+          maxY[want] = Math.max(maxY[want], j);
         }
       }
       expect(wrongOwner).toBe(0);
@@ -135,7 +141,9 @@ describe('shapes: dataset', () => {
     // Residuals image − clean colour where the clean value is in [0.15, 0.85] (no clipping within 5σ).
     // With n ≳ 20 000 residuals: mean ± 0.03/√n ≈ 2e-4 → |mean| < 2e-3; std relative error ≈ 1/√(2n) ≈ 0.5%
     // → within 5%.
-    let n = 0, sum = 0, sq = 0;
+    let n = 0,
+      sum = 0,
+      sq = 0;
     for (let k = 0; k < 20; k++) {
       const sc = renderShapes(3, k);
       const hw = 64 * 64;
@@ -145,7 +153,9 @@ describe('shapes: dataset', () => {
           const clean = o < 0 ? sc.background : sc.objects[o].colour[c];
           if (clean < 0.15 || clean > 0.85) continue;
           const r = sc.image![c * hw + p] - clean;
-          n++; sum += r; sq += r * r;
+          n++;
+          sum += r;
+          sq += r * r;
         }
       }
     }
@@ -174,7 +184,10 @@ describe('shapes: dataset', () => {
 
   it('class subsets and order set the category ids', () => {
     const ds = shapesDataset({ seed: 4, count: 30, classes: ['triangle', 'circle'] });
-    expect(ds.categories.map((c) => [c.id, c.name])).toEqual([[1, 'triangle'], [2, 'circle']]);
+    expect(ds.categories.map((c) => [c.id, c.name])).toEqual([
+      [1, 'triangle'],
+      [2, 'circle'],
+    ]);
     for (let k = 0; k < ds.length; k++) {
       for (const o of ds.scene(k, { noise: false }).objects) expect(o.kind).toBe(['triangle', 'circle'][o.label - 1]);
     }

@@ -12,7 +12,19 @@ describe('configs', () => {
     expect(parameterCount(presets.nano16)).toBe(268_872);
   });
   it('parses a Hub config.json and rejects bad ones', () => {
-    const hub = { hidden_size: 192, num_hidden_layers: 12, num_attention_heads: 3, intermediate_size: 768, image_size: [800, 1333], patch_size: 16, num_detection_tokens: 100, use_mid_position_embeddings: false, layer_norm_eps: 1e-12, id2label: Object.fromEntries(Array.from({ length: 91 }, (_, i) => [String(i), `c${i}`])), hidden_act: 'gelu' };
+    const hub = {
+      hidden_size: 192,
+      num_hidden_layers: 12,
+      num_attention_heads: 3,
+      intermediate_size: 768,
+      image_size: [800, 1333],
+      patch_size: 16,
+      num_detection_tokens: 100,
+      use_mid_position_embeddings: false,
+      layer_norm_eps: 1e-12,
+      id2label: Object.fromEntries(Array.from({ length: 91 }, (_, i) => [String(i), `c${i}`])),
+      hidden_act: 'gelu',
+    };
     const c = parseConfig(JSON.stringify(hub));
     expect(c.num_labels).toBe(91);
     expect(parameterCount(c)).toBe(6_488_736);
@@ -43,7 +55,11 @@ describe('pre-processing', () => {
   it('bicubic position-embedding matrices: identity at scale 1, rows sum to 1', () => {
     const eye = bicubicMatrix(5, 5);
     for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expect(eye[i * 5 + j]).toBe(i === j ? 1 : 0);
-    for (const [a, b] of [[50, 32], [14, 40], [3, 5]]) {
+    for (const [a, b] of [
+      [50, 32],
+      [14, 40],
+      [3, 5],
+    ]) {
       const m = bicubicMatrix(a, b);
       for (let o = 0; o < b; o++) expect(Math.abs(m.subarray(o * a, (o + 1) * a).reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-6);
     }

@@ -18,9 +18,11 @@ export async function startEngine(): Promise<Engine | null> {
   const status = byId('gpu-status');
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) {
-    showNoWebGPU(window.isSecureContext
-      ? 'This browser has no WebGPU: <code>navigator.gpu</code> is undefined.'
-      : `This page is not a secure context (${location.protocol}//${location.host}), and browsers only offer WebGPU to secure contexts.`);
+    showNoWebGPU(
+      window.isSecureContext
+        ? 'This browser has no WebGPU: <code>navigator.gpu</code> is undefined.'
+        : `This page is not a secure context (${location.protocol}//${location.host}), and browsers only offer WebGPU to secure contexts.`,
+    );
     return null;
   }
   try {
@@ -82,11 +84,13 @@ export async function decodeImage(file: Blob): Promise<RgbImage> {
 
 /** A [3, H, W] float image in [0, 1] as RGBA, each pixel repeated `up`×`up` times. */
 export function chwToRgba(image: Float32Array, h: number, w: number, up = 1): RgbImage {
-  const W = w * up, H = h * up;
+  const W = w * up,
+    H = h * up;
   const data = new Uint8ClampedArray(W * H * 4);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const s = Math.floor(y / up) * w + Math.floor(x / up), d = (y * W + x) * 4;
+      const s = Math.floor(y / up) * w + Math.floor(x / up),
+        d = (y * W + x) * 4;
       data[d] = image[s] * 255;
       data[d + 1] = image[h * w + s] * 255;
       data[d + 2] = image[2 * h * w + s] * 255;
@@ -100,12 +104,17 @@ export function chwToRgba(image: Float32Array, h: number, w: number, up = 1): Rg
 export function upscale(img: RgbImage, up: number): RgbImage {
   if (up === 1 && (img.channels ?? 4) === 4) return { ...img, data: new Uint8ClampedArray(img.data) };
   const c = img.channels ?? (img.data.length === img.width * img.height * 3 ? 3 : 4);
-  const W = img.width * up, H = img.height * up;
+  const W = img.width * up,
+    H = img.height * up;
   const data = new Uint8ClampedArray(W * H * 4);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const s = (Math.floor(y / up) * img.width + Math.floor(x / up)) * c, d = (y * W + x) * 4;
-      data[d] = img.data[s]; data[d + 1] = img.data[s + 1]; data[d + 2] = img.data[s + 2]; data[d + 3] = 255;
+      const s = (Math.floor(y / up) * img.width + Math.floor(x / up)) * c,
+        d = (y * W + x) * 4;
+      data[d] = img.data[s];
+      data[d + 1] = img.data[s + 1];
+      data[d + 2] = img.data[s + 2];
+      data[d + 3] = 255;
     }
   }
   return { width: W, height: H, data, channels: 4 };
@@ -120,7 +129,12 @@ export function scaleDetections(dets: Detection[], k: number): Detection[] {
  * Paints `img` on `canvas` with `dets` (boxes in the image's pixels) and optional ground-truth
  * boxes in white; images smaller than `minSide` are enlarged first so the labels stay legible.
  */
-export function paint(canvas: HTMLCanvasElement, img: RgbImage, dets: Detection[], opts: { minSide?: number; truth?: [number, number, number, number][] } = {}): void {
+export function paint(
+  canvas: HTMLCanvasElement,
+  img: RgbImage,
+  dets: Detection[],
+  opts: { minSide?: number; truth?: [number, number, number, number][] } = {},
+): void {
   const up = Math.max(1, Math.ceil((opts.minSide ?? 0) / Math.max(img.width, img.height)));
   const big = upscale(img, up);
   for (const b of opts.truth ?? []) drawRect(big, [b[0] * up, b[1] * up, b[2] * up, b[3] * up], [255, 255, 255], 1);

@@ -3,7 +3,12 @@
  * engine/runtime.ts writes each as `<type> at line <line>:<column>: <message>` (pure: the
  * playground's editor and its unit test share it).
  */
-export interface CompilerMessage { severity: 'error' | 'warning' | 'info'; line: number; column: number; message: string }
+export interface CompilerMessage {
+  severity: 'error' | 'warning' | 'info';
+  line: number;
+  column: number;
+  message: string;
+}
 
 export function compilerMessages(text: string): CompilerMessage[] {
   const out: CompilerMessage[] = [];

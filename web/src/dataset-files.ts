@@ -24,14 +24,18 @@ export async function filesOfDrop(dt: DataTransfer): Promise<DatasetFile[]> {
 
 async function walk(entry: FileSystemEntry, out: DatasetFile[]): Promise<void> {
   if (entry.isFile) {
-    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, (e) => reject(new Error(`${entry.fullPath}: cannot be read (${e.message})`))));
+    const file = await new Promise<File>((resolve, reject) =>
+      (entry as FileSystemFileEntry).file(resolve, (e) => reject(new Error(`${entry.fullPath}: cannot be read (${e.message})`))),
+    );
     out.push({ path: entry.fullPath.replace(/^\//, ''), blob: file });
     return;
   }
   const reader = (entry as FileSystemDirectoryEntry).createReader();
   // readEntries returns a chunk (at most 100 in Chromium) per call, then [] at the end
   for (;;) {
-    const chunk = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, (e) => reject(new Error(`${entry.fullPath}: cannot list the folder (${e.message})`))));
+    const chunk = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, (e) => reject(new Error(`${entry.fullPath}: cannot list the folder (${e.message})`))),
+    );
     if (!chunk.length) break;
     for (const e of chunk) await walk(e, out);
   }

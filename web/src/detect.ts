@@ -32,7 +32,10 @@ export class DetectPanel {
     });
     byId('d-sample').addEventListener('click', () => this.setImage(this.sampleImage(), `shapes validation image ${this.sampleIndex - 1}`));
     const drop = byId('d-drop');
-    drop.addEventListener('dragover', (ev) => { ev.preventDefault(); drop.classList.add('over'); });
+    drop.addEventListener('dragover', (ev) => {
+      ev.preventDefault();
+      drop.classList.add('over');
+    });
     drop.addEventListener('dragleave', () => drop.classList.remove('over'));
     drop.addEventListener('drop', (ev) => {
       ev.preventDefault();
@@ -41,7 +44,10 @@ export class DetectPanel {
       if (file) void this.loadImage(file);
     });
     const thresh = byId<HTMLInputElement>('d-thresh');
-    thresh.addEventListener('input', () => { byId('d-thresh-v').textContent = Number(thresh.value).toFixed(2); this.paint(); });
+    thresh.addEventListener('input', () => {
+      byId('d-thresh-v').textContent = Number(thresh.value).toFixed(2);
+      this.paint();
+    });
     this.paint();
   }
 
@@ -77,7 +83,8 @@ export class DetectPanel {
   }
 
   private async setModel(model: Yolos, from: string): Promise<void> {
-    await this.serial(async () => { // not while a detection uses the old model
+    await this.serial(async () => {
+      // not while a detection uses the old model
       this.model?.dispose();
       this.model = model.eval();
     });
@@ -98,10 +105,14 @@ export class DetectPanel {
   /** A 64×64 image of the shapes validation stream (what nano-16 is trained on). */
   private sampleImage(): RgbImage {
     const scene = renderShapes(SHAPES_VAL.seed, SHAPES_VAL.start + this.sampleIndex++, { size: 64 });
-    const n = 64 * 64, img = scene.image!;
+    const n = 64 * 64,
+      img = scene.image!;
     const data = new Uint8ClampedArray(n * 4);
     for (let p = 0; p < n; p++) {
-      data[4 * p] = img[p] * 255; data[4 * p + 1] = img[n + p] * 255; data[4 * p + 2] = img[2 * n + p] * 255; data[4 * p + 3] = 255;
+      data[4 * p] = img[p] * 255;
+      data[4 * p + 1] = img[n + p] * 255;
+      data[4 * p + 2] = img[2 * n + p] * 255;
+      data[4 * p + 3] = 255;
     }
     return { width: 64, height: 64, data, channels: 4 };
   }
@@ -119,14 +130,20 @@ export class DetectPanel {
   /** Runs the model on the image once; the slider then only filters. */
   private run(): Promise<void> {
     return this.serial(async () => {
-      const model = this.model, img = this.image;
-      if (!model || !img) { this.info(model ? 'now choose an image' : 'load weights to detect'); return; }
+      const model = this.model,
+        img = this.image;
+      if (!model || !img) {
+        this.info(model ? 'now choose an image' : 'load weights to detect');
+        return;
+      }
       this.info(`detecting in ${this.imageName}…`);
       const t0 = performance.now();
       try {
         const [dets] = await detect(model, [img], { threshold: 0 });
         this.all = dets.sort((a, b) => b.score - a.score);
-        this.info(`${this.imageName}, ${img.width}×${img.height}: ${this.all.length} queries scored in ${(performance.now() - t0).toFixed(0)} ms`);
+        this.info(
+          `${this.imageName}, ${img.width}×${img.height}: ${this.all.length} queries scored in ${(performance.now() - t0).toFixed(0)} ms`,
+        );
       } catch (e) {
         this.all = [];
         this.info(`detection failed: ${(e as Error).message}`);
@@ -142,8 +159,14 @@ export class DetectPanel {
     this.shown = this.all.filter((d) => d.score > threshold);
     if (this.image) paint(canvas, this.image, this.shown, { minSide: 384 });
     const body = byId('d-table').querySelector('tbody')!;
-    body.innerHTML = this.shown.map((d) => `<tr><td>${escapeHtml(d.labelName)}</td><td>${(d.score * 100).toFixed(1)}%</td><td>[${d.box.map((v) => fmt(v, 3)).join(', ')}]</td></tr>`).join('')
-      || `<tr><td colspan="3" class="muted">${this.all.length ? `no detection above ${threshold.toFixed(2)}` : 'no detections yet'}</td></tr>`;
+    body.innerHTML =
+      this.shown
+        .map(
+          (d) =>
+            `<tr><td>${escapeHtml(d.labelName)}</td><td>${(d.score * 100).toFixed(1)}%</td><td>[${d.box.map((v) => fmt(v, 3)).join(', ')}]</td></tr>`,
+        )
+        .join('') ||
+      `<tr><td colspan="3" class="muted">${this.all.length ? `no detection above ${threshold.toFixed(2)}` : 'no detections yet'}</td></tr>`;
     byId('tab-detect').dataset.boxes = String(this.shown.length);
   }
 

@@ -25,8 +25,13 @@ const DIMS = ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'interm
 const VIT_DEFAULTS = { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, patch_size: 16 };
 
 const presetOf = (c: YolosConfig): PresetName | null =>
-  (Object.keys(presets) as PresetName[]).find((p) => DIMS.every((f) => presets[p][f] === c[f]) && presets[p].image_size.join() === c.image_size.join()
-    && presets[p].num_detection_tokens === c.num_detection_tokens && presets[p].use_mid_position_embeddings === c.use_mid_position_embeddings) ?? null;
+  (Object.keys(presets) as PresetName[]).find(
+    (p) =>
+      DIMS.every((f) => presets[p][f] === c[f]) &&
+      presets[p].image_size.join() === c.image_size.join() &&
+      presets[p].num_detection_tokens === c.num_detection_tokens &&
+      presets[p].use_mid_position_embeddings === c.use_mid_position_embeddings,
+  ) ?? null;
 
 /**
  * The target of a run from a `kind` checkpoint whose config.json is `configText`, on `data`.
@@ -48,14 +53,25 @@ export function fineTuneTarget(kind: CheckpointKind, configText: string, data: '
       throw new Error(`${where}: config.json: ${(e as Error).message}`);
     }
     const preset = presetOf(config);
-    return { config, preset, why: `the detector's own architecture (${preset ? `the ${preset} preset` : 'no preset'}: D ${config.hidden_size}, ${config.num_hidden_layers} layers, input ${config.image_size.join('×')}, ${config.num_detection_tokens} detection tokens)` };
+    return {
+      config,
+      preset,
+      why: `the detector's own architecture (${preset ? `the ${preset} preset` : 'no preset'}: D ${config.hidden_size}, ${config.num_hidden_layers} layers, input ${config.image_size.join('×')}, ${config.num_detection_tokens} detection tokens)`,
+    };
   }
   const dims = Object.fromEntries(DIMS.map((f) => [f, json[f] ?? VIT_DEFAULTS[f]])) as Record<(typeof DIMS)[number], unknown>;
   const preset = (Object.keys(presets) as PresetName[]).find((p) => DIMS.every((f) => presets[p][f] === dims[f]));
   const size = DIMS.map((f) => `${f} ${JSON.stringify(dims[f])}`).join(', ');
   if (!preset) {
-    const known = (Object.keys(presets) as PresetName[]).map((p) => `${p} (${presets[p].hidden_size}/${presets[p].num_hidden_layers}/${presets[p].num_attention_heads}/${presets[p].intermediate_size}/${presets[p].patch_size})`).join(', ');
-    throw new Error(`${where}: a ${kind} backbone of ${size} is the size of no YOLOS preset (hidden/layers/heads/MLP/patch: ${known}); start from a YOLOS detector of that size instead`);
+    const known = (Object.keys(presets) as PresetName[])
+      .map(
+        (p) =>
+          `${p} (${presets[p].hidden_size}/${presets[p].num_hidden_layers}/${presets[p].num_attention_heads}/${presets[p].intermediate_size}/${presets[p].patch_size})`,
+      )
+      .join(', ');
+    throw new Error(
+      `${where}: a ${kind} backbone of ${size} is the size of no YOLOS preset (hidden/layers/heads/MLP/patch: ${known}); start from a YOLOS detector of that size instead`,
+    );
   }
   return { config: presets[preset], preset, why: `the ${preset} preset, the YOLOS of the backbone's size (${size})` };
 }

@@ -3,7 +3,16 @@
  * against the CPU reference and time it (engine/playground.ts does the work; the CLI is bench/kernel-cli.ts).
  */
 import { ShapeError, DTypeError, KernelError, LimitError, type DType } from '../../engine/index.ts';
-import { PLAYGROUND_OPS, PlaygroundError, kernelsOf, kernelLayout, runKernel, type RunRequest, type RunResult, type Captured } from '../../engine/playground.ts';
+import {
+  PLAYGROUND_OPS,
+  PlaygroundError,
+  kernelsOf,
+  kernelLayout,
+  runKernel,
+  type RunRequest,
+  type RunResult,
+  type Captured,
+} from '../../engine/playground.ts';
 import { startEngine, byId, fmt, fmtMs } from './common.ts';
 import { createWgslEditor } from './wgsl-editor.ts';
 import { compilerMessages } from './compiler-messages.ts';
@@ -18,7 +27,9 @@ let shapes: string[] = [];
 function initOps(): void {
   const families = new Map<string, string[]>();
   for (const [name, op] of Object.entries(PLAYGROUND_OPS)) families.set(op.family, [...(families.get(op.family) ?? []), name]);
-  opSelect.innerHTML = [...families].map(([f, names]) => `<optgroup label="${f}">${names.map((n) => `<option>${n}</option>`).join('')}</optgroup>`).join('');
+  opSelect.innerHTML = [...families]
+    .map(([f, names]) => `<optgroup label="${f}">${names.map((n) => `<option>${n}</option>`).join('')}</optgroup>`)
+    .join('');
   const fromHash = decodeURIComponent(location.hash.slice(1));
   opSelect.value = PLAYGROUND_OPS[fromHash] ? fromHash : 'matmul';
 }
@@ -37,8 +48,18 @@ function onOpChange(): void {
 function renderShapes(): void {
   const op = PLAYGROUND_OPS[opSelect.value];
   const box = byId('p-shapes');
-  box.innerHTML = shapes.map((s, i) => `<label>shape ${shapes.length > 1 ? String.fromCharCode(97 + i) : ''} <input type="text" data-i="${i}" value="${s}"></label>`).join('');
-  box.querySelectorAll('input').forEach((el) => el.addEventListener('change', () => { shapes[Number(el.dataset.i)] = el.value; void showKernel(false); }));
+  box.innerHTML = shapes
+    .map(
+      (s, i) =>
+        `<label>shape ${shapes.length > 1 ? String.fromCharCode(97 + i) : ''} <input type="text" data-i="${i}" value="${s}"></label>`,
+    )
+    .join('');
+  box.querySelectorAll('input').forEach((el) =>
+    el.addEventListener('change', () => {
+      shapes[Number(el.dataset.i)] = el.value;
+      void showKernel(false);
+    }),
+  );
   byId<HTMLButtonElement>('p-add-shape').disabled = shapes.length >= op.shapes[1];
   byId<HTMLButtonElement>('p-del-shape').disabled = shapes.length <= op.shapes[0];
 }
@@ -47,7 +68,8 @@ function parseShape(s: string): number[] {
   const t = s.trim().replace(/^\[|\]$/g, '');
   if (t === '') return [];
   const dims = t.split(/[,x×\s]+/).filter(Boolean);
-  if (dims.some((d) => !/^\d+$/.test(d))) throw new PlaygroundError(`bad shape '${s}': expected non-negative integers separated by commas, e.g. 2,3,5`);
+  if (dims.some((d) => !/^\d+$/.test(d)))
+    throw new PlaygroundError(`bad shape '${s}': expected non-negative integers separated by commas, e.g. 2,3,5`);
   return dims.map(Number);
 }
 
@@ -72,7 +94,12 @@ function request(): RunRequest {
 function showError(e: unknown): void {
   const el = byId('p-error');
   const err = e as Error;
-  const known = err instanceof ShapeError || err instanceof DTypeError || err instanceof KernelError || err instanceof LimitError || err instanceof PlaygroundError;
+  const known =
+    err instanceof ShapeError ||
+    err instanceof DTypeError ||
+    err instanceof KernelError ||
+    err instanceof LimitError ||
+    err instanceof PlaygroundError;
   el.textContent = known ? err.message : `${err.name}: ${err.message}`;
   el.hidden = false;
   if (!known) console.error(e);
@@ -94,8 +121,11 @@ async function showKernel(replace: boolean): Promise<void> {
   clearError();
   try {
     const { kernels, main } = await kernelsOf(request());
-    byId('p-dispatches').textContent = kernels.map((c) => `${describe(c)}\n  ${kernelLayout(c.spec.code()).join('\n  ')}`).join('\n\n') || '(no dispatch)';
-    byId('p-kernel').textContent = main ? `main kernel: ${describe(main)} (of ${kernels.length} dispatch${kernels.length === 1 ? '' : 'es'})` : 'this op dispatches no kernel for these shapes';
+    byId('p-dispatches').textContent =
+      kernels.map((c) => `${describe(c)}\n  ${kernelLayout(c.spec.code()).join('\n  ')}`).join('\n\n') || '(no dispatch)';
+    byId('p-kernel').textContent = main
+      ? `main kernel: ${describe(main)} (of ${kernels.length} dispatch${kernels.length === 1 ? '' : 'es'})`
+      : 'this op dispatches no kernel for these shapes';
     const code = main?.spec.code() ?? '';
     const edited = editor.getText() !== builtIn;
     builtIn = code;
@@ -108,7 +138,9 @@ async function showKernel(replace: boolean): Promise<void> {
 
 function markEdited(): void {
   const edited = editor.getText() !== builtIn;
-  byId('p-edited').textContent = edited ? 'edited: Run checks and times your kernel and the built-in one' : 'the built-in kernel (edit it, then Run)';
+  byId('p-edited').textContent = edited
+    ? 'edited: Run checks and times your kernel and the built-in one'
+    : 'the built-in kernel (edit it, then Run)';
 }
 
 function row(label: string, r: RunResult): string {
@@ -144,7 +176,8 @@ async function run(): Promise<void> {
     }
     const shape = `[${base.outShape.join(', ')}]`;
     body.innerHTML = rows.join('');
-    byId('p-note').textContent = `${req.op} on ${base.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${base.dtype} → ${shape}; tolerance per element from the op's arithmetic; time = wall clock per launch (record, submit, wait until the queue is idle), median of samples × launches`;
+    byId('p-note').textContent =
+      `${req.op} on ${base.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${base.dtype} → ${shape}; tolerance per element from the op's arithmetic; time = wall clock per launch (record, submit, wait until the queue is idle), median of samples × launches`;
     markEdited();
   } catch (e) {
     body.innerHTML = '';
@@ -158,16 +191,21 @@ async function run(): Promise<void> {
 function showAdapter(): void {
   if (!engine) return;
   const a = engine.adapter;
-  byId('p-adapter').textContent = `${[a.vendor, a.architecture, a.description].filter(Boolean).join(' · ') || 'an adapter that does not name itself'}${a.isSoftware ? ' (software)' : ''}`;
+  byId('p-adapter').textContent =
+    `${[a.vendor, a.architecture, a.description].filter(Boolean).join(' · ') || 'an adapter that does not name itself'}${a.isSoftware ? ' (software)' : ''}`;
   const optional = ['shader-f16', 'subgroups', 'timestamp-query'];
   const adapterFeatures = [...engine.features].sort();
   byId('p-features').innerHTML = [...new Set([...optional, ...adapterFeatures])]
-    .map((f) => `<li>${engine.hasFeature(f) ? '✔' : '✘'} ${f}</li>`).join('');
+    .map((f) => `<li>${engine.hasFeature(f) ? '✔' : '✘'} ${f}</li>`)
+    .join('');
   const l = engine.limits;
   const limits: [string, number][] = [
-    ['maxStorageBufferBindingSize', l.maxStorageBufferBindingSize], ['maxBufferSize', l.maxBufferSize],
-    ['maxComputeWorkgroupStorageSize', l.maxComputeWorkgroupStorageSize], ['maxComputeInvocationsPerWorkgroup', l.maxComputeInvocationsPerWorkgroup],
-    ['maxComputeWorkgroupsPerDimension', l.maxComputeWorkgroupsPerDimension], ['maxStorageBuffersPerShaderStage', l.maxStorageBuffersPerShaderStage],
+    ['maxStorageBufferBindingSize', l.maxStorageBufferBindingSize],
+    ['maxBufferSize', l.maxBufferSize],
+    ['maxComputeWorkgroupStorageSize', l.maxComputeWorkgroupStorageSize],
+    ['maxComputeInvocationsPerWorkgroup', l.maxComputeInvocationsPerWorkgroup],
+    ['maxComputeWorkgroupsPerDimension', l.maxComputeWorkgroupsPerDimension],
+    ['maxStorageBuffersPerShaderStage', l.maxStorageBuffersPerShaderStage],
   ];
   byId('p-limits').innerHTML = limits.map(([k, v]) => `<tr><td>${k}</td><td>${v.toLocaleString('en')}</td></tr>`).join('');
 }
@@ -175,15 +213,29 @@ function showAdapter(): void {
 if (engine) {
   initOps();
   showAdapter();
-  opSelect.addEventListener('change', () => { location.hash = opSelect.value; onOpChange(); });
+  opSelect.addEventListener('change', () => {
+    location.hash = opSelect.value;
+    onOpChange();
+  });
   byId('p-dtype').addEventListener('change', () => showKernel(false));
   byId('p-axis').addEventListener('change', () => showKernel(false));
   byId('p-ta').addEventListener('change', () => showKernel(false));
   byId('p-tb').addEventListener('change', () => showKernel(false));
-  byId('p-add-shape').addEventListener('click', () => { shapes.push(shapes[shapes.length - 1] ?? '4'); renderShapes(); void showKernel(false); });
-  byId('p-del-shape').addEventListener('click', () => { shapes.pop(); renderShapes(); void showKernel(false); });
+  byId('p-add-shape').addEventListener('click', () => {
+    shapes.push(shapes[shapes.length - 1] ?? '4');
+    renderShapes();
+    void showKernel(false);
+  });
+  byId('p-del-shape').addEventListener('click', () => {
+    shapes.pop();
+    renderShapes();
+    void showKernel(false);
+  });
   byId('p-load').addEventListener('click', () => showKernel(true));
-  byId('p-reset').addEventListener('click', () => { editor.setText(builtIn); markEdited(); });
+  byId('p-reset').addEventListener('click', () => {
+    editor.setText(builtIn);
+    markEdited();
+  });
   byId('p-run').addEventListener('click', () => run());
   onOpChange();
   // for the browser console (and the end-to-end tests): playground.editor.setText(…), .marks()

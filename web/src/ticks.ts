@@ -24,12 +24,19 @@ export function niceTicks(lo: number, hi: number, count: number, opts: { integer
   const k = Math.floor(Math.log10(raw));
   let m = [1, 2, 5, 10].find((f) => f * 10 ** k >= raw * (1 - 1e-9))!;
   let exp = k;
-  if (m === 10) { m = 1; exp = k + 1; }
-  if (opts.integer && exp < 0) { m = 1; exp = 0; }
+  if (m === 10) {
+    m = 1;
+    exp = k + 1;
+  }
+  if (opts.integer && exp < 0) {
+    m = 1;
+    exp = 0;
+  }
   const decimals = Math.max(0, -exp);
   const step = Number((m * 10 ** exp).toFixed(decimals));
   // ticks as integer multiples of the step (no accumulated 0.30000000000000004)
-  const first = Math.floor(lo / step + 1e-9), last = Math.max(Math.ceil(hi / step - 1e-9), first + 1);
+  const first = Math.floor(lo / step + 1e-9),
+    last = Math.max(Math.ceil(hi / step - 1e-9), first + 1);
   const values: number[] = [];
   for (let i = first; i <= last; i++) values.push(Number((i * step).toFixed(decimals)));
   return { lo: values[0], hi: values[values.length - 1], step, values, labels: values.map((v) => (v === 0 ? 0 : v).toFixed(decimals)) };

@@ -10,16 +10,43 @@ export const SIZE = 64; // nano-16's image side
 export const VAL_IMAGES = 6;
 
 /** The form's values, sent with Start and on every change (a running loop reads them each step). */
-export interface TrainSettings { seed: number; batch: number; lr: number; warmup: number; total: number; every: number }
+export interface TrainSettings {
+  seed: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  total: number;
+  every: number;
+}
 
 /** One step; `ms` is null for steps read from a checkpoint's history (trained elsewhere). */
-export interface StepLog { step: number; loss: number; lr: number; batch: number; ms: number | null; parts?: [number, number, number]; classError?: number }
+export interface StepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  batch: number;
+  ms: number | null;
+  parts?: [number, number, number];
+  classError?: number;
+}
 
 /** Where the worker's training stands (sent with every step and every state change). */
-export interface TrainProgress { step: number; imagesSeen: number; seconds: number; running: boolean; hasModel: boolean }
+export interface TrainProgress {
+  step: number;
+  imagesSeen: number;
+  seconds: number;
+  running: boolean;
+  hasModel: boolean;
+}
 
 /** A validation image as the page paints it: RGBA pixels and the true boxes, in its pixels (x0, y0, x1, y1). */
-export interface ValImage { name: string; width: number; height: number; rgba: Uint8ClampedArray; truth: [number, number, number, number][] }
+export interface ValImage {
+  name: string;
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+  truth: [number, number, number, number][];
+}
 
 /** What to train on: the synthetic shapes stream, or a COCO folder's files (an archive among them is unpacked). */
 export type DataSource = { kind: 'shapes' } | { kind: 'files'; name: string; files: DatasetFile[] };

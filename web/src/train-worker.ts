@@ -11,26 +11,60 @@
 import { init, describeAdapterOf, tensor, scope } from '../../engine/index.ts';
 import type { AdamW } from '../../engine/optim/index.ts';
 import {
-  Yolos, presets, shapesDataset, collate, postprocess, readSafetensorsMetadata, transferFromFiles, checkpointKind,
-  type Batch, type CheckpointKind, type DetectionSample, type YolosConfig,
+  Yolos,
+  presets,
+  shapesDataset,
+  collate,
+  postprocess,
+  readSafetensorsMetadata,
+  transferFromFiles,
+  checkpointKind,
+  type Batch,
+  type CheckpointKind,
+  type DetectionSample,
+  type YolosConfig,
 } from '../../yolos/index.ts';
 import { parseHeader } from '../../yolos/safetensors-header.ts';
 import { trainStep } from '../../yolos/train/step.ts';
-import { scratchRecipe, finetuneRecipe, validationResize, stepsPerEpoch, lrAt, makeOptimizer, makeCriterion, type Recipe } from '../../yolos/train/recipe.ts';
+import {
+  scratchRecipe,
+  finetuneRecipe,
+  validationResize,
+  stepsPerEpoch,
+  lrAt,
+  makeOptimizer,
+  makeCriterion,
+  type Recipe,
+} from '../../yolos/train/recipe.ts';
 import { SHAPES_VAL, labelMap, cocoSources, type LabelMap } from '../../yolos/train/data.ts';
 import { cocoFromFiles, type CocoFilesDataset } from '../../yolos/data/coco-files.ts';
 import { modelFromBytes } from './weights.ts';
 import { expandArchives } from './zip-files.ts';
 import { fineTuneTarget } from './finetune-target.ts';
 import { chwToRgba } from './common.ts';
-import { SIZE, VAL_IMAGES, type DataSource, type FromWorker, type StepLog, type ToWorker, type TrainProgress, type TrainSettings, type ValImage } from './train-protocol.ts';
+import {
+  SIZE,
+  VAL_IMAGES,
+  type DataSource,
+  type FromWorker,
+  type StepLog,
+  type ToWorker,
+  type TrainProgress,
+  type TrainSettings,
+  type ValImage,
+} from './train-protocol.ts';
 
 const SCRATCH = scratchRecipe(presets.nano16);
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 /** A checkpoint to start from: its bytes, a name for messages, and what it is. */
-interface StartFrom { where: string; config: Uint8Array; weights: Uint8Array; kind: CheckpointKind }
+interface StartFrom {
+  where: string;
+  config: Uint8Array;
+  weights: Uint8Array;
+  kind: CheckpointKind;
+}
 
 /** The data as chosen: the shapes stream, or a COCO folder's datasets. */
 type Data = { kind: 'shapes'; name: string } | { kind: 'coco'; name: string; set: CocoFilesDataset };
@@ -56,7 +90,9 @@ function shapesPlan(config: YolosConfig, seed: number): Omit<Plan, 'recipe' | 'm
   const stream = shapesDataset({ seed, count: Number.MAX_SAFE_INTEGER, size: SIZE });
   const valSet = shapesDataset({ ...SHAPES_VAL, count: VAL_IMAGES, size: SIZE });
   return {
-    config, labels: labelMap(stream.categories, presets.nano16.num_labels), images: null,
+    config,
+    labels: labelMap(stream.categories, presets.nano16.num_labels),
+    images: null,
     // images imagesSeen … imagesSeen + n − 1 of the stream, so a batch-size change keeps the stream
     batch: async (_step, seen, n) => collate(Array.from({ length: n }, (_, i) => stream.get(seen + i))),
     val: Array.from({ length: VAL_IMAGES }, (_, i) => valSet.get(i)),
@@ -67,7 +103,12 @@ function shapesPlan(config: YolosConfig, seed: number): Omit<Plan, 'recipe' | 'm
 function valImage(s: DetectionSample, name: string): ValImage {
   const truth = Array.from({ length: s.labels.length }, (_, k) => {
     const [cx, cy, w, h] = s.boxes.subarray(4 * k, 4 * k + 4);
-    return [(cx - w / 2) * s.width, (cy - h / 2) * s.height, (cx + w / 2) * s.width, (cy + h / 2) * s.height] as [number, number, number, number];
+    return [(cx - w / 2) * s.width, (cy - h / 2) * s.height, (cx + w / 2) * s.width, (cy + h / 2) * s.height] as [
+      number,
+      number,
+      number,
+      number,
+    ];
   });
   return { name, width: s.width, height: s.height, rgba: chwToRgba(s.image, s.height, s.width).data as Uint8ClampedArray, truth };
 }
@@ -113,8 +154,18 @@ class Trainer {
   /** Says which data is trained on (its notes and validation images). */
   postData(): void {
     const d = this.data;
-    const text = d.kind === 'shapes' ? 'the synthetic shapes (an endless stream; validation: a held-out stream)' : `${d.name}: ${count(d.set.train.length, 'training image')}, ${count(d.set.val.length, 'validation image')}, ${count(d.set.train.categories.length, 'category', 'categories')} (${d.set.train.categories.map((c) => c.name ?? c.id).join(', ')})`;
-    post({ type: 'data', name: d.name, text, notes: d.kind === 'coco' ? d.set.notes : [], val: this.plan.val.map((s, i) => valImage(s, d.kind === 'shapes' ? `shapes ${i}` : `image id ${s.imageId}`)), images: this.plan.images });
+    const text =
+      d.kind === 'shapes'
+        ? 'the synthetic shapes (an endless stream; validation: a held-out stream)'
+        : `${d.name}: ${count(d.set.train.length, 'training image')}, ${count(d.set.val.length, 'validation image')}, ${count(d.set.train.categories.length, 'category', 'categories')} (${d.set.train.categories.map((c) => c.name ?? c.id).join(', ')})`;
+    post({
+      type: 'data',
+      name: d.name,
+      text,
+      notes: d.kind === 'coco' ? d.set.notes : [],
+      val: this.plan.val.map((s, i) => valImage(s, d.kind === 'shapes' ? `shapes ${i}` : `image id ${s.imageId}`)),
+      images: this.plan.images,
+    });
   }
 
   postStart(): void {
@@ -138,7 +189,12 @@ class Trainer {
       // a preset trains at its own scales (shapes: 48–80, Ti: 256–608…); another detector at scales up to its input's short side
       const size = target.preset ? undefined : Math.min(...config.image_size);
       const { train, val } = cocoSources(data.set.train, data.set.val, {
-        seed, model: target.preset ?? 'custom', size, augment: true, name: data.name, evalResize: validationResize(config),
+        seed,
+        model: target.preset ?? 'custom',
+        size,
+        augment: true,
+        name: data.name,
+        evalResize: validationResize(config),
         onWarning: (text) => post({ type: 'note', text }),
       });
       const valSamples: DetectionSample[] = [];
@@ -147,7 +203,13 @@ class Trainer {
     }
     if (!start) return { ...base, recipe, model: null, report: [] };
     const { model, report } = transferFromFiles(start, target.config, { seed, id2label: base.labels.id2label });
-    return { ...base, config: model.config, recipe, model, report: [`target: ${target.why}, labels from the data (${model.config.num_labels})`, ...report] };
+    return {
+      ...base,
+      config: model.config,
+      recipe,
+      model,
+      report: [`target: ${target.why}, labels from the data (${model.config.num_labels})`, ...report],
+    };
   }
 
   /** Builds the plan of (start, data) and, when it works, replaces the current model and resets the training. */
@@ -179,20 +241,33 @@ class Trainer {
   async startFrom(files: File[]): Promise<void> {
     try {
       const st = files.find((f) => /\.safetensors$/i.test(f.name));
-      if (!st) throw new Error(`no .safetensors file among ${files.map((f) => f.name).join(', ') || 'the files'}; pick the weights with their config.json`);
+      if (!st)
+        throw new Error(
+          `no .safetensors file among ${files.map((f) => f.name).join(', ') || 'the files'}; pick the weights with their config.json`,
+        );
       const cj = files.find((f) => /\.json$/i.test(f.name));
       const weights = new Uint8Array(await st.arrayBuffer());
-      const kind = checkpointKind(parseHeader(weights, st.name).tensors.map((t) => t.name), st.name);
+      const kind = checkpointKind(
+        parseHeader(weights, st.name).tensors.map((t) => t.name),
+        st.name,
+      );
       let config: Uint8Array;
       if (cj) config = new Uint8Array(await cj.arrayBuffer());
       else {
         const meta = readSafetensorsMetadata(weights, { name: st.name })['yolos.config'];
-        if (meta === undefined) throw new Error(`${st.name}: no config: pick its config.json with it (the file has no 'yolos.config' metadata)`);
+        if (meta === undefined)
+          throw new Error(`${st.name}: no config: pick its config.json with it (the file has no 'yolos.config' metadata)`);
         config = new TextEncoder().encode(meta);
       }
       await this.prepare({ where: st.name, config, weights, kind }, this.data);
     } catch (e) {
-      post({ type: 'start', from: null, lines: [`cannot start from ${files.map((f) => f.name).join(' + ')}: ${(e as Error).message}`], error: true, finetune: null });
+      post({
+        type: 'start',
+        from: null,
+        lines: [`cannot start from ${files.map((f) => f.name).join(' + ')}: ${(e as Error).message}`],
+        error: true,
+        finetune: null,
+      });
       this.state(`the model is unchanged (${this.origin ? `from ${this.origin.where}` : 'random init'})`);
     }
   }
@@ -219,7 +294,15 @@ class Trainer {
       }
       await this.prepare(this.origin, data);
     } catch (e) {
-      post({ type: 'data', name: source.kind === 'shapes' ? 'shapes' : source.name, text: `cannot use ${source.kind === 'shapes' ? 'the shapes' : source.name}: ${(e as Error).message}`, error: true, notes: [`still training on ${this.data.name}`], val: [], images: this.plan.images });
+      post({
+        type: 'data',
+        name: source.kind === 'shapes' ? 'shapes' : source.name,
+        text: `cannot use ${source.kind === 'shapes' ? 'the shapes' : source.name}: ${(e as Error).message}`,
+        error: true,
+        notes: [`still training on ${this.data.name}`],
+        val: [],
+        images: this.plan.images,
+      });
       this.state(`the data is unchanged (${this.data.name})`);
     }
   }
@@ -256,7 +339,11 @@ class Trainer {
     try {
       while (this.running) {
         const total = this.settings.total;
-        if (this.step >= total) { this.running = false; this.state(`the schedule ended at step ${total}; raise "Schedule steps" to go on`); break; }
+        if (this.step >= total) {
+          this.running = false;
+          this.state(`the schedule ended at step ${total}; raise "Schedule steps" to go on`);
+          break;
+        }
         await this.exclusive(() => this.oneStep(total));
         if (this.step % this.settings.every === 0 || this.step === 1) await this.exclusive(() => this.validate());
         await new Promise((r) => setTimeout(r, 0)); // take the page's messages (pause, settings) between steps
@@ -270,18 +357,36 @@ class Trainer {
   }
 
   private async oneStep(total: number): Promise<void> {
-    const model = this.model!, optimizer = this.optimizer!, plan = this.plan;
+    const model = this.model!,
+      optimizer = this.optimizer!,
+      plan = this.plan;
     const t0 = performance.now();
     const { batch, lr: base } = this.settings;
     // schedule: the recipe's kind (per step from scratch, per epoch fine-tuning) with the form's numbers
-    const lr = lrAt(this.step, { schedule: plan.recipe.schedule, lrMin: plan.recipe.lrMin, lr: base, warmup: this.settings.warmup, total, stepsPerEpoch: stepsPerEpoch(plan.images ?? undefined, batch) });
+    const lr = lrAt(this.step, {
+      schedule: plan.recipe.schedule,
+      lrMin: plan.recipe.lrMin,
+      lr: base,
+      warmup: this.settings.warmup,
+      total,
+      stepsPerEpoch: stepsPerEpoch(plan.images ?? undefined, batch),
+    });
     const b = await plan.batch(this.step, this.imagesSeen, batch); // batch (CPU)
     const targets = b.targets.map((t) => ({ labels: Int32Array.from(t.labels, plan.labels.toIndex), boxes: t.boxes }));
     const l = await trainStep(model, optimizer, this.criterion, b.pixels, b.shape, targets, { lr, clip: plan.recipe.clip });
-    if (!Number.isFinite(l.loss)) throw new Error(`the loss became ${l.loss} at step ${this.step} (lr ${lr}); lower the learning rate and reset`);
+    if (!Number.isFinite(l.loss))
+      throw new Error(`the loss became ${l.loss} at step ${this.step} (lr ${lr}); lower the learning rate and reset`);
     const ms = performance.now() - t0;
     this.seconds += ms / 1000;
-    const log: StepLog = { step: this.step, loss: l.loss, lr, batch, ms, parts: [l.lossCe, l.lossBbox, l.lossGiou], classError: l.classError };
+    const log: StepLog = {
+      step: this.step,
+      loss: l.loss,
+      lr,
+      batch,
+      ms,
+      parts: [l.lossCe, l.lossBbox, l.lossGiou],
+      classError: l.classError,
+    };
     this.history.push(log);
     this.step++;
     this.imagesSeen += batch;
@@ -303,7 +408,7 @@ class Trainer {
       x.dispose();
       try {
         // all queries (threshold 0); the page's slider filters when painting
-        dets.push(...await postprocess(pred, b.sizes, { threshold: 0, id2label: model.config.id2label }));
+        dets.push(...(await postprocess(pred, b.sizes, { threshold: 0, id2label: model.config.id2label })));
       } finally {
         pred.logits.dispose();
         pred.boxes.dispose();
@@ -325,8 +430,12 @@ class Trainer {
   snapshot(id: number): Promise<void> {
     return this.exclusive(async () => {
       if (!this.model) throw new Error('no model yet: start training first');
-      const bytes = await this.model.saveSafetensors({ 'yolos.config': JSON.stringify(this.model.config), 'yolos.steps': String(this.step) });
-      const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
+      const bytes = await this.model.saveSafetensors({
+        'yolos.config': JSON.stringify(this.model.config),
+        'yolos.steps': String(this.step),
+      });
+      const buffer =
+        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
       post({ type: 'weights', id, bytes: buffer, step: this.step }, [buffer]);
     }).catch((e: Error) => post({ type: 'failed', id, message: e.message }));
   }
@@ -337,14 +446,19 @@ class Trainer {
     try {
       const loaded = await this.exclusive(async () => {
         const w = modelFromBytes(new Uint8Array(bytes));
-        const c = w.model.config, want = this.plan.config;
+        const c = w.model.config,
+          want = this.plan.config;
         if (this.data.kind === 'shapes' && (c.num_labels !== want.num_labels || c.image_size.join() !== want.image_size.join())) {
           w.model.dispose();
-          throw new Error(`${name} is not a shapes model (${c.num_labels} labels, input ${c.image_size.join('×')}); this tab trains nano-16 on 3 classes at 64×64`);
+          throw new Error(
+            `${name} is not a shapes model (${c.num_labels} labels, input ${c.image_size.join('×')}); this tab trains nano-16 on 3 classes at 64×64`,
+          );
         }
         if (c.num_labels !== want.num_labels) {
           w.model.dispose();
-          throw new Error(`${name} has ${c.num_labels} labels; ${this.data.name} has ${want.num_labels} categories (to train it on them, use "Start from…")`);
+          throw new Error(
+            `${name} has ${c.num_labels} labels; ${this.data.name} has ${want.num_labels} categories (to train it on them, use "Start from…")`,
+          );
         }
         this.model?.dispose();
         this.model = w.model;
@@ -356,7 +470,10 @@ class Trainer {
         return w;
       });
       await this.exclusive(() => this.validate());
-      this.state(`loaded ${name} at step ${this.step}${loaded.history?.length ? ' with its loss history' : ''}; Start continues from there (the AdamW moments start afresh)`, { history: this.history });
+      this.state(
+        `loaded ${name} at step ${this.step}${loaded.history?.length ? ' with its loss history' : ''}; Start continues from there (the AdamW moments start afresh)`,
+        { history: this.history },
+      );
     } catch (e) {
       this.state(`cannot load: ${(e as Error).message}`, { error: true });
     }
@@ -369,15 +486,33 @@ const early: ToWorker[] = []; // messages that arrive while the engine starts
 function handle(m: ToWorker): void {
   const t = trainer!;
   switch (m.type) {
-    case 'settings': t.settings = m.settings; break;
-    case 'start': t.start(); break;
-    case 'pause': t.pause(); break;
-    case 'reset': void t.reset(); break;
-    case 'load': void t.load(m.name, m.bytes); break;
-    case 'snapshot': void t.snapshot(m.id); break;
-    case 'start-from': void t.startFrom(m.files); break;
-    case 'from-scratch': void t.fromScratch(); break;
-    case 'data': void t.setData(m.source); break;
+    case 'settings':
+      t.settings = m.settings;
+      break;
+    case 'start':
+      t.start();
+      break;
+    case 'pause':
+      t.pause();
+      break;
+    case 'reset':
+      void t.reset();
+      break;
+    case 'load':
+      void t.load(m.name, m.bytes);
+      break;
+    case 'snapshot':
+      void t.snapshot(m.id);
+      break;
+    case 'start-from':
+      void t.startFrom(m.files);
+      break;
+    case 'from-scratch':
+      void t.fromScratch();
+      break;
+    case 'data':
+      void t.setData(m.source);
+      break;
   }
 }
 

@@ -79,10 +79,14 @@ export class TrainPanel {
     applyRecipeDefaults(null, this.batch());
     this.worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: 'yolos-train' });
     this.worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => this.receive(ev.data));
-    this.worker.addEventListener('error', (ev) => this.fail(`the training worker failed: ${ev.message || 'it could not start (see the console)'}`));
+    this.worker.addEventListener('error', (ev) =>
+      this.fail(`the training worker failed: ${ev.message || 'it could not start (see the console)'}`),
+    );
     this.send({ type: 'settings', settings: this.settings() });
     // a fine-tuning lr scales with the batch (and its epochs have another number of steps)
-    byId('t-batch').addEventListener('change', () => { if (this.finetune) applyRecipeDefaults(this.finetune, this.batch(), this.dataImages); });
+    byId('t-batch').addEventListener('change', () => {
+      if (this.finetune) applyRecipeDefaults(this.finetune, this.batch(), this.dataImages);
+    });
     for (const id of SETTINGS_INPUTS) byId(id).addEventListener('change', () => this.send({ type: 'settings', settings: this.settings() }));
     byId('t-start').addEventListener('click', () => (this.running ? this.pause() : this.start()));
     byId('t-reset').addEventListener('click', () => this.send({ type: 'reset' }));
@@ -94,7 +98,10 @@ export class TrainPanel {
     });
     this.wireStartAndData();
     const thresh = byId<HTMLInputElement>('t-thresh');
-    thresh.addEventListener('input', () => { byId('t-thresh-v').textContent = Number(thresh.value).toFixed(2); this.paintValidation(); });
+    thresh.addEventListener('input', () => {
+      byId('t-thresh-v').textContent = Number(thresh.value).toFixed(2);
+      this.paintValidation();
+    });
     window.addEventListener('resize', () => this.queueChart());
     this.setState('starting the training worker…');
     this.paintValidation();
@@ -103,25 +110,42 @@ export class TrainPanel {
 
   /** "Start from…" (a checkpoint picked or dropped) and "Data" (the shapes, or a COCO folder/files/.zip picked or dropped). */
   private wireStartAndData(): void {
-    const picked = (id: string, use: (files: File[]) => void) => byId<HTMLInputElement>(id).addEventListener('change', (ev) => {
-      const input = ev.target as HTMLInputElement;
-      if (input.files?.length) use(Array.from(input.files));
-      input.value = '';
-    });
+    const picked = (id: string, use: (files: File[]) => void) =>
+      byId<HTMLInputElement>(id).addEventListener('change', (ev) => {
+        const input = ev.target as HTMLInputElement;
+        if (input.files?.length) use(Array.from(input.files));
+        input.value = '';
+      });
     const dropped = (id: string, use: (dt: DataTransfer) => void) => {
       const zone = byId(id);
-      zone.addEventListener('dragover', (ev) => { ev.preventDefault(); zone.classList.add('over'); });
+      zone.addEventListener('dragover', (ev) => {
+        ev.preventDefault();
+        zone.classList.add('over');
+      });
       zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-      zone.addEventListener('drop', (ev) => { ev.preventDefault(); zone.classList.remove('over'); if (ev.dataTransfer) use(ev.dataTransfer); });
+      zone.addEventListener('drop', (ev) => {
+        ev.preventDefault();
+        zone.classList.remove('over');
+        if (ev.dataTransfer) use(ev.dataTransfer);
+      });
     };
     picked('t-from', (files) => this.startFrom(files));
     dropped('t-from-drop', (dt) => this.startFrom(Array.from(dt.files)));
-    byId('t-scratch').addEventListener('click', () => { this.say('t-from-state', 'going back to random init…'); this.send({ type: 'from-scratch' }); });
-    byId('t-shapes').addEventListener('click', () => { this.say('t-data-state', 'switching to the shapes…'); this.send({ type: 'data', source: { kind: 'shapes' } }); });
+    byId('t-scratch').addEventListener('click', () => {
+      this.say('t-from-state', 'going back to random init…');
+      this.send({ type: 'from-scratch' });
+    });
+    byId('t-shapes').addEventListener('click', () => {
+      this.say('t-data-state', 'switching to the shapes…');
+      this.send({ type: 'data', source: { kind: 'shapes' } });
+    });
     picked('t-data-dir', (files) => this.useData(filesOfInput(files)));
     picked('t-data-files', (files) => this.useData(filesOfInput(files)));
     dropped('t-data-drop', (dt) => {
-      filesOfDrop(dt).then((files) => this.useData(files), (e: Error) => this.say('t-data-state', `cannot read the dropped files: ${e.message}`, true));
+      filesOfDrop(dt).then(
+        (files) => this.useData(files),
+        (e: Error) => this.say('t-data-state', `cannot read the dropped files: ${e.message}`, true),
+      );
     });
   }
 
@@ -134,7 +158,10 @@ export class TrainPanel {
 
   /** Sends a dataset's files to the worker (Files are cloned by reference, not read here). */
   useData(files: DatasetFile[]): void {
-    if (!files.length) { this.say('t-data-state', 'no files were given', true); return; }
+    if (!files.length) {
+      this.say('t-data-state', 'no files were given', true);
+      return;
+    }
     const name = describeFiles(files);
     this.say('t-data-state', `reading ${name} (${files.length} file${files.length === 1 ? '' : 's'})…`);
     byId('t-data-notes').replaceChildren();
@@ -192,11 +219,19 @@ export class TrainPanel {
 
   private receive(m: FromWorker): void {
     switch (m.type) {
-      case 'ready': this.setState('idle'); break;
-      case 'fatal': this.fail(`cannot train in this browser: the worker got no WebGPU device (${m.message})`); break;
+      case 'ready':
+        this.setState('idle');
+        break;
+      case 'fatal':
+        this.fail(`cannot train in this browser: the worker got no WebGPU device (${m.message})`);
+        break;
       case 'state':
         if (m.history) this.history = m.history;
-        if (!m.progress.hasModel) { this.valDets = []; this.valRedraws = 0; this.paintValidation(); }
+        if (!m.progress.hasModel) {
+          this.valDets = [];
+          this.valRedraws = 0;
+          this.paintValidation();
+        }
         this.progress(m.progress);
         this.setState(m.text, m.error);
         break;
@@ -210,8 +245,14 @@ export class TrainPanel {
         this.valRedraws++;
         this.paintValidation();
         break;
-      case 'weights': this.pending.get(m.id)?.resolve(new Uint8Array(m.bytes)); this.pending.delete(m.id); break;
-      case 'failed': this.pending.get(m.id)?.reject(new Error(m.message)); this.pending.delete(m.id); break;
+      case 'weights':
+        this.pending.get(m.id)?.resolve(new Uint8Array(m.bytes));
+        this.pending.delete(m.id);
+        break;
+      case 'failed':
+        this.pending.get(m.id)?.reject(new Error(m.message));
+        this.pending.delete(m.id);
+        break;
       case 'data':
         this.say('t-data-state', m.text, m.error);
         this.list('t-data-notes', m.notes);
@@ -225,7 +266,9 @@ export class TrainPanel {
         if (this.finetune) applyRecipeDefaults(this.finetune, this.batch(), this.dataImages);
         this.paintValidation();
         break;
-      case 'note': this.list('t-data-notes', [m.text], true); break;
+      case 'note':
+        this.list('t-data-notes', [m.text], true);
+        break;
       case 'start':
         this.say('t-from-state', m.error ? m.lines[0] : m.from ? `fine-tuning from ${m.from}` : 'random init', m.error);
         if (m.error) break;
@@ -266,7 +309,12 @@ export class TrainPanel {
   private async save(): Promise<void> {
     try {
       const bytes = await this.snapshot();
-      const what = this.dataName === 'the synthetic shapes' ? (this.finetune ? 'finetuned-shapes' : 'nano16-shapes') : `finetuned-${this.dataName.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '')}`;
+      const what =
+        this.dataName === 'the synthetic shapes'
+          ? this.finetune
+            ? 'finetuned-shapes'
+            : 'nano16-shapes'
+          : `finetuned-${this.dataName.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '')}`;
       download(bytes, `yolos-${what}-step${this.step}.safetensors`);
     } catch (e) {
       this.setState(`cannot save: ${(e as Error).message}`, true);
@@ -275,7 +323,10 @@ export class TrainPanel {
 
   /** Continues training from a weights file or a checkpoint (the worker builds the model). */
   async load(file: File): Promise<void> {
-    if (!/\.safetensors$/i.test(file.name)) { this.setState(`cannot load: ${file.name} is not a .safetensors file`, true); return; }
+    if (!/\.safetensors$/i.test(file.name)) {
+      this.setState(`cannot load: ${file.name} is not a .safetensors file`, true);
+      return;
+    }
     const bytes = await file.arrayBuffer();
     this.send({ type: 'load', name: file.name, bytes }, [bytes]);
   }
@@ -284,20 +335,27 @@ export class TrainPanel {
     const grid = byId('t-val');
     const threshold = Number(byId<HTMLInputElement>('t-thresh').value);
     if (grid.children.length !== this.val.length) {
-      grid.replaceChildren(...Array.from({ length: this.val.length }, () => {
-        const f = document.createElement('figure');
-        f.append(document.createElement('canvas'), document.createElement('figcaption'));
-        return f;
-      }));
+      grid.replaceChildren(
+        ...Array.from({ length: this.val.length }, () => {
+          const f = document.createElement('figure');
+          f.append(document.createElement('canvas'), document.createElement('figcaption'));
+          return f;
+        }),
+      );
     }
     let drawn = 0;
     this.val.forEach((v, i) => {
       const dets = (this.valDets[i] ?? []).filter((d) => d.score > threshold);
       drawn += dets.length;
       const fig = grid.children[i] as HTMLElement;
-      paint(fig.querySelector('canvas')!, { width: v.width, height: v.height, data: v.rgba, channels: 4 }, dets, { minSide: 192, truth: v.truth });
+      paint(fig.querySelector('canvas')!, { width: v.width, height: v.height, data: v.rgba, channels: 4 }, dets, {
+        minSide: 192,
+        truth: v.truth,
+      });
       fig.title = v.name;
-      fig.querySelector('figcaption')!.textContent = this.valDets.length ? `${dets.length} box${dets.length === 1 ? '' : 'es'} · ${v.truth.length} true` : `${v.truth.length} objects`;
+      fig.querySelector('figcaption')!.textContent = this.valDets.length
+        ? `${dets.length} box${dets.length === 1 ? '' : 'es'} · ${v.truth.length} true`
+        : `${v.truth.length} objects`;
     });
     this.boxesDrawn = drawn;
     grid.dataset.boxes = String(drawn);
@@ -321,7 +379,8 @@ export class TrainPanel {
   }
 
   render(): void {
-    const h = this.history, last = h[h.length - 1];
+    const h = this.history,
+      last = h[h.length - 1];
     const recent = h.slice(-20);
     const avg = recent.reduce((s, r) => s + r.loss, 0) / Math.max(recent.length, 1);
     const timed = recent.filter((r) => r.ms !== null);

@@ -4,7 +4,16 @@
  * training checkpoint's metadata (`yolos.checkpoint`, from `npm start` / `yolos train`), or the preset
  * whose parameter shapes the file matches.
  */
-import { Yolos, presets, parseConfig, parameterShapes, readSafetensors, readSafetensorsMetadata, writeSafetensors, type YolosConfig } from '../../yolos/index.ts';
+import {
+  Yolos,
+  presets,
+  parseConfig,
+  parameterShapes,
+  readSafetensors,
+  readSafetensorsMetadata,
+  writeSafetensors,
+  type YolosConfig,
+} from '../../yolos/index.ts';
 
 /** The `__metadata__` of a safetensors file (empty when it has none). */
 export interface LoadedWeights {
@@ -28,32 +37,52 @@ export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedW
   let history: LoadedWeights['history'], batch: number | undefined;
   if (meta['yolos.checkpoint']) {
     // a training checkpoint: the model's tensors are under model/, the optimizer's under optimizer/
-    const ck = JSON.parse(meta['yolos.checkpoint']) as { config?: unknown; step?: number; history?: { step: number; loss: number; lr: number }[]; options?: { batch?: number } };
+    const ck = JSON.parse(meta['yolos.checkpoint']) as {
+      config?: unknown;
+      step?: number;
+      history?: { step: number; loss: number; lr: number }[];
+      options?: { batch?: number };
+    };
     const model = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of readSafetensors(bytes)) {
       if (!k.startsWith('model/')) continue;
-      if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) throw new Error(`checkpoint tensor '${k}' is ${t.dtype}: model weights must be floating point`);
+      if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array)
+        throw new Error(`checkpoint tensor '${k}' is ${t.dtype}: model weights must be floating point`);
       model.set(k.slice(6), { shape: t.shape, data: Float32Array.from(t.data) });
     }
     bytes = writeSafetensors(model);
-    if (ck.config) { config = parseConfig(ck.config); configFrom = 'the checkpoint'; }
+    if (ck.config) {
+      config = parseConfig(ck.config);
+      configFrom = 'the checkpoint';
+    }
     steps = ck.step;
-    history = ck.history?.filter((h) => typeof h?.step === 'number' && typeof h.loss === 'number').map((h) => ({ step: h.step, loss: h.loss, lr: h.lr }));
+    history = ck.history
+      ?.filter((h) => typeof h?.step === 'number' && typeof h.loss === 'number')
+      .map((h) => ({ step: h.step, loss: h.loss, lr: h.lr }));
     batch = ck.options?.batch;
   }
-  if (configJson !== undefined) { config = parseConfig(configJson); configFrom = 'config.json'; }
-  else if (!config && meta['yolos.config']) { config = parseConfig(JSON.parse(meta['yolos.config'])); configFrom = "the file's metadata"; }
+  if (configJson !== undefined) {
+    config = parseConfig(configJson);
+    configFrom = 'config.json';
+  } else if (!config && meta['yolos.config']) {
+    config = parseConfig(JSON.parse(meta['yolos.config']));
+    configFrom = "the file's metadata";
+  }
   if (!config) {
     const file = readSafetensors(bytes);
     const fits = (c: YolosConfig) => {
       const shapes = parameterShapes(c);
-      return shapes.length === file.size && shapes.every(([k, s]) => {
-        const t = file.get(k);
-        return !!t && t.shape.length === s.length && t.shape.every((d, i) => d === s[i]);
-      });
+      return (
+        shapes.length === file.size &&
+        shapes.every(([k, s]) => {
+          const t = file.get(k);
+          return !!t && t.shape.length === s.length && t.shape.every((d, i) => d === s[i]);
+        })
+      );
     };
     const name = (Object.keys(presets) as (keyof typeof presets)[]).find((p) => fits(presets[p]));
-    if (!name) throw new Error('these weights carry no config and fit no preset: pick their config.json together with the .safetensors file');
+    if (!name)
+      throw new Error('these weights carry no config and fit no preset: pick their config.json together with the .safetensors file');
     config = presets[name];
     configFrom = `the ${name} preset (its shapes match)`;
   }
@@ -67,7 +96,11 @@ export async function modelFromFiles(files: File[]): Promise<LoadedWeights & { n
   const cj = files.find((f) => /\.json$/i.test(f.name));
   let json: unknown;
   if (cj) {
-    try { json = JSON.parse(await cj.text()); } catch (e) { throw new Error(`${cj.name} is not valid JSON (${(e as Error).message})`); }
+    try {
+      json = JSON.parse(await cj.text());
+    } catch (e) {
+      throw new Error(`${cj.name} is not valid JSON (${(e as Error).message})`);
+    }
   }
   return { ...modelFromBytes(new Uint8Array(await st.arrayBuffer()), json), name: st.name };
 }

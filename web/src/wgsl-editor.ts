@@ -24,10 +24,27 @@ export function createWgslEditor(parent: HTMLElement, opts: { onChange: () => vo
     extensions: [
       basicSetup,
       // Tab indents (two spaces, as the built-in kernels do); Mod-Enter runs
-      keymap.of([{ key: 'Tab', run: (v) => { v.dispatch(v.state.replaceSelection('  ')); return true; } }, { key: 'Mod-Enter', run: () => { opts.onRun(); return true; } }]),
+      keymap.of([
+        {
+          key: 'Tab',
+          run: (v) => {
+            v.dispatch(v.state.replaceSelection('  '));
+            return true;
+          },
+        },
+        {
+          key: 'Mod-Enter',
+          run: () => {
+            opts.onRun();
+            return true;
+          },
+        },
+      ]),
       wgsl(),
       lintGutter(),
-      EditorView.updateListener.of((u) => { if (u.docChanged) opts.onChange(); }),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged) opts.onChange();
+      }),
       EditorView.contentAttributes.of({ 'aria-label': 'WGSL kernel', spellcheck: 'false' }),
     ],
   });

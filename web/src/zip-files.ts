@@ -9,7 +9,10 @@ import type { DatasetFile } from '../../yolos/data/coco-files.ts';
 export async function expandArchives(files: DatasetFile[]): Promise<DatasetFile[]> {
   const out: DatasetFile[] = [];
   for (const f of files) {
-    if (!/\.zip$/i.test(f.path)) { out.push(f); continue; }
+    if (!/\.zip$/i.test(f.path)) {
+      out.push(f);
+      continue;
+    }
     const bytes = new Uint8Array(await f.blob.arrayBuffer());
     let entries: Record<string, Uint8Array>;
     try {

@@ -7,8 +7,12 @@ import type { ViTClassifier } from './vit-classifier.ts';
  * The fraction of images `start … start + count − 1` of stream `seed` whose arg-max logit is the label.
  * @example await classifyAccuracy(vit, { ...SHAPES_CLASSIFY_VAL, count: 500 }) // 0.97
  */
-export async function classifyAccuracy(model: ViTClassifier, opts: { seed: number; start: number; count: number; batch?: number }): Promise<number> {
-  const size = model.config.image_size, batch = opts.batch ?? 50;
+export async function classifyAccuracy(
+  model: ViTClassifier,
+  opts: { seed: number; start: number; count: number; batch?: number },
+): Promise<number> {
+  const size = model.config.image_size,
+    batch = opts.batch ?? 50;
   let correct = 0;
   for (let i = 0; i < opts.count; i += batch) {
     const n = Math.min(batch, opts.count - i);

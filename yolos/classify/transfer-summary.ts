@@ -12,7 +12,12 @@ export interface TransferRun {
 }
 
 /** Mean, sample standard deviation (n − 1; 0 for one run), min and max. */
-export interface Spread { mean: number; std: number; min: number; max: number }
+export interface Spread {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
 
 export function spread(xs: number[]): Spread {
   if (!xs.length) throw new Error('spread: no values');

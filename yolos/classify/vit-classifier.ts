@@ -24,7 +24,9 @@ function initTensor(name: string, shape: number[], seed: number, scheme: ViTInit
   if (name === 'classifier.weight' || scheme === 'hf') return randn(shape, { seed, std: 0.02 });
   if (name.endsWith('cls_token') || name.endsWith('position_embeddings')) return randn(shape, { seed, std: 0.5 });
   const std = 1 / Math.sqrt(fanIn);
-  return randn(shape, { seed, std }).maximum(-2 * std).minimum(2 * std);
+  return randn(shape, { seed, std })
+    .maximum(-2 * std)
+    .minimum(2 * std);
 }
 
 /** x·Wᵀ + b (+ activation, + residual) with W [out, in], as yolos/model.ts's linear. */
@@ -35,7 +37,11 @@ function linear(x: Tensor, w: Tensor, b: Tensor, epilogue: { activation?: 'gelu'
 /** softmax(q·kᵀ/√d)·v: the composition when training (faster backward at short L), else the fused kernel — as yolos/model.ts. */
 function attend(q: Tensor, k: Tensor, v: Tensor): Tensor {
   if (!needsGrad(q, k, v)) return attention(q, k, v);
-  return q.matmul(k, { transposeB: true }).mul(1 / Math.sqrt(q.shape[q.rank - 1])).softmax(-1).matmul(v);
+  return q
+    .matmul(k, { transposeB: true })
+    .mul(1 / Math.sqrt(q.shape[q.rank - 1]))
+    .softmax(-1)
+    .matmul(v);
 }
 
 export class ViTClassifier {
@@ -67,13 +73,19 @@ export class ViTClassifier {
    * are an error (a pooler, say) unless `strict: false`. Errors name `opts.name` and each key.
    * @example const vit = ViTClassifier.fromSafetensors(await readFile('models/vit-shapes/model.safetensors'), configText, { name: 'models/vit-shapes' });
    */
-  static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config: ViTConfig | object | string, opts: { name?: string; strict?: boolean } = {}): ViTClassifier {
+  static fromSafetensors(
+    bytes: Uint8Array | ArrayBuffer,
+    config: ViTConfig | object | string,
+    opts: { name?: string; strict?: boolean } = {},
+  ): ViTClassifier {
     const where = opts.name ?? 'ViTClassifier.fromSafetensors';
     const c = parseViTConfig(config, `${where}: config.json`);
     const file = readSafetensors(bytes, { name: opts.name });
     const expected = vitParameterShapes(c);
     checkWeights(expected, file, {
-      allowMissing: false, allowUnexpected: opts.strict === false, source: 'the file',
+      allowMissing: false,
+      allowUnexpected: opts.strict === false,
+      source: 'the file',
       title: `${where}: the weights do not fit the ViT config (hidden_size ${c.hidden_size}, ${c.num_hidden_layers} layers, image_size ${c.image_size}, patch_size ${c.patch_size}, ${Object.keys(c.id2label).length} labels)`,
     });
     const params = new Map<string, Tensor>();
@@ -117,13 +129,26 @@ export class ViTClassifier {
    * @example const logits = scope(() => vit.forward(x));
    */
   forward(pixelValues: Tensor): Tensor {
-    const c = this.config, P = c.patch_size, D = c.hidden_size, S = c.image_size, h = c.num_attention_heads, d = D / h;
+    const c = this.config,
+      P = c.patch_size,
+      D = c.hidden_size,
+      S = c.image_size,
+      h = c.num_attention_heads,
+      d = D / h;
     if (pixelValues.rank !== 4 || pixelValues.shape[1] !== c.num_channels || pixelValues.shape[2] !== S || pixelValues.shape[3] !== S) {
-      throw new ShapeError(`ViTClassifier.forward: expected pixel values [B, ${c.num_channels}, ${S}, ${S}] (the config's image_size), got [${pixelValues.shape}]`);
+      throw new ShapeError(
+        `ViTClassifier.forward: expected pixel values [B, ${c.num_channels}, ${S}, ${S}] (the config's image_size), got [${pixelValues.shape}]`,
+      );
     }
-    const B = pixelValues.shape[0], g = S / P, N = g * g, L = 1 + N;
+    const B = pixelValues.shape[0],
+      g = S / P,
+      N = g * g,
+      L = 1 + N;
     // Patch embedding: the stride-P convolution as unfold + matmul.
-    const patches = pixelValues.reshape([B, c.num_channels, g, P, g, P]).permute([0, 2, 4, 1, 3, 5]).reshape([B, N, c.num_channels * P * P]);
+    const patches = pixelValues
+      .reshape([B, c.num_channels, g, P, g, P])
+      .permute([0, 2, 4, 1, 3, 5])
+      .reshape([B, N, c.num_channels * P * P]);
     const projW = this.p('vit.embeddings.patch_embeddings.projection.weight').reshape([D, c.num_channels * P * P]);
     const emb = linear(patches, projW, this.p('vit.embeddings.patch_embeddings.projection.bias')); // [B, N, D]
     const cls = this.p('vit.embeddings.cls_token').broadcastTo([B, 1, D]);

@@ -26,7 +26,13 @@ export interface ViTConfig {
 }
 
 /** A config for `id2label` with HF's defaults for the rest (the caller gives the dims). */
-export function vitConfig(dims: Pick<ViTConfig, 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size' | 'image_size' | 'patch_size'> & { layer_norm_eps?: number; num_channels?: number }, id2label: Record<string, string>): ViTConfig {
+export function vitConfig(
+  dims: Pick<ViTConfig, 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size' | 'image_size' | 'patch_size'> & {
+    layer_norm_eps?: number;
+    num_channels?: number;
+  },
+  id2label: Record<string, string>,
+): ViTConfig {
   return parseViTConfig({ ...dims, id2label });
 }
 
@@ -42,17 +48,22 @@ export function parseViTConfig(json: unknown, where = 'config.json'): ViTConfig 
       throw new Error(`${where}: not valid JSON (${(e as Error).message.slice(0, 200)})`);
     }
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${where}: expected a JSON object (a Hugging Face ViT config.json)`);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new Error(`${where}: expected a JSON object (a Hugging Face ViT config.json)`);
   const j = json as Record<string, unknown>;
-  if (j.model_type !== undefined && j.model_type !== 'vit') throw new Error(`${where}: model_type must be 'vit', got ${JSON.stringify(j.model_type)}`);
+  if (j.model_type !== undefined && j.model_type !== 'vit')
+    throw new Error(`${where}: model_type must be 'vit', got ${JSON.stringify(j.model_type)}`);
   const int = (k: string, def: number): number => {
     const v = j[k] ?? def;
-    if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`${where}: field '${k}' must be a positive integer, got ${JSON.stringify(j[k])}`);
+    if (!Number.isInteger(v) || (v as number) <= 0)
+      throw new Error(`${where}: field '${k}' must be a positive integer, got ${JSON.stringify(j[k])}`);
     return v as number;
   };
   const eps = j.layer_norm_eps ?? 1e-12;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${where}: field 'layer_norm_eps' must be a positive number, got ${JSON.stringify(j.layer_norm_eps)}`);
-  if ((j.hidden_act ?? 'gelu') !== 'gelu') throw new Error(`${where}: hidden_act ${JSON.stringify(j.hidden_act)} is not supported (expected exact 'gelu')`);
+  if (typeof eps !== 'number' || !(eps > 0))
+    throw new Error(`${where}: field 'layer_norm_eps' must be a positive number, got ${JSON.stringify(j.layer_norm_eps)}`);
+  if ((j.hidden_act ?? 'gelu') !== 'gelu')
+    throw new Error(`${where}: hidden_act ${JSON.stringify(j.hidden_act)} is not supported (expected exact 'gelu')`);
   if ((j.qkv_bias ?? true) !== true) throw new Error(`${where}: qkv_bias false is not supported (expected query/key/value biases)`);
   const id2label = j.id2label;
   if (!id2label || typeof id2label !== 'object' || Array.isArray(id2label) || Object.keys(id2label).length === 0) {
@@ -60,24 +71,43 @@ export function parseViTConfig(json: unknown, where = 'config.json'): ViTConfig 
   }
   const labels = Object.entries(id2label as Record<string, unknown>);
   labels.forEach(([k, v], i) => {
-    if (k !== String(i) || typeof v !== 'string') throw new Error(`${where}: 'id2label' must map "0"…"${labels.length - 1}" in order to names, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+    if (k !== String(i) || typeof v !== 'string')
+      throw new Error(
+        `${where}: 'id2label' must map "0"…"${labels.length - 1}" in order to names, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
+      );
   });
   const c: ViTConfig = {
-    model_type: 'vit', architectures: ['ViTForImageClassification'],
-    hidden_size: int('hidden_size', 768), num_hidden_layers: int('num_hidden_layers', 12), num_attention_heads: int('num_attention_heads', 12),
-    intermediate_size: int('intermediate_size', 3072), hidden_act: 'gelu', hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
-    initializer_range: 0.02, layer_norm_eps: eps, image_size: int('image_size', 224), patch_size: int('patch_size', 16),
-    num_channels: int('num_channels', 3), qkv_bias: true, encoder_stride: int('encoder_stride', 16),
-    id2label: id2label as Record<string, string>, label2id: Object.fromEntries(labels.map(([k, v]) => [v as string, Number(k)])),
+    model_type: 'vit',
+    architectures: ['ViTForImageClassification'],
+    hidden_size: int('hidden_size', 768),
+    num_hidden_layers: int('num_hidden_layers', 12),
+    num_attention_heads: int('num_attention_heads', 12),
+    intermediate_size: int('intermediate_size', 3072),
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0,
+    attention_probs_dropout_prob: 0,
+    initializer_range: 0.02,
+    layer_norm_eps: eps,
+    image_size: int('image_size', 224),
+    patch_size: int('patch_size', 16),
+    num_channels: int('num_channels', 3),
+    qkv_bias: true,
+    encoder_stride: int('encoder_stride', 16),
+    id2label: id2label as Record<string, string>,
+    label2id: Object.fromEntries(labels.map(([k, v]) => [v as string, Number(k)])),
   };
-  if (c.hidden_size % c.num_attention_heads !== 0) throw new Error(`${where}: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
-  if (c.image_size % c.patch_size !== 0) throw new Error(`${where}: image_size ${c.image_size} is not a multiple of patch_size ${c.patch_size}`);
+  if (c.hidden_size % c.num_attention_heads !== 0)
+    throw new Error(`${where}: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
+  if (c.image_size % c.patch_size !== 0)
+    throw new Error(`${where}: image_size ${c.image_size} is not a multiple of patch_size ${c.patch_size}`);
   return c;
 }
 
 /** The classifier's tensors under HF ViTForImageClassification's names (Linear weights [out, in]; no pooler). */
 export function vitParameterShapes(c: ViTConfig): [string, number[]][] {
-  const D = c.hidden_size, g = c.image_size / c.patch_size, F = c.intermediate_size;
+  const D = c.hidden_size,
+    g = c.image_size / c.patch_size,
+    F = c.intermediate_size;
   const out: [string, number[]][] = [
     ['vit.embeddings.cls_token', [1, 1, D]],
     ['vit.embeddings.position_embeddings', [1, 1 + g * g, D]],
@@ -87,14 +117,22 @@ export function vitParameterShapes(c: ViTConfig): [string, number[]][] {
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const p = `vit.encoder.layer.${i}`;
     out.push(
-      [`${p}.layernorm_before.weight`, [D]], [`${p}.layernorm_before.bias`, [D]],
-      [`${p}.attention.attention.query.weight`, [D, D]], [`${p}.attention.attention.query.bias`, [D]],
-      [`${p}.attention.attention.key.weight`, [D, D]], [`${p}.attention.attention.key.bias`, [D]],
-      [`${p}.attention.attention.value.weight`, [D, D]], [`${p}.attention.attention.value.bias`, [D]],
-      [`${p}.attention.output.dense.weight`, [D, D]], [`${p}.attention.output.dense.bias`, [D]],
-      [`${p}.layernorm_after.weight`, [D]], [`${p}.layernorm_after.bias`, [D]],
-      [`${p}.intermediate.dense.weight`, [F, D]], [`${p}.intermediate.dense.bias`, [F]],
-      [`${p}.output.dense.weight`, [D, F]], [`${p}.output.dense.bias`, [D]],
+      [`${p}.layernorm_before.weight`, [D]],
+      [`${p}.layernorm_before.bias`, [D]],
+      [`${p}.attention.attention.query.weight`, [D, D]],
+      [`${p}.attention.attention.query.bias`, [D]],
+      [`${p}.attention.attention.key.weight`, [D, D]],
+      [`${p}.attention.attention.key.bias`, [D]],
+      [`${p}.attention.attention.value.weight`, [D, D]],
+      [`${p}.attention.attention.value.bias`, [D]],
+      [`${p}.attention.output.dense.weight`, [D, D]],
+      [`${p}.attention.output.dense.bias`, [D]],
+      [`${p}.layernorm_after.weight`, [D]],
+      [`${p}.layernorm_after.bias`, [D]],
+      [`${p}.intermediate.dense.weight`, [F, D]],
+      [`${p}.intermediate.dense.bias`, [F]],
+      [`${p}.output.dense.weight`, [D, F]],
+      [`${p}.output.dense.bias`, [D]],
     );
   }
   const K = Object.keys(c.id2label).length;

@@ -49,8 +49,14 @@ const range16 = (lo: number, hi: number) => Array.from({ length: (hi - lo) / 16 
 
 /** YOLOS-Ti (`--backbone_name tiny`): scales 256…608 step 16, max 608·1333//800 = 1013. */
 export const TI_AUGMENT: AugmentConfig = {
-  scales: range16(256, 608), maxSize: 1013, cropScales: [400, 500, 600], cropMin: 384, cropMax: 600,
-  multiple: 16, flipP: 0.5, selectP: 0.5,
+  scales: range16(256, 608),
+  maxSize: 1013,
+  cropScales: [400, 500, 600],
+  cropMin: 384,
+  cropMax: 600,
+  multiple: 16,
+  flipP: 0.5,
+  selectP: 0.5,
 };
 /** YOLOS-S / S-dWr / B: scales 480…800 step 16, max 1333. */
 export const SMALL_AUGMENT: AugmentConfig = { ...TI_AUGMENT, scales: range16(480, 800), maxSize: 1333 };
@@ -59,8 +65,14 @@ export const SMALL_AUGMENT: AugmentConfig = { ...TI_AUGMENT, scales: range16(480
  * 64/80/96, crops 48…80 per side, then resizes.
  */
 export const SHAPES_AUGMENT: AugmentConfig = {
-  scales: [48, 64, 80], maxSize: 128, cropScales: [64, 80, 96], cropMin: 48, cropMax: 80,
-  multiple: 16, flipP: 0.5, selectP: 0.5,
+  scales: [48, 64, 80],
+  maxSize: 128,
+  cropScales: [64, 80, 96],
+  cropMin: 48,
+  cropMax: 80,
+  multiple: 16,
+  flipP: 0.5,
+  selectP: 0.5,
 };
 
 /** A sample with pixel-space targets: boxes [M, 4] as (x0, y0, x1, y1) in pixels of this image. */
@@ -86,7 +98,16 @@ export function toPixelSample(s: DetectionSample): PixelSample {
     const h = s.boxes[i * 4 + 3] * s.height;
     boxes.set([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], i * 4);
   }
-  return { image: s.image, width: s.width, height: s.height, boxes, labels: s.labels, areas: Float64Array.from(s.areas), imageId: s.imageId, origSize: s.origSize };
+  return {
+    image: s.image,
+    width: s.width,
+    height: s.height,
+    boxes,
+    labels: s.labels,
+    areas: Float64Array.from(s.areas),
+    imageId: s.imageId,
+    origSize: s.origSize,
+  };
 }
 
 /** Pixel xyxy → normalised cxcywh (DETR `Normalize`: box_xyxy_to_cxcywh / [w, h, w, h]). */
@@ -97,7 +118,14 @@ export function toDetectionSample(p: PixelSample): DetectionSample {
     const [x0, y0, x1, y1] = p.boxes.subarray(i * 4, i * 4 + 4);
     boxes.set([(x0 + x1) / 2 / p.width, (y0 + y1) / 2 / p.height, (x1 - x0) / p.width, (y1 - y0) / p.height], i * 4);
   }
-  const out: DetectionSample = { image: p.image, width: p.width, height: p.height, boxes, labels: p.labels, areas: Float32Array.from(p.areas) };
+  const out: DetectionSample = {
+    image: p.image,
+    width: p.width,
+    height: p.height,
+    boxes,
+    labels: p.labels,
+    areas: Float32Array.from(p.areas),
+  };
   if (p.imageId !== undefined) out.imageId = p.imageId;
   if (p.origSize !== undefined) out.origSize = p.origSize;
   return out;
@@ -163,7 +191,9 @@ export function yolosResizeShape(h: number, w: number, size: number, maxSize?: n
     return w < h ? [long, multiple] : [multiple, long];
   }
   if (out[0] < 1 || out[1] < 1) {
-    throw new Error(`resize: ${h}×${w} to short side ${size}${maxSize ? `, max ${maxSize}` : ''} gives ${oh}×${ow}, which floors to ${out[0]}×${out[1]} (multiple ${multiple})`);
+    throw new Error(
+      `resize: ${h}×${w} to short side ${size}${maxSize ? `, max ${maxSize}` : ''} gives ${oh}×${ow}, which floors to ${out[0]}×${out[1]} (multiple ${multiple})`,
+    );
   }
   return out;
 }
@@ -234,7 +264,12 @@ export function resize(p: PixelSample, size: number, maxSize?: number, multiple 
 }
 
 /** A crop window in pixels (torchvision order: top, left, height, width). */
-export interface CropRegion { top: number; left: number; height: number; width: number }
+export interface CropRegion {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
 
 /**
  * Crops image and target: boxes shifted by (left, top), clipped to the window, dropped when empty
@@ -266,7 +301,15 @@ export function crop(p: PixelSample, r: CropRegion): PixelSample {
     labels.push(p.labels[i]);
     areas.push((x1 - x0) * (y1 - y0));
   }
-  return { ...p, image, width: w, height: h, boxes: Float64Array.from(boxes), labels: Int32Array.from(labels), areas: Float64Array.from(areas) };
+  return {
+    ...p,
+    image,
+    width: w,
+    height: h,
+    boxes: Float64Array.from(boxes),
+    labels: Int32Array.from(labels),
+    areas: Float64Array.from(areas),
+  };
 }
 
 /**

@@ -22,7 +22,10 @@ import type { CocoGroundTruth } from '../eval/coco-eval.ts';
 import { toRgbImage } from '../image-input.ts';
 
 /** One file of a dataset folder: its path inside the folder ('/'-separated) and its bytes. */
-export interface DatasetFile { path: string; blob: Blob }
+export interface DatasetFile {
+  path: string;
+  blob: Blob;
+}
 
 export interface CocoFilesOptions {
   /** Decodes one image file (default `toRgbImage`: EXIF orientation, PIL's pixel cap). */
@@ -58,16 +61,28 @@ const splitOf = (path: string) => ANNOTATION.exec(path)![1];
 /** The annotation files for training and validation (see the file comment). */
 export function chooseAnnotationFiles(paths: string[]): { train: string; val: string | null } {
   const all = paths.filter((p) => ANNOTATION.test(p)).sort();
-  if (!all.length) throw new Error(`no COCO annotation file among the ${paths.length} files: expected annotations/instances_<split>.json (e.g. instances_train2017.json, instances_val2017.json)`);
+  if (!all.length)
+    throw new Error(
+      `no COCO annotation file among the ${paths.length} files: expected annotations/instances_<split>.json (e.g. instances_train2017.json, instances_val2017.json)`,
+    );
   const one = (list: string[], role: string): string | null => {
     if (list.length > 1) throw new Error(`${list.length} annotation files for ${role}: ${list.join(', ')}; keep one`);
     return list[0] ?? null;
   };
-  const val = one(all.filter((p) => /^val/i.test(splitOf(p))), 'validation (instances_val*.json)');
-  let train = one(all.filter((p) => /^train/i.test(splitOf(p))), 'training (instances_train*.json)');
+  const val = one(
+    all.filter((p) => /^val/i.test(splitOf(p))),
+    'validation (instances_val*.json)',
+  );
+  let train = one(
+    all.filter((p) => /^train/i.test(splitOf(p))),
+    'training (instances_train*.json)',
+  );
   if (!train) {
     const others = all.filter((p) => p !== val);
-    if (others.length > 1) throw new Error(`no instances_train*.json, and ${others.length} other annotation files: ${others.join(', ')}; name the training one instances_train.json`);
+    if (others.length > 1)
+      throw new Error(
+        `no instances_train*.json, and ${others.length} other annotation files: ${others.join(', ')}; name the training one instances_train.json`,
+      );
     train = others[0] ?? val!;
   }
   return { train, val: val === train ? null : val };
@@ -93,11 +108,18 @@ export class ImageResolver {
     let hits = (this.byName.get(base) ?? []).filter((f) => f.path === name || f.path.endsWith(`/${name}`));
     if (hits.length > 1) {
       const dirs = new Set([split, split.replace(/\d{4}$/, ''), `${split.replace(/\d{4}$/, '')}2017`]);
-      const inSplit = hits.filter((f) => f.path.split('/').slice(0, -1).some((d) => dirs.has(d)));
+      const inSplit = hits.filter((f) =>
+        f.path
+          .split('/')
+          .slice(0, -1)
+          .some((d) => dirs.has(d)),
+      );
       if (inSplit.length) hits = inSplit;
     }
     if (hits.length === 1) return hits[0];
-    return hits.length ? `'${fileName}' is in ${hits.length} folders (${hits.map((f) => f.path).join(', ')}), none named like the split '${split}'` : `'${fileName}' is missing`;
+    return hits.length
+      ? `'${fileName}' is in ${hits.length} folders (${hits.map((f) => f.path).join(', ')}), none named like the split '${split}'`
+      : `'${fileName}' is missing`;
   }
 }
 
@@ -132,7 +154,9 @@ export async function cocoFromFiles(input: DatasetFile[], opts: CocoFilesOptions
     }
     if (missing.length) {
       const shown = missing.slice(0, 5).join('\n  ');
-      throw new Error(`${path}: ${missing.length} of the ${gt.images.length} images it names are not among the chosen files:\n  ${shown}${missing.length > 5 ? `\n  … and ${missing.length - 5} more` : ''}`);
+      throw new Error(
+        `${path}: ${missing.length} of the ${gt.images.length} images it names are not among the chosen files:\n  ${shown}${missing.length > 5 ? `\n  … and ${missing.length - 5} more` : ''}`,
+      );
     }
     const read = (name: string) => {
       const f = found.get(name)!;
@@ -147,11 +171,19 @@ export async function cocoFromFiles(input: DatasetFile[], opts: CocoFilesOptions
   if (chosen.val) {
     const v = await open(chosen.val);
     notes.push(`training on ${chosen.train} (${t.gt.images.length} images), validating on ${chosen.val} (${v.gt.images.length} images)`);
-    return { train: new CocoDataset(t.gt, t.read, quiet), val: new CocoDataset(v.gt, v.read, { annotationFile: chosen.val, onWarning: () => {} }), trainFile: chosen.train, valFile: chosen.val, notes };
+    return {
+      train: new CocoDataset(t.gt, t.read, quiet),
+      val: new CocoDataset(v.gt, v.read, { annotationFile: chosen.val, onWarning: () => {} }),
+      trainFile: chosen.train,
+      valFile: chosen.val,
+      notes,
+    };
   }
   const ids = (t.gt.images as { id: number }[]).map((im) => im.id).sort((a, b) => a - b);
   if (ids.length < 2) {
-    notes.push(`${chosen.train} has ${ids.length} image${ids.length === 1 ? '' : 's'} and there is no val split: validating on the training image${ids.length === 1 ? '' : 's'} (scores measure fit, not generalisation)`);
+    notes.push(
+      `${chosen.train} has ${ids.length} image${ids.length === 1 ? '' : 's'} and there is no val split: validating on the training image${ids.length === 1 ? '' : 's'} (scores measure fit, not generalisation)`,
+    );
     const ds = new CocoDataset(t.gt, t.read, quiet);
     return { train: ds, val: ds, trainFile: chosen.train, valFile: null, notes };
   }
@@ -162,10 +194,22 @@ export async function cocoFromFiles(input: DatasetFile[], opts: CocoFilesOptions
     images: t.gt.images.filter((im) => keep(im.id)),
     annotations: t.gt.annotations.filter((a) => keep(a.image_id)),
   });
-  notes.push(`no instances_val*.json: validating on the last ${k} of the ${ids.length} images of ${chosen.train} (by id), held out of training`);
+  notes.push(
+    `no instances_val*.json: validating on the last ${k} of the ${ids.length} images of ${chosen.train} (by id), held out of training`,
+  );
   return {
-    train: new CocoDataset(part((id) => !heldOut.has(id)), t.read, quiet),
-    val: new CocoDataset(part((id) => heldOut.has(id)), t.read, quiet),
-    trainFile: chosen.train, valFile: null, notes,
+    train: new CocoDataset(
+      part((id) => !heldOut.has(id)),
+      t.read,
+      quiet,
+    ),
+    val: new CocoDataset(
+      part((id) => heldOut.has(id)),
+      t.read,
+      quiet,
+    ),
+    trainFile: chosen.train,
+    valFile: null,
+    notes,
   };
 }

@@ -21,7 +21,12 @@ import type { CocoAnnotation, CocoCategory, CocoGroundTruth, CocoImage } from '.
 import { parseJsonText, validateCocoGroundTruth, type WarningSink } from './coco-validate.ts';
 
 /** Decoded pixels of one image: 8-bit RGBA (or RGB with `channels: 3`), row-major. */
-export interface DecodedImage { width: number; height: number; data: Uint8Array | Uint8ClampedArray; channels?: 3 | 4 }
+export interface DecodedImage {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
+  channels?: 3 | 4;
+}
 
 /** Reads and decodes the image named by a COCO `file_name`; throws naming the file when it cannot. */
 export type CocoImageReader = (fileName: string) => Promise<DecodedImage>;
@@ -53,7 +58,11 @@ export function rgbaToChw(data: ArrayLike<number>, width: number, height: number
  * The YOLOS/DETR target of one image: crowd dropped, xywh → clamped xyxy, degenerate dropped, then
  * normalised cxcywh. Returns boxes [M, 4], labels [M] (raw category ids), areas [M] (the `area` field).
  */
-export function cocoTarget(anns: CocoAnnotation[], width: number, height: number): { boxes: Float32Array; labels: Int32Array; areas: Float32Array } {
+export function cocoTarget(
+  anns: CocoAnnotation[],
+  width: number,
+  height: number,
+): { boxes: Float32Array; labels: Int32Array; areas: Float32Array } {
   const boxes: number[] = [];
   const labels: number[] = [];
   const areas: number[] = [];
@@ -113,7 +122,8 @@ export class CocoDataset {
 
   /** COCO image record of item i (ascending id order). */
   imageInfo(i: number): CocoImage & { file_name: string } {
-    if (!Number.isInteger(i) || i < 0 || i >= this.images.length) throw new RangeError(`CocoDataset.get: index ${i} out of range [0, ${this.images.length})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.images.length)
+      throw new RangeError(`CocoDataset.get: index ${i} out of range [0, ${this.images.length})`);
     return this.images[i] as CocoImage & { file_name: string }; // validated: every image has a file_name
   }
 

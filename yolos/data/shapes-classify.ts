@@ -44,10 +44,12 @@ export function renderClassifySample(seed: number, index: number, size: number):
   const kind = Math.floor(rng() * SHAPE_KINDS.length);
   const family = Math.floor(rng() * COLOUR_FAMILIES.length);
   const s = (0.45 + 0.45 * rng()) * size;
-  const x0 = rng() * (size - s), y0 = rng() * (size - s);
+  const x0 = rng() * (size - s),
+    y0 = rng() * (size - s);
   const colour = [0, 1, 2].map((ch) => (ch === family ? 0.6 + 0.4 * rng() : 0.4 * rng()));
   const normal = normalSampler(rng);
-  const hw = size * size, image = new Float32Array(3 * hw);
+  const hw = size * size,
+    image = new Float32Array(3 * hw);
   for (let j = 0; j < size; j++) {
     for (let i = 0; i < size; i++) {
       const inside = insideShape(SHAPE_KINDS[kind], x0, y0, s, i + 0.5, j + 0.5);
@@ -65,10 +67,14 @@ export function renderClassifySample(seed: number, index: number, size: number):
  * ImageNet-normalised as the detector's inputs are (`normalize: false`: raw [0, 1]), and labels.
  * @example const { pixels, labels } = classifyBatch({ seed: 0, start: 64, count: 32, size: 48 });
  */
-export function classifyBatch(opts: { seed: number; start: number; count: number; size: number; normalize?: boolean }): { pixels: Float32Array; labels: Int32Array } {
+export function classifyBatch(opts: { seed: number; start: number; count: number; size: number; normalize?: boolean }): {
+  pixels: Float32Array;
+  labels: Int32Array;
+} {
   const { seed, start, count, size } = opts;
   if (!Number.isInteger(count) || count < 1) throw new Error(`shapesClassify: count must be a positive integer, got ${count}`);
-  const pixels = new Float32Array(count * 3 * size * size), labels = new Int32Array(count);
+  const pixels = new Float32Array(count * 3 * size * size),
+    labels = new Int32Array(count);
   for (let b = 0; b < count; b++) {
     const s = renderClassifySample(seed, start + b, size);
     pixels.set(opts.normalize === false ? s.image : normalizeImageNet(s.image), b * 3 * size * size);

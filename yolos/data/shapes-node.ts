@@ -12,7 +12,11 @@ import type { ShapesDataset } from './shapes.ts';
 /**
  * @example await writeShapesCoco(shapesDataset({ seed: 1, count: 50 }), '/tmp/shapes', 'val');
  */
-export async function writeShapesCoco(ds: ShapesDataset, dir: string, split = 'val'): Promise<{ annotationFile: string; imageDir: string }> {
+export async function writeShapesCoco(
+  ds: ShapesDataset,
+  dir: string,
+  split = 'val',
+): Promise<{ annotationFile: string; imageDir: string }> {
   const imageDir = join(dir, `${split}2017`);
   const annDir = join(dir, 'annotations');
   await mkdir(imageDir, { recursive: true });

@@ -120,7 +120,8 @@ function checkClasses(classes: readonly string[]): ShapeKind[] {
  * @example const sc = renderShapes(1, 0); sc.objects[0].box; sc.image![0];
  */
 export function renderShapes(
-  seed: number, index: number,
+  seed: number,
+  index: number,
   opts: { size?: number; classes?: ShapeKind[]; noise?: boolean } = {},
 ): ShapesScene {
   const size = opts.size ?? 64;
@@ -234,7 +235,8 @@ export class ShapesDataset {
 
   /** The full scene of item k (objects, owner map, image). */
   scene(k: number, opts: { noise?: boolean } = {}): ShapesScene {
-    if (!Number.isInteger(k) || k < 0 || k >= this.length) throw new RangeError(`shapesDataset.get: index ${k} out of range [0, ${this.length})`);
+    if (!Number.isInteger(k) || k < 0 || k >= this.length)
+      throw new RangeError(`shapesDataset.get: index ${k} out of range [0, ${this.length})`);
     return renderShapes(this.seed, this.start + k, { size: this.size, classes: this.classes, noise: opts.noise });
   }
 
@@ -278,8 +280,12 @@ export class ShapesDataset {
       }
     }
     return {
-      info: { description: `synthetic shapes, seed ${this.seed}, images ${this.start}..${this.start + this.length - 1}, ${this.size}×${this.size}` },
-      images, annotations, categories: this.categories.map((c) => ({ ...c })),
+      info: {
+        description: `synthetic shapes, seed ${this.seed}, images ${this.start}..${this.start + this.length - 1}, ${this.size}×${this.size}`,
+      },
+      images,
+      annotations,
+      categories: this.categories.map((c) => ({ ...c })),
     };
   }
 }

@@ -40,7 +40,12 @@
  *   r.AP; r.AP50; r.perCategory[1].AP; console.log(formatCocoStats(r));
  */
 
-export interface CocoImage { id: number; width?: number; height?: number; file_name?: string }
+export interface CocoImage {
+  id: number;
+  width?: number;
+  height?: number;
+  file_name?: string;
+}
 export interface CocoAnnotation {
   id: number;
   image_id: number;
@@ -51,7 +56,11 @@ export interface CocoAnnotation {
   area: number;
   iscrowd?: number | boolean;
 }
-export interface CocoCategory { id: number; name?: string; supercategory?: string }
+export interface CocoCategory {
+  id: number;
+  name?: string;
+  supercategory?: string;
+}
 export interface CocoGroundTruth {
   images: CocoImage[];
   annotations: CocoAnnotation[];
@@ -78,8 +87,18 @@ export interface CocoEvalOptions {
 
 /** The 12 numbers of `COCOeval.summarize()` for bbox, in its order; −1 where undefined. */
 export interface CocoStats {
-  AP: number; AP50: number; AP75: number; APs: number; APm: number; APl: number;
-  AR1: number; AR10: number; AR100: number; ARs: number; ARm: number; ARl: number;
+  AP: number;
+  AP50: number;
+  AP75: number;
+  APs: number;
+  APm: number;
+  APl: number;
+  AR1: number;
+  AR10: number;
+  AR100: number;
+  ARs: number;
+  ARm: number;
+  ARl: number;
 }
 
 export interface CocoEvalResult extends CocoStats {
@@ -94,8 +113,13 @@ export interface CocoEvalResult extends CocoStats {
   /** [T, R, K, A, M]. */
   counts: [number, number, number, number, number];
   params: {
-    imgIds: number[]; catIds: number[]; iouThrs: number[]; recThrs: number[];
-    areaRng: [number, number][]; areaRngLbl: string[]; maxDets: number[];
+    imgIds: number[];
+    catIds: number[];
+    iouThrs: number[];
+    recThrs: number[];
+    areaRng: [number, number][];
+    areaRngLbl: string[];
+    maxDets: number[];
   };
 }
 
@@ -110,13 +134,29 @@ function linspace(start: number, stop: number, num: number): number[] {
 
 export const COCO_IOU_THRS: readonly number[] = linspace(0.5, 0.95, Math.round((0.95 - 0.5) / 0.05) + 1);
 export const COCO_REC_THRS: readonly number[] = linspace(0.0, 1.0, Math.round((1.0 - 0.0) / 0.01) + 1);
-export const COCO_AREA_RNG: readonly [number, number][] = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]];
+export const COCO_AREA_RNG: readonly [number, number][] = [
+  [0 ** 2, 1e5 ** 2],
+  [0 ** 2, 32 ** 2],
+  [32 ** 2, 96 ** 2],
+  [96 ** 2, 1e5 ** 2],
+];
 export const COCO_AREA_LBL: readonly string[] = ['all', 'small', 'medium', 'large'];
 /** numpy's np.spacing(1) = 2^-52. */
 const SPACING_1 = Number.EPSILON;
 
-interface Gt { id: number; bbox: number[]; area: number; crowd: boolean; ignore: boolean }
-interface Dt { id: number; bbox: number[]; area: number; score: number }
+interface Gt {
+  id: number;
+  bbox: number[];
+  area: number;
+  crowd: boolean;
+  ignore: boolean;
+}
+interface Dt {
+  id: number;
+  bbox: number[];
+  area: number;
+  score: number;
+}
 /** One `evaluateImg` result: D dets (score-sorted), G gts (ignored last), T thresholds. */
 interface EvalImg {
   dtScores: number[];
@@ -143,7 +183,7 @@ function pairwiseSum(a: number[], lo: number, n: number): number {
     const r = a.slice(lo, lo + 8);
     let i = 8;
     for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[lo + i + j];
-    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    let res = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
     for (; i < n; i++) res += a[lo + i];
     return res;
   }
@@ -268,7 +308,9 @@ export function cocoEvaluate(groundTruth: CocoGroundTruth, detections: CocoDetec
   const acc = accumulate(evaluate(prepared, params), params);
   const all = summarize(acc, params, null);
   const perCategory: Record<number, CocoStats> = {};
-  params.catIds.forEach((catId, k) => { perCategory[catId] = summarize(acc, params, k); });
+  params.catIds.forEach((catId, k) => {
+    perCategory[catId] = summarize(acc, params, k);
+  });
   const { imgIds, catIds, iouThrs, recThrs, areaRng, maxDets } = params;
   return {
     ...all,
@@ -278,8 +320,13 @@ export function cocoEvaluate(groundTruth: CocoGroundTruth, detections: CocoDetec
     recall: acc.recall,
     counts: [iouThrs.length, recThrs.length, catIds.length, areaRng.length, maxDets.length],
     params: {
-      imgIds, catIds, iouThrs: [...iouThrs], recThrs: [...recThrs],
-      areaRng: areaRng.map((r) => [r[0], r[1]] as [number, number]), areaRngLbl: [...COCO_AREA_LBL], maxDets,
+      imgIds,
+      catIds,
+      iouThrs: [...iouThrs],
+      recThrs: [...recThrs],
+      areaRng: areaRng.map((r) => [r[0], r[1]] as [number, number]),
+      areaRngLbl: [...COCO_AREA_LBL],
+      maxDets,
     },
   };
 }
@@ -321,12 +368,20 @@ function prepare(groundTruth: CocoGroundTruth, detections: CocoDetection[], para
     if (!catSet.has(ann.category_id)) continue;
     if (typeof ann.area !== 'number') throw new Error(`cocoEvaluate: annotation ${ann.id} has no numeric 'area'`);
     const crowd = !!ann.iscrowd;
-    push(gts, cellKey(ann.image_id, ann.category_id), { id: ann.id, bbox: checkBox(`annotation ${ann.id}`, ann.bbox), area: ann.area, crowd, ignore: crowd });
+    push(gts, cellKey(ann.image_id, ann.category_id), {
+      id: ann.id,
+      bbox: checkBox(`annotation ${ann.id}`, ann.bbox),
+      area: ann.area,
+      crowd,
+      ignore: crowd,
+    });
   }
   const dts = new Map<string, Dt[]>();
   detections.forEach((det, i) => {
     if (!gtImgIds.has(det.image_id)) {
-      throw new Error(`cocoEvaluate: Results do not correspond to current coco set (image_id ${det.image_id} is not in groundTruth.images)`);
+      throw new Error(
+        `cocoEvaluate: Results do not correspond to current coco set (image_id ${det.image_id} is not in groundTruth.images)`,
+      );
     }
     if (!imgSet.has(det.image_id) || !catSet.has(det.category_id)) return;
     const bb = checkBox(`detection ${i}`, det.bbox);
@@ -366,7 +421,11 @@ const recallIndex = (p: EvalParams, t: number, k: number, a: number, m: number) 
 /** `accumulate`: the precision/recall curves of every (IoU thr, category, area range, maxDets). */
 function accumulate(evalImgs: (EvalImg | null)[][][], params: EvalParams): Accumulated {
   const { iouThrs, recThrs, catIds, areaRng, maxDets } = params;
-  const T = iouThrs.length, R = recThrs.length, K = catIds.length, A = areaRng.length, M = maxDets.length;
+  const T = iouThrs.length,
+    R = recThrs.length,
+    K = catIds.length,
+    A = areaRng.length,
+    M = maxDets.length;
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   for (let k = 0; k < K; k++) {
@@ -424,7 +483,8 @@ function accumulate(evalImgs: (EvalImg | null)[][][], params: EvalParams): Accum
 /** `summarize`: the 12 numbers over every category (kOnly null) or over category index kOnly alone. */
 function summarize(acc: Accumulated, params: EvalParams, kOnly: number | null): CocoStats {
   const md = params.maxDets;
-  const one = (ap: boolean, iouThr: number | null, areaLbl: string, maxDet: number) => summarizeOne(acc, params, ap, iouThr, areaLbl, maxDet, kOnly);
+  const one = (ap: boolean, iouThr: number | null, areaLbl: string, maxDet: number) =>
+    summarizeOne(acc, params, ap, iouThr, areaLbl, maxDet, kOnly);
   return {
     AP: one(true, null, 'all', md[2]),
     AP50: one(true, 0.5, 'all', md[2]),
@@ -442,7 +502,15 @@ function summarize(acc: Accumulated, params: EvalParams, kOnly: number | null): 
 }
 
 /** `_summarize` for one setting: the mean of the entries > −1 (−1 if none). */
-function summarizeOne(acc: Accumulated, params: EvalParams, ap: boolean, iouThr: number | null, areaLbl: string, maxDet: number, kOnly: number | null): number {
+function summarizeOne(
+  acc: Accumulated,
+  params: EvalParams,
+  ap: boolean,
+  iouThr: number | null,
+  areaLbl: string,
+  maxDet: number,
+  kOnly: number | null,
+): number {
   const { iouThrs, recThrs, catIds, maxDets } = params;
   const a = COCO_AREA_LBL.indexOf(areaLbl);
   const m = maxDets.indexOf(maxDet);
@@ -477,14 +545,23 @@ const STAT_KEYS: (keyof CocoStats)[] = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl
 export function formatCocoStats(r: CocoEvalResult): string {
   const [m0, m1, m2] = r.params.maxDets;
   const rows: [string, string, string, number, number][] = [
-    ['Average Precision', '(AP)', '0.50:0.95', 0, m2], ['Average Precision', '(AP)', '0.50', 0, m2],
-    ['Average Precision', '(AP)', '0.75', 0, m2], ['Average Precision', '(AP)', '0.50:0.95', 1, m2],
-    ['Average Precision', '(AP)', '0.50:0.95', 2, m2], ['Average Precision', '(AP)', '0.50:0.95', 3, m2],
-    ['Average Recall', '(AR)', '0.50:0.95', 0, m0], ['Average Recall', '(AR)', '0.50:0.95', 0, m1],
-    ['Average Recall', '(AR)', '0.50:0.95', 0, m2], ['Average Recall', '(AR)', '0.50:0.95', 1, m2],
-    ['Average Recall', '(AR)', '0.50:0.95', 2, m2], ['Average Recall', '(AR)', '0.50:0.95', 3, m2],
+    ['Average Precision', '(AP)', '0.50:0.95', 0, m2],
+    ['Average Precision', '(AP)', '0.50', 0, m2],
+    ['Average Precision', '(AP)', '0.75', 0, m2],
+    ['Average Precision', '(AP)', '0.50:0.95', 1, m2],
+    ['Average Precision', '(AP)', '0.50:0.95', 2, m2],
+    ['Average Precision', '(AP)', '0.50:0.95', 3, m2],
+    ['Average Recall', '(AR)', '0.50:0.95', 0, m0],
+    ['Average Recall', '(AR)', '0.50:0.95', 0, m1],
+    ['Average Recall', '(AR)', '0.50:0.95', 0, m2],
+    ['Average Recall', '(AR)', '0.50:0.95', 1, m2],
+    ['Average Recall', '(AR)', '0.50:0.95', 2, m2],
+    ['Average Recall', '(AR)', '0.50:0.95', 3, m2],
   ];
-  return rows.map(([title, type, iou, a, md], i) =>
-    ` ${title.padEnd(18)} ${type} @[ IoU=${iou.padEnd(9)} | area=${COCO_AREA_LBL[a].padStart(6)} | maxDets=${String(md).padStart(3)} ] = ${r.stats[i].toFixed(3)}`,
-  ).join('\n');
+  return rows
+    .map(
+      ([title, type, iou, a, md], i) =>
+        ` ${title.padEnd(18)} ${type} @[ IoU=${iou.padEnd(9)} | area=${COCO_AREA_LBL[a].padStart(6)} | maxDets=${String(md).padStart(3)} ] = ${r.stats[i].toFixed(3)}`,
+    )
+    .join('\n');
 }

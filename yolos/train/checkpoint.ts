@@ -54,16 +54,19 @@ type StoredMeta = CheckpointMeta & { optimizer: { paramGroups: (AdamWHyper & { p
 
 /** Checks the metadata's fields; an error names the checkpoint, the field and what was expected. */
 function checkMeta(path: string, m: unknown): StoredMeta {
-  const bad = (field: string, expected: string, got: unknown) => new Error(`checkpoint '${path}': metadata field '${field}' must be ${expected}, got ${JSON.stringify(got)}`);
+  const bad = (field: string, expected: string, got: unknown) =>
+    new Error(`checkpoint '${path}': metadata field '${field}' must be ${expected}, got ${JSON.stringify(got)}`);
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(m)) throw bad('yolos.checkpoint', 'an object', m);
   if (!(Number.isInteger(m.step) && (m.step as number) >= 0)) throw bad('step', 'a non-negative integer', m.step);
-  for (const f of ['seconds', 'imagesSeen'] as const) if (!(typeof m[f] === 'number' && (m[f] as number) >= 0)) throw bad(f, 'a non-negative number', m[f]);
+  for (const f of ['seconds', 'imagesSeen'] as const)
+    if (!(typeof m[f] === 'number' && (m[f] as number) >= 0)) throw bad(f, 'a non-negative number', m[f]);
   if (!isObj(m.config)) throw bad('config', 'a model config object', m.config);
   if (!isObj(m.options)) throw bad('options', 'the training options object', m.options);
   if (m.history !== undefined && !Array.isArray(m.history)) throw bad('history', 'an array of step records', m.history);
   const opt = m.optimizer;
-  if (!isObj(opt) || !Array.isArray(opt.paramGroups) || !isObj(opt.steps)) throw bad('optimizer', '{ paramGroups: [...], steps: {...} }', opt);
+  if (!isObj(opt) || !Array.isArray(opt.paramGroups) || !isObj(opt.steps))
+    throw bad('optimizer', '{ paramGroups: [...], steps: {...} }', opt);
   try {
     m.config = parseConfig(m.config);
   } catch (e) {
@@ -81,9 +84,13 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     throw new Error(`cannot read checkpoint '${path}': ${describeFsError(e)}`);
   }
   const fail = (what: string) => new Error(`checkpoint '${path}': ${what}`);
-  if (bytes.length < 8) throw fail(`${bytes.length} bytes is too short for a safetensors file (expected an 8-byte header length, a JSON header and the tensors)`);
+  if (bytes.length < 8)
+    throw fail(
+      `${bytes.length} bytes is too short for a safetensors file (expected an 8-byte header length, a JSON header and the tensors)`,
+    );
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  if (n > bytes.length - 8) throw fail(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length (truncated, or not a safetensors file)`);
+  if (n > bytes.length - 8)
+    throw fail(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length (truncated, or not a safetensors file)`);
   let header: { __metadata__?: Record<string, string> };
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
@@ -91,7 +98,8 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     throw fail('the safetensors header is not valid JSON');
   }
   const raw = header.__metadata__?.['yolos.checkpoint'];
-  if (!raw) throw fail('no yolos.checkpoint metadata (is it a plain weights file? resume needs the checkpoint.safetensors a training run writes)');
+  if (!raw)
+    throw fail('no yolos.checkpoint metadata (is it a plain weights file? resume needs the checkpoint.safetensors a training run writes)');
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -118,7 +126,10 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
         const buffers: Record<string, Tensor> = {};
         for (const [name, t] of file) {
           const prefix = `optimizer/${k}/`;
-          if (name.startsWith(prefix)) { buffers[name.slice(prefix.length)] = keep(tensor(t.data as Float32Array, t.shape)); made.push(buffers[name.slice(prefix.length)]); }
+          if (name.startsWith(prefix)) {
+            buffers[name.slice(prefix.length)] = keep(tensor(t.data as Float32Array, t.shape));
+            made.push(buffers[name.slice(prefix.length)]);
+          }
         }
         state[Number(k)] = { step, buffers };
       }

@@ -26,7 +26,8 @@ export interface MakeSourcesOptions extends SourceOptions {
 export async function makeSources(opts: MakeSourcesOptions): Promise<{ train: TrainSource; val: ValSource }> {
   const trainSplit = opts.trainSplit ?? 'train';
   if (opts.data === 'shapes') {
-    if (trainSplit !== 'train') throw new Error(`train split '${trainSplit}': the shapes data has its own streams; a split applies to COCO folders only`);
+    if (trainSplit !== 'train')
+      throw new Error(`train split '${trainSplit}': the shapes data has its own streams; a split applies to COCO folders only`);
     return shapesSources(opts);
   }
   const onWarning = opts.onWarning ?? console.warn;
@@ -48,7 +49,9 @@ export async function makeSources(opts: MakeSourcesOptions): Promise<{ train: Tr
     } catch (e) {
       if (!(e instanceof NoAnnotationFileError)) throw e;
       valSet = trainSet;
-      onWarning(`no validation annotations (tried ${e.tried.join(', ')}): evaluating on the training split ${trainSet.annotationFile}, so scores measure fit, not generalisation`);
+      onWarning(
+        `no validation annotations (tried ${e.tried.join(', ')}): evaluating on the training split ${trainSet.annotationFile}, so scores measure fit, not generalisation`,
+      );
     }
   }
   return cocoSources(trainSet, valSet, { ...opts, name: opts.data, onWarning });

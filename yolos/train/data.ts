@@ -6,7 +6,16 @@
  */
 import { shapesDataset } from '../data/shapes.ts';
 import type { CocoDataset } from '../data/coco.ts';
-import { collate, trainAugment, evalTransform, SHAPES_AUGMENT, TI_AUGMENT, SMALL_AUGMENT, type AugmentConfig, type Batch } from '../data/augment.ts';
+import {
+  collate,
+  trainAugment,
+  evalTransform,
+  SHAPES_AUGMENT,
+  TI_AUGMENT,
+  SMALL_AUGMENT,
+  type AugmentConfig,
+  type Batch,
+} from '../data/augment.ts';
 import { hashSeed, mulberry32 } from '../data/rng.ts';
 import type { DetectionSample } from '../data/sample.ts';
 import type { CocoGroundTruth } from '../eval/coco-eval.ts';
@@ -60,14 +69,24 @@ export function augmentFor(model: string, size?: number): AugmentConfig {
   if (size) {
     const lo = Math.max(16, Math.round(size / 2 / 16) * 16);
     const scales = Array.from({ length: Math.floor((size - lo) / 16) + 1 }, (_, i) => lo + 16 * i);
-    return { ...SHAPES_AUGMENT, scales, maxSize: Math.floor((size * 1333) / 800), cropScales: [size, Math.round(size * 1.25), Math.round(size * 1.5)], cropMin: Math.round(size * 0.75), cropMax: Math.round(size * 1.25) };
+    return {
+      ...SHAPES_AUGMENT,
+      scales,
+      maxSize: Math.floor((size * 1333) / 800),
+      cropScales: [size, Math.round(size * 1.25), Math.round(size * 1.5)],
+      cropMin: Math.round(size * 0.75),
+      cropMax: Math.round(size * 1.25),
+    };
   }
   return model === 'tiny' ? TI_AUGMENT : model === 'nano16' ? SHAPES_AUGMENT : SMALL_AUGMENT;
 }
 
 /** What the train and val sources are built from (`makeSources` in ./data-node.ts adds the folder). */
 export interface SourceOptions {
-  seed: number; model: string; size?: number; augment: boolean;
+  seed: number;
+  model: string;
+  size?: number;
+  augment: boolean;
   /** COCO validation images: the resize (the trainer passes the recipe's `validationResize`); default the largest training scale. */
   evalResize?: { shortestEdge: number; longestEdge: number };
 }
@@ -111,7 +130,11 @@ const FAILURES_BEFORE_GIVING_UP = 20;
  * Training stops with an Error when the first 20 tried all fail or when no image is left.
  * Validation images are not skipped: an image left out would change what the scores measure.
  */
-export function cocoSources(trainSet: CocoDataset, valSet: CocoDataset, opts: SourceOptions & { name: string; onWarning?: (message: string) => void }): { train: TrainSource; val: ValSource } {
+export function cocoSources(
+  trainSet: CocoDataset,
+  valSet: CocoDataset,
+  opts: SourceOptions & { name: string; onWarning?: (message: string) => void },
+): { train: TrainSource; val: ValSource } {
   const warn = opts.onWarning ?? console.warn;
   const cfg = augmentFor(opts.model, opts.size);
   const evalResize = opts.evalResize ?? { shortestEdge: cfg.scales[cfg.scales.length - 1], longestEdge: cfg.maxSize };
@@ -137,7 +160,9 @@ export function cocoSources(trainSet: CocoDataset, valSet: CocoDataset, opts: So
         skipped.add(index);
         warn(`skipping training image id ${info.id} '${info.file_name}': ${message} (${skipped.size} of ${N} skipped so far)`);
         if (read === 0 && skipped.size >= Math.min(N, FAILURES_BEFORE_GIVING_UP)) {
-          throw new Error(`${trainSet.annotationFile}: the first ${skipped.size} training images all failed, the first with: ${firstError}`);
+          throw new Error(
+            `${trainSet.annotationFile}: the first ${skipped.size} training images all failed, the first with: ${firstError}`,
+          );
         }
       }
     }
@@ -172,7 +197,10 @@ function permutation(n: number, seed: number): Int32Array {
   if (p) return p;
   p = Int32Array.from({ length: n }, (_, i) => i);
   const rng = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) { const j = Math.floor(rng() * (i + 1)); [p[i], p[j]] = [p[j], p[i]]; }
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
   if (permCache.size > 4) permCache.clear();
   permCache.set(key, p);
   return p;

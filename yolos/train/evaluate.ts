@@ -9,9 +9,17 @@ import { cocoEvaluate, type CocoDetection, type CocoEvalResult } from '../eval/c
 import type { Yolos } from '../model.ts';
 import type { ValSource, LabelMap } from './data.ts';
 
-export async function evaluate(model: Yolos, val: ValSource, labels: LabelMap, opts: { batch?: number; limit?: number } = {}): Promise<{ result: CocoEvalResult; detections: CocoDetection[] }> {
+export async function evaluate(
+  model: Yolos,
+  val: ValSource,
+  labels: LabelMap,
+  opts: { batch?: number; limit?: number } = {},
+): Promise<{ result: CocoEvalResult; detections: CocoDetection[] }> {
   const n = Math.min(val.length, opts.limit ?? val.length);
-  if (!(n > 0)) throw new Error(`evaluate: no images to evaluate (the validation data has ${val.length}, limit ${opts.limit ?? 'none'}); expected at least one`);
+  if (!(n > 0))
+    throw new Error(
+      `evaluate: no images to evaluate (the validation data has ${val.length}, limit ${opts.limit ?? 'none'}); expected at least one`,
+    );
   const detections: CocoDetection[] = [];
   const seen = new Set<number>();
   const batch = opts.batch ?? 16;
@@ -35,9 +43,11 @@ export async function evaluate(model: Yolos, val: ValSource, labels: LabelMap, o
         return { probs: out.logits.softmax(-1), boxes: out.boxes };
       });
       x.dispose();
-      const p = await probs.data(), bx = await boxes.data();
+      const p = await probs.data(),
+        bx = await boxes.data();
       const [, Q, C1] = probs.shape;
-      probs.dispose(); boxes.dispose();
+      probs.dispose();
+      boxes.dispose();
       group.forEach((s, b) => {
         seen.add(s.imageId);
         const [oh, ow] = s.origSize;
@@ -47,13 +57,22 @@ export async function evaluate(model: Yolos, val: ValSource, labels: LabelMap, o
           for (let c = 1; c < C1 - 1; c++) if (p[row + c] > p[row + best]) best = c;
           const [cx, cy, w, h] = bx.subarray((b * Q + q) * 4, (b * Q + q) * 4 + 4);
           detections.push({
-            image_id: s.imageId, category_id: labels.categoryIds[best], score: p[row + best],
+            image_id: s.imageId,
+            category_id: labels.categoryIds[best],
+            score: p[row + best],
             bbox: [(cx - w / 2) * ow, (cy - h / 2) * oh, w * ow, h * oh],
           });
         }
       });
     }
   }
-  const gt = n === val.length ? val.groundTruth : { ...val.groundTruth, images: val.groundTruth.images.filter((im) => seen.has(im.id)), annotations: val.groundTruth.annotations.filter((a) => seen.has(a.image_id)) };
+  const gt =
+    n === val.length
+      ? val.groundTruth
+      : {
+          ...val.groundTruth,
+          images: val.groundTruth.images.filter((im) => seen.has(im.id)),
+          annotations: val.groundTruth.annotations.filter((a) => seen.has(a.image_id)),
+        };
   return { result: cocoEvaluate(gt, detections), detections };
 }

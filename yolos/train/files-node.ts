@@ -12,8 +12,14 @@ const TEMP = /\.tmp-(\d+)$/;
 export function describeFsError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const reasons: Record<string, string> = {
-    ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted',
-    ENOENT: 'no such file or directory', EROFS: 'read-only file system', EISDIR: 'is a directory', ENOTDIR: 'a parent is not a directory',
+    ENOSPC: 'no space left on device',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file or directory',
+    EROFS: 'read-only file system',
+    EISDIR: 'is a directory',
+    ENOTDIR: 'a parent is not a directory',
   };
   return err.code && reasons[err.code] ? `${reasons[err.code]} (${err.code})` : (err.message ?? String(e));
 }
@@ -57,7 +63,10 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-  const stale = names.filter((n) => { const m = TEMP.exec(n); return m !== null && !alive(Number(m[1])); });
+  const stale = names.filter((n) => {
+    const m = TEMP.exec(n);
+    return m !== null && !alive(Number(m[1]));
+  });
   await Promise.all(stale.map((n) => unlink(join(dir, n)).catch(() => {})));
   return stale;
 }

@@ -72,8 +72,12 @@ export interface Recipe {
 }
 
 const SHARED = {
-  betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 1e-4, clip: 0.1,
-  loss: { ce: 1, bbox: 5, giou: 2, eosCoef: 0.1 }, matcher: { costClass: 1, costBbox: 5, costGiou: 2 },
+  betas: [0.9, 0.999] as [number, number],
+  eps: 1e-8,
+  weightDecay: 1e-4,
+  clip: 0.1,
+  loss: { ce: 1, bbox: 5, giou: 2, eosCoef: 0.1 },
+  matcher: { costClass: 1, costBbox: 5, costGiou: 2 },
 };
 
 /**
@@ -98,7 +102,19 @@ function isTiLike(config: YolosConfig): boolean {
  * @example scratchRecipe(presets.nano16).steps // 12000
  */
 export function scratchRecipe(config: YolosConfig): Recipe & { steps: number; init: InitScheme } {
-  return { kind: 'scratch', steps: 12000, epochs: null, batch: 16, lr: 5e-4, warmup: 200, lrMin: 0, schedule: 'step', ...SHARED, init: 'fanin', evalResize: validationResize(config) };
+  return {
+    kind: 'scratch',
+    steps: 12000,
+    epochs: null,
+    batch: 16,
+    lr: 5e-4,
+    warmup: 200,
+    lrMin: 0,
+    schedule: 'step',
+    ...SHARED,
+    init: 'fanin',
+    evalResize: validationResize(config),
+  };
 }
 
 /**
@@ -112,8 +128,17 @@ export function finetuneRecipe(config: YolosConfig, batch?: number): Recipe {
   const b = batch ?? paper.batch;
   if (!(Number.isInteger(b) && b >= 1)) throw new Error(`finetuneRecipe: batch must be a positive integer, got ${b}`);
   return {
-    kind: 'finetune', steps: null, epochs: paper.epochs, batch: b, lr: (paper.lr * b) / paper.batch, warmup: 0, lrMin: 1e-7, schedule: 'epoch',
-    ...SHARED, init: null, evalResize: validationResize(config),
+    kind: 'finetune',
+    steps: null,
+    epochs: paper.epochs,
+    batch: b,
+    lr: (paper.lr * b) / paper.batch,
+    warmup: 0,
+    lrMin: 1e-7,
+    schedule: 'epoch',
+    ...SHARED,
+    init: null,
+    evalResize: validationResize(config),
   };
 }
 
@@ -155,5 +180,10 @@ export function makeOptimizer(model: Yolos, r: Pick<Recipe, 'lr' | 'betas' | 'ep
 
 /** The set loss (and its matcher) of the recipe, for `numClasses` object classes. */
 export function makeCriterion(numClasses: number, r: Pick<Recipe, 'loss' | 'matcher'>): SetCriterion {
-  return new SetCriterion({ numClasses, eosCoef: r.loss.eosCoef, weights: { ce: r.loss.ce, bbox: r.loss.bbox, giou: r.loss.giou }, matcher: new HungarianMatcher(r.matcher) });
+  return new SetCriterion({
+    numClasses,
+    eosCoef: r.loss.eosCoef,
+    weights: { ce: r.loss.ce, bbox: r.loss.bbox, giou: r.loss.giou },
+    matcher: new HungarianMatcher(r.matcher),
+  });
 }

@@ -16,16 +16,24 @@ export interface StepRecord {
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = Math.floor(s % 60);
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
 
 /** `step 120/8000 [====>      ] loss 1.234 lr 5.0e-4 42.1 img/s ETA 3m12s` on one rewritten line (TTY) or a line per call. */
 export class ProgressBar {
   private last = 0;
-  constructor(private total: number, private stream: NodeJS.WriteStream = process.stderr, private width = 24) {}
+  constructor(
+    private total: number,
+    private stream: NodeJS.WriteStream = process.stderr,
+    private width = 24,
+  ) {}
 
-  setTotal(total: number): void { this.total = total; }
+  setTotal(total: number): void {
+    this.total = total;
+  }
 
   update(r: StepRecord, force = false): void {
     const now = Date.now();
@@ -56,7 +64,12 @@ export async function appendJsonl(path: string, record: object): Promise<void> {
 
 /** A line chart of loss against step, smoothed by a running mean, as a standalone SVG. */
 export function lossCurveSvg(history: { step: number; loss: number }[], title = 'training loss'): string {
-  const W = 640, H = 360, L = 56, R = 16, T = 32, B = 40;
+  const W = 640,
+    H = 360,
+    L = 56,
+    R = 16,
+    T = 32,
+    B = 40;
   const pts = history.filter((h) => Number.isFinite(h.loss));
   const smooth: [number, number][] = [];
   const k = Math.max(1, Math.floor(pts.length / 200));
@@ -64,8 +77,12 @@ export function lossCurveSvg(history: { step: number; loss: number }[], title = 
     const win = pts.slice(Math.max(0, i - 4 * k), i + 1);
     smooth.push([pts[i].step, win.reduce((a, b) => a + b.loss, 0) / win.length]);
   }
-  const xs = smooth.map((p) => p[0]), ys = smooth.map((p) => p[1]);
-  const x0 = Math.min(...xs, 0), x1 = Math.max(...xs, 1), y0 = Math.min(...ys, 0), y1 = Math.max(...ys, 1e-9);
+  const xs = smooth.map((p) => p[0]),
+    ys = smooth.map((p) => p[1]);
+  const x0 = Math.min(...xs, 0),
+    x1 = Math.max(...xs, 1),
+    y0 = Math.min(...ys, 0),
+    y1 = Math.max(...ys, 1e-9);
   const sx = (x: number) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
   const sy = (y: number) => H - B - ((y - y0) / (y1 - y0 || 1)) * (H - T - B);
   const path = smooth.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');

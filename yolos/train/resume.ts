@@ -9,7 +9,20 @@ import { parseConfig, type YolosConfig } from '../config.ts';
 import { writeAtomic } from './files-node.ts';
 
 /** The options a checkpoint pins, in the order they are checked. */
-export const PINNED = ['data', 'trainSplit', 'model', 'batch', 'lr', 'weightDecay', 'clip', 'warmup', 'size', 'seed', 'init', 'augment'] as const;
+export const PINNED = [
+  'data',
+  'trainSplit',
+  'model',
+  'batch',
+  'lr',
+  'weightDecay',
+  'clip',
+  'warmup',
+  'size',
+  'seed',
+  'init',
+  'augment',
+] as const;
 export type PinnedKey = (typeof PINNED)[number];
 
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -28,7 +41,9 @@ export function checkPinned(given: Partial<Record<PinnedKey, unknown>>, saved: R
     const differs = k === 'model' ? !same(modelKey(g), modelKey(s)) : !same(g, s);
     if (differs) {
       const show = (v: unknown) => (k === 'model' && typeof v === 'object' ? 'a custom config' : JSON.stringify(v));
-      throw new Error(`train: ${k} (${flag(k)}) ${show(g)} differs from ${show(s)} in the checkpoint '${path}'; a resumed run keeps the recipe it started with — leave ${flag(k)} out, or start a new run with another --out`);
+      throw new Error(
+        `train: ${k} (${flag(k)}) ${show(g)} differs from ${show(s)} in the checkpoint '${path}'; a resumed run keeps the recipe it started with — leave ${flag(k)} out, or start a new run with another --out`,
+      );
     }
   }
 }
@@ -36,7 +51,10 @@ export function checkPinned(given: Partial<Record<PinnedKey, unknown>>, saved: R
 /** The schedule's end for a resumed run: the checkpoint's, or a larger `steps` given now. */
 export function resumedTotal(given: number | undefined, saved: number, atStep: number, path: string): number {
   if (given === undefined) return saved;
-  if (!(given > atStep)) throw new Error(`train: the checkpoint '${path}' is at step ${atStep}; --steps ${given} must be larger to train on (the schedule is re-fitted to the new end)`);
+  if (!(given > atStep))
+    throw new Error(
+      `train: the checkpoint '${path}' is at step ${atStep}; --steps ${given} must be larger to train on (the schedule is re-fitted to the new end)`,
+    );
   return given;
 }
 

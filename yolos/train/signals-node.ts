@@ -40,12 +40,17 @@ export function abortOnSignals(log: (line: string) => void = (l) => process.stde
   };
   for (const s of SIGNALS) process.on(s, handler);
   const parent = process.ppid;
-  const orphaned = setInterval(() => { if (parent !== 1 && process.ppid !== parent) handler('SIGHUP'); }, 1000);
+  const orphaned = setInterval(() => {
+    if (parent !== 1 && process.ppid !== parent) handler('SIGHUP');
+  }, 1000);
   orphaned.unref();
   return {
     signal: controller.signal,
     received: () => first,
     exitCode: () => (first ? 128 + NUMBER[first] : 0),
-    dispose: () => { clearInterval(orphaned); for (const s of SIGNALS) process.off(s, handler); },
+    dispose: () => {
+      clearInterval(orphaned);
+      for (const s of SIGNALS) process.off(s, handler);
+    },
   };
 }

@@ -27,8 +27,11 @@ export interface StepLosses {
  * @param targets per image: class indices (0…numLabels−1) and cxcywh boxes
  */
 export async function trainStep(
-  model: Yolos, optimizer: AdamW, criterion: SetCriterion,
-  pixels: Float32Array, shape: [number, number, number, number],
+  model: Yolos,
+  optimizer: AdamW,
+  criterion: SetCriterion,
+  pixels: Float32Array,
+  shape: [number, number, number, number],
   targets: { labels: Int32Array; boxes: Float32Array }[],
   { lr, clip }: { lr: number; clip: number },
 ): Promise<StepLosses> {

@@ -11,7 +11,16 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { init, LimitError } from '../../engine/node.ts';
 import { trainStep } from './step.ts';
-import { scratchRecipe, finetuneRecipe, validationResize, lrAt, stepsPerEpoch, makeOptimizer, makeCriterion, type Recipe } from './recipe.ts';
+import {
+  scratchRecipe,
+  finetuneRecipe,
+  validationResize,
+  lrAt,
+  stepsPerEpoch,
+  makeOptimizer,
+  makeCriterion,
+  type Recipe,
+} from './recipe.ts';
 import { Yolos } from '../model.ts';
 import { presets, parseConfig, type YolosConfig, type PresetName } from '../config.ts';
 import type { InitScheme } from '../init.ts';
@@ -119,7 +128,15 @@ const RUN_DEFAULTS = { model: 'nano16' as PresetName | YolosConfig, seed: 0, out
 
 /** The recipe's values under the option names (steps null: from the recipe's epochs over the data). */
 function recipeDefaults(r: Recipe) {
-  return { steps: r.steps ?? undefined, batch: r.batch, lr: r.lr, weightDecay: r.weightDecay, clip: r.clip, warmup: r.warmup, init: r.init ?? undefined };
+  return {
+    steps: r.steps ?? undefined,
+    batch: r.batch,
+    lr: r.lr,
+    weightDecay: r.weightDecay,
+    clip: r.clip,
+    warmup: r.warmup,
+    init: r.init ?? undefined,
+  };
 }
 
 /** The config a run trains: the checkpoint's, a preset's or the caller's. */
@@ -137,16 +154,26 @@ function configOf(model: PresetName | YolosConfig, resumed: LoadedCheckpoint | n
 function resolve(options: TrainOptions, resumed: LoadedCheckpoint | null, resumePath: string | null) {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrainOptions;
   const saved = resumed?.meta.options;
-  const transfer = resumed ? { initFrom: saved!.initFrom as string | undefined, freezeBackbone: saved!.freezeBackbone as boolean | undefined } : { initFrom: given.initFrom, freezeBackbone: given.freezeBackbone };
+  const transfer = resumed
+    ? { initFrom: saved!.initFrom as string | undefined, freezeBackbone: saved!.freezeBackbone as boolean | undefined }
+    : { initFrom: given.initFrom, freezeBackbone: given.freezeBackbone };
   if (resumed) {
     for (const k of ['initFrom', 'freezeBackbone'] as const) {
       if (given[k] !== undefined && given[k] !== (transfer[k] ?? (k === 'freezeBackbone' ? false : undefined))) {
-        throw new Error(`train: ${k} ${JSON.stringify(given[k])} differs from ${JSON.stringify(transfer[k] ?? null)} in the checkpoint '${resumePath}'; a resumed run keeps the recipe it started with — leave it out, or start a new run with another --out`);
+        throw new Error(
+          `train: ${k} ${JSON.stringify(given[k])} differs from ${JSON.stringify(transfer[k] ?? null)} in the checkpoint '${resumePath}'; a resumed run keeps the recipe it started with — leave it out, or start a new run with another --out`,
+        );
       }
     }
   } else {
-    if (transfer.freezeBackbone && !transfer.initFrom) throw new Error('train: freezeBackbone (--freeze-backbone) needs initFrom (--init-from): a randomly initialised backbone would never train');
-    if (transfer.initFrom !== undefined && given.init !== undefined) throw new Error(`train: init (--init) ${given.init} applies to a model trained from scratch; with initFrom (--init-from) the weights are the pre-trained ones and the new tensors are the loader's`);
+    if (transfer.freezeBackbone && !transfer.initFrom)
+      throw new Error(
+        'train: freezeBackbone (--freeze-backbone) needs initFrom (--init-from): a randomly initialised backbone would never train',
+      );
+    if (transfer.initFrom !== undefined && given.init !== undefined)
+      throw new Error(
+        `train: init (--init) ${given.init} applies to a model trained from scratch; with initFrom (--init-from) the weights are the pre-trained ones and the new tensors are the loader's`,
+      );
   }
   const config = configOf(given.model ?? RUN_DEFAULTS.model, resumed);
   const recipe = transfer.initFrom ? finetuneRecipe(config, given.batch ?? (saved?.batch as number | undefined)) : scratchRecipe(config);
@@ -155,7 +182,16 @@ function resolve(options: TrainOptions, resumed: LoadedCheckpoint | null, resume
   checkPinned(given, saved!, resumePath!);
   const pinned = Object.fromEntries(PINNED.map((k) => [k, saved![k]]).filter(([, v]) => v !== undefined));
   const steps = resumedTotal(given.steps, saved!.steps as number, resumed.meta.step, resumePath!);
-  const o = { ...defaults, checkpointEvery: saved!.checkpointEvery as number, logEvery: saved!.logEvery as number, ...given, ...pinned, ...transfer, steps, out: given.out ?? (saved!.out as string) };
+  const o = {
+    ...defaults,
+    checkpointEvery: saved!.checkpointEvery as number,
+    logEvery: saved!.logEvery as number,
+    ...given,
+    ...pinned,
+    ...transfer,
+    steps,
+    out: given.out ?? (saved!.out as string),
+  };
   return { ...o, recipe, config, augment: o.augment ?? o.data !== 'shapes' }; // checkpoints before `augment` was pinned
 }
 
@@ -175,15 +211,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (const k of ['batch', 'checkpointEvery', 'logEvery'] as const) {
     if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new Error(`train: ${k} must be a positive integer, got ${o[k]}`);
   }
-  if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`train: steps must be a positive integer, got ${o.steps}`);
+  if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps >= 1))
+    throw new Error(`train: steps must be a positive integer, got ${o.steps}`);
   const out = o.out;
   await mkdir(out, { recursive: true });
   await removeStaleTemps(out);
   const evalResize = validationResize(config, o.size);
-  const { train: source, val } = await makeSources({ data: o.data, seed: o.seed, model: modelName, size: o.size, augment: o.augment, trainSplit: o.trainSplit, evalResize });
+  const { train: source, val } = await makeSources({
+    data: o.data,
+    seed: o.seed,
+    model: modelName,
+    size: o.size,
+    augment: o.augment,
+    trainSplit: o.trainSplit,
+    evalResize,
+  });
   const labels = labelMap(source.categories, config.num_labels);
   const say = o.progress === 'bar' || o.progress === 'lines' ? (line: string) => console.error(line) : () => {};
-  const model = resumed ? resumed.model : o.initFrom ? await initialModel(o.initFrom, config, o.seed, labels.id2label, say) : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init });
+  const model = resumed
+    ? resumed.model
+    : o.initFrom
+      ? await initialModel(o.initFrom, config, o.seed, labels.id2label, say)
+      : Yolos.create({ ...config, id2label: labels.id2label }, { seed: o.seed, init: o.init });
   if (o.freezeBackbone) freezeBackbone(model);
   model.checkpointBlocks = options.checkpointBlocks ?? false; // not part of the recipe: a resume may change it
   model.train();
@@ -191,7 +240,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (resumed) resumed.restoreOptimizer(optimizer);
   const criterion = makeCriterion(config.num_labels, o.recipe);
   const perEpoch = stepsPerEpoch(source.images, o.batch);
-  const schedule = { schedule: (resumed?.meta.options.schedule as Recipe['schedule'] | undefined) ?? o.recipe.schedule, lr: o.lr, lrMin: (resumed?.meta.options.lrMin as number | undefined) ?? o.recipe.lrMin, warmup: o.warmup, stepsPerEpoch: perEpoch };
+  const schedule = {
+    schedule: (resumed?.meta.options.schedule as Recipe['schedule'] | undefined) ?? o.recipe.schedule,
+    lr: o.lr,
+    lrMin: (resumed?.meta.options.lrMin as number | undefined) ?? o.recipe.lrMin,
+    warmup: o.warmup,
+    stepsPerEpoch: perEpoch,
+  };
   const startStep = resumed ? resumed.meta.step : 0;
   const history = resumed ? ((resumed.meta.history as StepRecord[] | undefined) ?? []).filter((h) => h.step < startStep) : [];
   let step = startStep;
@@ -208,12 +263,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const elapsed = () => (performance.now() - t0) / 1000;
   const checkpointPath = join(out, 'checkpoint.safetensors');
   const recipe = () => ({
-    ...Object.fromEntries(PINNED.map((k) => [k, o[k]])), model: modelName === 'custom' ? config : modelName, steps: total, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery, out,
-    initFrom: o.initFrom, freezeBackbone: o.freezeBackbone, schedule: schedule.schedule, lrMin: schedule.lrMin,
+    ...Object.fromEntries(PINNED.map((k) => [k, o[k]])),
+    model: modelName === 'custom' ? config : modelName,
+    steps: total,
+    checkpointEvery: o.checkpointEvery,
+    logEvery: o.logEvery,
+    out,
+    initFrom: o.initFrom,
+    freezeBackbone: o.freezeBackbone,
+    schedule: schedule.schedule,
+    lrMin: schedule.lrMin,
   });
   let savedAt = elapsed();
   const checkpoint = async () => {
-    await saveCheckpoint(checkpointPath, model, optimizer, { step, config: model.config, options: recipe(), seconds: priorSeconds + elapsed(), imagesSeen, history });
+    await saveCheckpoint(checkpointPath, model, optimizer, {
+      step,
+      config: model.config,
+      options: recipe(),
+      seconds: priorSeconds + elapsed(),
+      imagesSeen,
+      history,
+    });
     savedAt = elapsed();
   };
   const evals: EvalRecord[] = [];
@@ -228,19 +298,46 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let stoppedBy: TrainResult['stoppedBy'] = 'steps';
   try {
     while (step < total) {
-      if (o.signal?.aborted) { stoppedBy = 'signal'; break; }
-      if (o.shouldStop?.()) { stoppedBy = 'shouldStop'; break; }
-      if (o.minutes !== undefined && elapsed() > o.minutes * 60) { stoppedBy = 'minutes'; break; }
+      if (o.signal?.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      if (o.shouldStop?.()) {
+        stoppedBy = 'shouldStop';
+        break;
+      }
+      if (o.minutes !== undefined && elapsed() > o.minutes * 60) {
+        stoppedBy = 'minutes';
+        break;
+      }
       // schedule, batch (CPU), then one step on the GPU
       const lr = lrAt(step, { ...schedule, total });
       const batch = await source.batch(step, o.batch);
       const targets = batch.targets.map((t) => ({ labels: Int32Array.from(t.labels, labels.toIndex), boxes: t.boxes }));
-      const { loss, lossCe, lossBbox, lossGiou, classError } = await trainStep(model, optimizer, criterion, batch.pixels, batch.shape, targets, { lr, clip: o.clip });
+      const { loss, lossCe, lossBbox, lossGiou, classError } = await trainStep(
+        model,
+        optimizer,
+        criterion,
+        batch.pixels,
+        batch.shape,
+        targets,
+        { lr, clip: o.clip },
+      );
       if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${step} (lr ${lr}); lower --lr`);
       step++;
       imagesSeen += o.batch;
       const seconds = elapsed();
-      const rec: StepRecord = { step: step - 1, loss, lossCe, lossBbox, lossGiou, classError, lr, imagesPerSec: ((step - startStep) * o.batch) / seconds, seconds: priorSeconds + seconds };
+      const rec: StepRecord = {
+        step: step - 1,
+        loss,
+        lossCe,
+        lossBbox,
+        lossGiou,
+        classError,
+        lr,
+        imagesPerSec: ((step - startStep) * o.batch) / seconds,
+        seconds: priorSeconds + seconds,
+      };
       history.push(rec);
       // Fit the schedule to the budget from the pace of steps 5…15 (the first steps compile pipelines).
       if (fitToBudget && step - startStep === 5) paceFrom = seconds;
@@ -258,7 +355,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   } catch (e) {
     const msg = (e as Error).message ?? '';
-    if (e instanceof LimitError || /out of memory|OutOfMemory|allocation|binding limit/i.test(msg)) throw new Error(`train: the batch of ${o.batch} does not fit in GPU memory (${msg}); try --batch ${Math.max(1, o.batch >> 1)}`);
+    if (e instanceof LimitError || /out of memory|OutOfMemory|allocation|binding limit/i.test(msg))
+      throw new Error(`train: the batch of ${o.batch} does not fit in GPU memory (${msg}); try --batch ${Math.max(1, o.batch >> 1)}`);
     throw e;
   } finally {
     bar?.done();
@@ -268,15 +366,39 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   optimizer.dispose(); // its moment buffers live on the GPU outside every scope
   const weights = join(out, 'model.safetensors');
   await writeAtomic(weights, await model.saveSafetensors());
-  await writeAtomic(join(out, 'config.json'), `${JSON.stringify({ ...model.config, architectures: ['YolosForObjectDetection'] }, null, 2)}\n`);
+  await writeAtomic(
+    join(out, 'config.json'),
+    `${JSON.stringify({ ...model.config, architectures: ['YolosForObjectDetection'] }, null, 2)}\n`,
+  );
   await writeAtomic(join(out, 'loss.svg'), lossCurveSvg(history, `YOLOS ${modelName} on ${o.data}: training loss`));
   const interrupted = stoppedBy === 'signal' || stoppedBy === 'shouldStop';
   const evalResult = o.evalAtEnd && !interrupted ? await runEval() : undefined;
-  return { history, evals, eval: evalResult, checkpoint: checkpointPath, weights, steps: step, totalSteps: total, imagesSeen, seconds: priorSeconds + elapsed(), model, labels, val, stoppedBy, interrupted };
+  return {
+    history,
+    evals,
+    eval: evalResult,
+    checkpoint: checkpointPath,
+    weights,
+    steps: step,
+    totalSteps: total,
+    imagesSeen,
+    seconds: priorSeconds + elapsed(),
+    model,
+    labels,
+    val,
+    stoppedBy,
+    interrupted,
+  };
 }
 
 /** The pre-trained start of a fine-tuning run (transfer-node.ts); `say` gets its report (what was used, resized, created). */
-async function initialModel(source: string, config: YolosConfig, seed: number, id2label: Record<string, string>, say: (line: string) => void): Promise<Yolos> {
+async function initialModel(
+  source: string,
+  config: YolosConfig,
+  seed: number,
+  id2label: Record<string, string>,
+  say: (line: string) => void,
+): Promise<Yolos> {
   const { model, report } = await loadInitialModel(source, config, { seed, id2label });
   for (const line of report) say(`init-from ${source}: ${line}`);
   return model;

@@ -33,8 +33,12 @@ ${FLAT_INDEX}
 struct Params { n: u32, decay: f32, beta1: f32, one_m_beta1: f32, beta2: f32, one_m_beta2: f32, step_size: f32, inv_sqrt_bc2: f32, eps: f32, max_norm: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
-${clip ? `@group(0) @binding(2) var<storage, read> norm: array<f32>;
-` : ''}@group(0) @binding(${clip ? 3 : 2}) var<storage, read_write> w: array<f32>;
+${
+  clip
+    ? `@group(0) @binding(2) var<storage, read> norm: array<f32>;
+`
+    : ''
+}@group(0) @binding(${clip ? 3 : 2}) var<storage, read_write> w: array<f32>;
 @group(0) @binding(${clip ? 4 : 3}) var<storage, read_write> m: array<f32>;
 @group(0) @binding(${clip ? 5 : 4}) var<storage, read_write> v: array<f32>;
 @compute @workgroup_size(256)
@@ -88,14 +92,20 @@ struct Params { decay: f32, beta1: f32, one_m_beta1: f32, beta2: f32, one_m_beta
 @group(0) @binding(0) var<uniform> p: Params;
 ${ts.map((b) => `@group(0) @binding(${b + 1}) var<storage, read> g${b}: array<f32>;`).join('\n')}
 ${clip ? `@group(0) @binding(${count + 1}) var<storage, read> norm: array<f32>;` : ''}
-${ts.map((b) => `@group(0) @binding(${out + 3 * b}) var<storage, read_write> w${b}: array<f32>;
+${ts
+  .map(
+    (b) => `@group(0) @binding(${out + 3 * b}) var<storage, read_write> w${b}: array<f32>;
 @group(0) @binding(${out + 3 * b + 1}) var<storage, read_write> m${b}: array<f32>;
-@group(0) @binding(${out + 3 * b + 2}) var<storage, read_write> v${b}: array<f32>;`).join('\n')}
+@group(0) @binding(${out + 3 * b + 2}) var<storage, read_write> v${b}: array<f32>;`,
+  )
+  .join('\n')}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let k = rowIndex(wid, nwg);
   switch (${ts.map((b) => `select(0u, 1u, k >= p.t[${b}].y)`).join(' + ')}) {
-${ts.map((b) => `    case ${b}u: {
+${ts
+  .map(
+    (b) => `    case ${b}u: {
       let i = (k - ${b === 0 ? '0u' : `p.t[${b - 1}].y`}) * 256u + lid;
       if (i >= p.t[${b}].x) { return; }
       let step_size = bitcast<f32>(p.t[${b}].z);
@@ -107,7 +117,9 @@ ${ts.map((b) => `    case ${b}u: {
       v${b}[i] = vi;
       let denom = sqrt(vi) * inv_sqrt_bc2 + p.eps;
       w${b}[i] = w${b}[i] * p.decay - step_size * (mi / denom);
-    }`).join('\n')}
+    }`,
+  )
+  .join('\n')}
     default: {}
   }
 }`,

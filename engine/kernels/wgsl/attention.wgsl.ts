@@ -70,13 +70,20 @@ import type { StoreType } from '../../dtype.ts';
  * the f32 path; only o is rounded to f16 once, when stored. Backward reads q, k, v as stored and o,
  * dO, writes dQ, dK, dV and the row statistics in f32.
  */
-export interface AttentionStorage { q: StoreType; k: StoreType; v: StoreType; o: StoreType }
+export interface AttentionStorage {
+  q: StoreType;
+  k: StoreType;
+  v: StoreType;
+  o: StoreType;
+}
 export const F32_STORAGE: AttentionStorage = { q: 'f32', k: 'f32', v: 'f32', o: 'f32' };
 
 /** Kernel-key suffix and WGSL prologue for a storage choice ('' and none when all f32). */
 function storage(s: AttentionStorage): { key: string; enable: string } {
   const half = [s.q, s.k, s.v, s.o].includes('f16');
-  return half ? { key: `/${[s.q, s.k, s.v, s.o].map((t) => (t === 'f16' ? 'h' : 'f')).join('')}`, enable: 'enable f16;' } : { key: '', enable: '' };
+  return half
+    ? { key: `/${[s.q, s.k, s.v, s.o].map((t) => (t === 'f16' ? 'h' : 'f')).join('')}`, enable: 'enable f16;' }
+    : { key: '', enable: '' };
 }
 
 /** Keys (forward, dQ) or queries (dK/dV) per step of the inner loop: one vec4 of logits. */
@@ -91,14 +98,23 @@ export type AttentionVariant = 'blocked' | 'row' | 'tiled';
 export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['blocked', 'row', 'tiled'];
 
 /** How one kernel is laid out: rows per invocation, invocations per workgroup, tile rows (0: untiled). */
-export interface AttentionPlan { r: number; wg: number; tile: number }
+export interface AttentionPlan {
+  r: number;
+  wg: number;
+  tile: number;
+}
 
 /**
  * The layout of kernel `kernel` for head dimension d. Blocked, measured at D = 64 on lavapipe
  * (header): fwd R = 8, dq R = 4, dkv R = 4 (8: same). Tiled: as many rows per tile (a multiple of 4,
  * 4…64) as fit `wgBytes` of workgroup memory (16 KiB is WebGPU's guaranteed minimum).
  */
-export function attentionPlan(d: number, kernel: 'fwd' | 'dq' | 'dkv', variant: AttentionVariant = 'blocked', wgBytes = 16384): AttentionPlan {
+export function attentionPlan(
+  d: number,
+  kernel: 'fwd' | 'dq' | 'dkv',
+  variant: AttentionVariant = 'blocked',
+  wgBytes = 16384,
+): AttentionPlan {
   if (variant === 'row') return { r: 1, wg: 32, tile: 0 };
   if (variant === 'tiled') {
     const perRow = tileRowBytes(d, kernel);
@@ -179,7 +195,10 @@ type RowBase = (t: string, len: string) => string;
 /** Rows of [BH, T, D], contiguous per head. */
 const packedRows: RowBase = (t, len) => `(bh * ${len} + ${t}) * D`;
 /** Rows of [B, T, H, D] (a linear layer's [B, T, H·D] output, heads not split out): head bh = b·H + h. */
-const headRows = (h: number): RowBase => (t, len) => `((bh / ${h}u) * ${len} + ${t}) * ${h}u * D + (bh % ${h}u) * D`;
+const headRows =
+  (h: number): RowBase =>
+  (t, len) =>
+    `((bh / ${h}u) * ${len} + ${t}) * ${h}u * D + (bh % ${h}u) * D`;
 
 /**
  * The walk over the other sequence (keys for fwd and dQ, queries for dK/dV) in blocks of 4 rows
@@ -188,7 +207,16 @@ const headRows = (h: number): RowBase => (t, len) => `((bh / ${h}u) * ${len} + $
  * Untiled: rows straight from global memory (clamped to the last row; masked by Ok). Tiled: each
  * tile of `plan.tile` rows is first copied to workgroup memory by the whole workgroup.
  */
-function otherRows(plan: AttentionPlan, name: string, n0: string, len: string, arrays: string[], scalars: string[], ld: (a: string, base: string) => string, base: RowBase = packedRows) {
+function otherRows(
+  plan: AttentionPlan,
+  name: string,
+  n0: string,
+  len: string,
+  arrays: string[],
+  scalars: string[],
+  ld: (a: string, base: string) => string,
+  base: RowBase = packedRows,
+) {
   const ok = `
     let ${name}Ok = vec4<bool>(${n0} < ${len}, ${n0} + 1u < ${len}, ${n0} + 2u < ${len}, ${n0} + 3u < ${len});`;
   if (!plan.tile) {
@@ -203,7 +231,10 @@ ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = ${base(`min(${n0}${i ? ` + ${i}
   }
   const T = plan.tile;
   return {
-    decls: [...arrays.map((x) => `var<workgroup> ${x}s: array<vec4f, ${T} * DV>;`), ...scalars.map((x) => `var<workgroup> ${x}s: array<f32, ${T}>;`)].join('\n'),
+    decls: [
+      ...arrays.map((x) => `var<workgroup> ${x}s: array<vec4f, ${T} * DV>;`),
+      ...scalars.map((x) => `var<workgroup> ${x}s: array<f32, ${T}>;`),
+    ].join('\n'),
     open: `for (var t0 = 0u; t0 < ${len}; t0 += ${T}u) {
     workgroupBarrier(); // the previous tile's readers are done
     for (var e = lid; e < ${T}u * DV; e += ${plan.wg}u) {
@@ -211,9 +242,13 @@ ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = ${base(`min(${n0}${i ? ` + ${i}
       let b = ${base(`min(t0 + e / DV, ${len} - 1u)`, len)};
 ${arrays.map((x) => `      ${x}s[e] = ${ld(x, 'b')};`).join('\n')}
     }
-${scalars.length ? `    for (var e = lid; e < ${T}u; e += ${plan.wg}u) {
+${
+  scalars.length
+    ? `    for (var e = lid; e < ${T}u; e += ${plan.wg}u) {
 ${scalars.map((x) => `      ${x}s[e] = ${x}[bh * ${len} + min(t0 + e, ${len} - 1u)];`).join('\n')}
-    }\n` : ''}    workgroupBarrier();
+    }\n`
+    : ''
+}    workgroupBarrier();
     for (var ${n0} = t0; ${n0} < min(t0 + ${T}u, ${len}); ${n0} += ${KB}u) {${ok}
 ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (${n0} - t0 + ${i}u) * DV;`).join('\n')}`,
     row: (x: string, i: number) => `${x}s[${name}${i} + c]`,
@@ -230,17 +265,26 @@ ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (${n0} - t0 + ${i}u) * DV;`).jo
  * linear layer's output, no permute to [B, H, T, D] and back: in YOLOS-Ti those four copies cost
  * about as much as a tenth of the forward). lse = false: no log-sum-exp output, for inference.
  */
-export interface AttentionForwardLayout { heads?: number; lse?: boolean }
+export interface AttentionForwardLayout {
+  heads?: number;
+  lse?: boolean;
+}
 
 /**
  * Forward. Params { bh, tq, tk, scale, qBlocks = ⌈tq/R⌉, dv = ⌈D/4⌉ }; inputs q, k, v; outputs
  * o [BH,Tq,D] (or [B,Tq,H·D], see AttentionForwardLayout), lse [BH,Tq] unless layout.lse is false.
  * Grid: attentionGrid(qBlocks, bh, plan).
  */
-export function attentionForwardKernel(d: number, st: AttentionStorage = F32_STORAGE, plan = attentionPlan(d, 'fwd'), layout: AttentionForwardLayout = {}): KernelSpec {
+export function attentionForwardKernel(
+  d: number,
+  st: AttentionStorage = F32_STORAGE,
+  plan = attentionPlan(d, 'fwd'),
+  layout: AttentionForwardLayout = {},
+): KernelSpec {
   const { key, enable } = storage(st);
   const { ld, sto } = rowAccess(d, st);
-  const heads = layout.heads ?? 0, lse = layout.lse ?? true;
+  const heads = layout.heads ?? 0,
+    lse = layout.lse ?? true;
   const base = heads ? headRows(heads) : packedRows;
   const kv = otherRows(plan, 'kb', 'j0', 'p.tk', ['K', 'V'], [], ld, base);
   return {

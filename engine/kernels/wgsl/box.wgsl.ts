@@ -206,7 +206,9 @@ ${PAIR_PARAMS}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
-  ${pairwise ? /* wgsl */ `
+  ${
+    pairwise
+      ? /* wgsl */ `
   if (t >= p.na + p.nb) { return; }
   if (t < p.na) {
     let a = boxesA[t];
@@ -225,12 +227,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       acc += boxPairGrad(boxesA[r], b, g, ${gEnc}).db;
     }
     db[c] = acc;
-  }` : /* wgsl */ `
+  }`
+      : /* wgsl */ `
   if (t >= p.na) { return; }
   let g = gs[t];
   let v = boxPairGrad(boxesA[t], boxesB[t], g, ${gEnc});
   da[t] = v.da;
-  db[t] = v.db;`}
+  db[t] = v.db;`
+  }
 }`,
   };
 }

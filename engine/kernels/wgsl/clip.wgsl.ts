@@ -57,12 +57,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let k = rowIndex(wid, nwg);
   var acc = 0.0;
   switch (${grads.map((b) => `select(0u, 1u, k >= ${at('end', b)})`).join(' + ')}) {
-${grads.map((b) => `    case ${b}u: {
+${grads
+  .map(
+    (b) => `    case ${b}u: {
       let base = (k - ${b === 0 ? '0u' : at('end', b - 1)}) * p.chunk;
       let len = min(p.chunk, ${at('n', b)} - min(base, ${at('n', b)}));
       ${cascadeSum('a', `g${b}[base + j] * g${b}[base + j]`, 'lid', '256u', 'len')}
       acc = a;
-    }`).join('\n')}
+    }`,
+  )
+  .join('\n')}
     default: {}
   }
   ${TREE}

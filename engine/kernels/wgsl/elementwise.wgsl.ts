@@ -7,7 +7,9 @@ import { FLAT_INDEX, SPECIALS, stridedOffsets } from './common.ts';
 import type { KernelSpec } from '../../runtime.ts';
 
 /** f32 helpers the op bodies use: stable sigmoid/tanh, erfc-based exact GELU, NumPy-like pow. */
-export const MATH = SPECIALS + /* wgsl */ `
+export const MATH =
+  SPECIALS +
+  /* wgsl */ `
 fn erfc_pos(z: f32) -> f32 {
   // Numerical Recipes' erfc Chebyshev fit: fractional error < 1.2e-7 for z >= 0.
   let t = 1.0 / (1.0 + 0.5 * z);

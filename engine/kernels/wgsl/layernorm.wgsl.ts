@@ -21,8 +21,12 @@ import type { KernelSpec } from '../../runtime.ts';
 const forwardBindings = (affine: boolean) => /* wgsl */ `struct Params { rows: u32, d: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
-${affine ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;` : ''}
+${
+  affine
+    ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;`
+    : ''
+}
 @group(0) @binding(${affine ? 4 : 2}) var<storage, read_write> ys: array<f32>;
 @group(0) @binding(${affine ? 5 : 3}) var<storage, read_write> means: array<f32>;
 @group(0) @binding(${affine ? 6 : 4}) var<storage, read_write> rstds: array<f32>;`;
@@ -125,8 +129,12 @@ export function layerNormBackwardKernel(affine: boolean, sg = false): KernelSpec
     code: () => /* wgsl */ `${sg ? 'enable subgroups;' : ''}
 ${ROW_INDEX}
 ${backwardBindings(affine)}
-${sg ? subgroupReductions('f32', ['sum']) : `var<workgroup> sa: array<f32, 256>;
-var<workgroup> sb: array<f32, 256>;`}
+${
+  sg
+    ? subgroupReductions('f32', ['sum'])
+    : `var<workgroup> sa: array<f32, 256>;
+var<workgroup> sb: array<f32, 256>;`
+}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${sg ? `, ${SUBGROUP_BUILTINS}` : ''}) {
   let row = rowIndex(wid, nwg);
@@ -139,13 +147,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     a += gh;
     b += gh * (xs[base + j] - mu) * rstd;
   }
-${sg ? `  let meanG = wg_sum(a, sgid, sgs, sid, nsg) / f32(p.d); let meanGX = wg_sum(b, sgid, sgs, sid, nsg) / f32(p.d);` : `  sa[lid] = a; sb[lid] = b;
+${
+  sg
+    ? `  let meanG = wg_sum(a, sgid, sgs, sid, nsg) / f32(p.d); let meanGX = wg_sum(b, sgid, sgs, sid, nsg) / f32(p.d);`
+    : `  sa[lid] = a; sb[lid] = b;
   workgroupBarrier();
   for (var s = 128u; s > 0u; s = s >> 1u) {
     if (lid < s) { sa[lid] += sa[lid + s]; sb[lid] += sb[lid + s]; }
     workgroupBarrier();
   }
-  let meanG = sa[0] / f32(p.d); let meanGX = sb[0] / f32(p.d);`}
+  let meanG = sa[0] / f32(p.d); let meanGX = sb[0] / f32(p.d);`
+}
   for (var j = lid; j < p.d; j += 256u) {
     let gh = gs[base + j]${affine ? ' * w[j]' : ''};
     let xh = (xs[base + j] - mu) * rstd;

@@ -99,8 +99,10 @@ export const sharedWorkgroupBytes = (tm: number) => 2 * sharedTile(tm) * sharedD
 
 export function matmulKey(c: MatmulKernelConfig): string {
   const shape = c.variant === 'register' ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}` : `shared${sharedTile(c.tm)}`;
-  return `matmul/${shape}/${c.tA ? 't' : 'n'}${c.tB ? 't' : 'n'}/v${+c.vecA}${+c.vecB}${+c.vecC}/${c.typeA}${c.typeB}>${c.typeC}` +
-    `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}${c.rowSumA ? '+rs' : ''}`;
+  return (
+    `matmul/${shape}/${c.tA ? 't' : 'n'}${c.tB ? 't' : 'n'}/v${+c.vecA}${+c.vecB}${+c.vecC}/${c.typeA}${c.typeB}>${c.typeC}` +
+    `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}${c.rowSumA ? '+rs' : ''}`
+  );
 }
 
 export function matmulKernel(c: MatmulKernelConfig): KernelSpec {
@@ -181,7 +183,8 @@ function epilogue(c: MatmulKernelConfig, vec: boolean, col = 'col'): string {
 
 function registerKernel(c: MatmulKernelConfig): string {
   const { tm, tn } = c;
-  const RG = tm / 4, CQ = tn / 4;
+  const RG = tm / 4,
+    CQ = tn / 4;
   const ldA = (idx: string) => (c.vecA ? `vec4f(A[${idx}])` : `f32(A[${idx}])`);
   const ldB = (idx: string) => (c.vecB ? `vec4f(B[${idx}])` : `f32(B[${idx}])`);
   const pre: string[] = [];
@@ -198,24 +201,32 @@ function registerKernel(c: MatmulKernelConfig): string {
     const loads: string[] = [];
     let a: (r: number, kk: number) => string;
     let b: (kk: number, q: number) => string;
-    if (c.vecA && !c.tA) { // A[m, k..k+3] in one load: steps is 4 here (K % 4 = 0)
+    if (c.vecA && !c.tA) {
+      // A[m, k..k+3] in one load: steps is 4 here (K % 4 = 0)
       for (let r = 0; r < tm; r++) loads.push(`let a${r} = ${ldA(`ar${r} + k / 4u`)};`);
       a = (r, kk) => `a${r}.${XYZW[kk]}`;
-    } else if (c.vecA && c.tA) { // A[k, m..m+3] in one load
-      for (let kk = 0; kk < steps; kk++) for (let g = 0; g < RG; g++) loads.push(`let a${kk}_${g} = ${ldA(`(ag${g} + (k + ${kk}u) * p.M) / 4u`)};`);
+    } else if (c.vecA && c.tA) {
+      // A[k, m..m+3] in one load
+      for (let kk = 0; kk < steps; kk++)
+        for (let g = 0; g < RG; g++) loads.push(`let a${kk}_${g} = ${ldA(`(ag${g} + (k + ${kk}u) * p.M) / 4u`)};`);
       a = (r, kk) => `a${kk}_${r >> 2}.${XYZW[r & 3]}`;
     } else {
-      for (let kk = 0; kk < steps; kk++) for (let r = 0; r < tm; r++) loads.push(`let a${kk}_${r} = ${ldA(`ar${r} + (k + ${kk}u) * p.sak`)};`);
+      for (let kk = 0; kk < steps; kk++)
+        for (let r = 0; r < tm; r++) loads.push(`let a${kk}_${r} = ${ldA(`ar${r} + (k + ${kk}u) * p.sak`)};`);
       a = (r, kk) => `a${kk}_${r}`;
     }
-    if (c.vecB && c.tB) { // B[n, k..k+3] in one load: steps is 4 here
+    if (c.vecB && c.tB) {
+      // B[n, k..k+3] in one load: steps is 4 here
       for (let j = 0; j < tn; j++) loads.push(`let b${j} = ${ldB(`bc${j} + k / 4u`)};`);
       b = (kk, q) => `vec4f(${[0, 1, 2, 3].map((i) => `b${4 * q + i}.${XYZW[kk]}`).join(', ')})`;
-    } else if (c.vecB && !c.tB) { // B[k, n..n+3] in one load
-      for (let kk = 0; kk < steps; kk++) for (let q = 0; q < CQ; q++) loads.push(`let b${kk}_${q} = ${ldB(`(bq${q} + (k + ${kk}u) * p.N) / 4u`)};`);
+    } else if (c.vecB && !c.tB) {
+      // B[k, n..n+3] in one load
+      for (let kk = 0; kk < steps; kk++)
+        for (let q = 0; q < CQ; q++) loads.push(`let b${kk}_${q} = ${ldB(`(bq${q} + (k + ${kk}u) * p.N) / 4u`)};`);
       b = (kk, q) => `b${kk}_${q}`;
     } else {
-      for (let kk = 0; kk < steps; kk++) for (let j = 0; j < tn; j++) loads.push(`let b${kk}_${j} = ${ldB(`bc${j} + (k + ${kk}u) * p.sbk`)};`);
+      for (let kk = 0; kk < steps; kk++)
+        for (let j = 0; j < tn; j++) loads.push(`let b${kk}_${j} = ${ldB(`bc${j} + (k + ${kk}u) * p.sbk`)};`);
       b = (kk, q) => `vec4f(${[0, 1, 2, 3].map((i) => `b${kk}_${4 * q + i}`).join(', ')})`;
     }
     const fma: string[] = [];
@@ -237,7 +248,9 @@ function registerKernel(c: MatmulKernelConfig): string {
   for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
   if (c.rowSumA) for (let r = 0; r < tm; r++) accs.push(`var rs${r} = 0.0;`);
   // The first column of invocations stores the row sums (every invocation of a row computes the same).
-  const rowSums = !c.rowSumA ? '' : `if (gid.x == 0u && gid.z == 0u) {
+  const rowSums = !c.rowSumA
+    ? ''
+    : `if (gid.x == 0u && gid.z == 0u) {
     ${Array.from({ length: tm }, (_, r) => `if (row0 + ${r}u < p.M) { RowSum[row0 + ${r}u] = rs${r}; }`).join('\n    ')}
   }`;
   const gather: string[] = [];
@@ -278,7 +291,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 function sharedKernel(c: MatmulKernelConfig): string {
   const { tm, tn } = c; // 4×4 (64×64 tiles) or 8×8 (128×128 tiles) outputs per invocation
-  const TM = tm * 16, TN = tn * 16, BK = sharedDepth(c), GM = tm / 4, GN = tn / 4;
+  const TM = tm * 16,
+    TN = tn * 16,
+    BK = sharedDepth(c),
+    GM = tm / 4,
+    GN = tn / 4;
   const ldA = (idx: string) => `f32(A[${idx}])`;
   const ldB = (idx: string) => `f32(B[${idx}])`;
   // Element e of a tile → (tile row/col, k): consecutive invocations read consecutive addresses.
@@ -287,10 +304,13 @@ function sharedKernel(c: MatmulKernelConfig): string {
   const accs: string[] = [];
   for (let r = 0; r < tm; r++) for (let q = 0; q < GN; q++) accs.push(`acc${r}_${q}`);
   const fma: string[] = [];
-  for (let g = 0; g < GM; g++) for (let i = 0; i < 4; i++) for (let q = 0; q < GN; q++) fma.push(`acc${4 * g + i}_${q} += a${g}.${XYZW[i]} * b${q};`);
+  for (let g = 0; g < GM; g++)
+    for (let i = 0; i < 4; i++) for (let q = 0; q < GN; q++) fma.push(`acc${4 * g + i}_${q} += a${g}.${XYZW[i]} * b${q};`);
   // Row sums of A (bias gradients): the tile's A is zero past the edges, so the sums are exact.
   if (c.rowSumA) for (let g = 0; g < GM; g++) fma.push(`rs${g} += a${g};`);
-  const rowSums = !c.rowSumA ? '' : `if (wid.x == 0u && lx == 0u && wid.z == 0u) {
+  const rowSums = !c.rowSumA
+    ? ''
+    : `if (wid.x == 0u && lx == 0u && wid.z == 0u) {
     for (var i = 0u; i < 4u; i++) {
       ${Array.from({ length: GM }, (_, g) => `{ let row = tileRow + 4u * (ly + ${16 * g}u) + i; if (row < p.M) { RowSum[row] = rs${g}[i]; } }`).join('\n      ')}
     }

@@ -32,10 +32,13 @@ export type RandomKind = 'bits' | 'uniform' | 'normal';
 
 export function randomKernel(kind: RandomKind): KernelSpec {
   const out = kind === 'bits' ? 'u32' : 'f32';
-  const body = kind === 'bits' ? 'r' : kind === 'uniform'
-    ? 'vec4f(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) * p.scale + p.shift'
-    // Box–Muller on two pairs; u1 in (0, 1] so log never sees 0.
-    : `box_muller(r) * p.scale + p.shift`;
+  const body =
+    kind === 'bits'
+      ? 'r'
+      : kind === 'uniform'
+        ? 'vec4f(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) * p.scale + p.shift'
+        : // Box–Muller on two pairs; u1 in (0, 1] so log never sees 0.
+          `box_muller(r) * p.scale + p.shift`;
   return {
     key: `random/${kind}`,
     inputs: 0,

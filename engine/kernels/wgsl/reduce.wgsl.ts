@@ -30,9 +30,12 @@ function ops(kind: ReduceKind, t: string) {
   const highest = isF ? 'pos_inf()' : t === 'i32' ? '2147483647' : '0xffffffffu';
   const nan = (a: string, b: string) => (isF ? `is_nan(${a}) || is_nan(${b})` : 'false');
   switch (kind) {
-    case 'max': return { init: lowest, combine: `select(max(a, b), a + b, ${nan('a', 'b')})` };
-    case 'min': return { init: highest, combine: `select(min(a, b), a + b, ${nan('a', 'b')})` };
-    default: return { init: `${t}(0)`, combine: 'a + b' };
+    case 'max':
+      return { init: lowest, combine: `select(max(a, b), a + b, ${nan('a', 'b')})` };
+    case 'min':
+      return { init: highest, combine: `select(min(a, b), a + b, ${nan('a', 'b')})` };
+    default:
+      return { init: `${t}(0)`, combine: 'a + b' };
   }
 }
 
@@ -55,20 +58,27 @@ struct Params { rows: u32, len: u32, correction: f32, inner: u32 }
 fn combine(a: ${t}, b: ${t}) -> ${t} { return ${o.combine}; }
 `;
   // Serial accumulation of elements j = start, start+step, … of one row.
-  const accum = (start: string, step: string) => isArg ? `
+  const accum = (start: string, step: string) =>
+    isArg
+      ? `
   var bv = xs[base + min(${start}, p.len - 1u) * p.inner]; var bi = min(${start}, p.len - 1u);
-  for (var j = ${start}; j < p.len; j += ${step}) { let v = xs[base + j * p.inner]; if (${better}) { bv = v; bi = j; } }` : cascaded
-    ? cascadeSum('acc', 'xs[base + j * p.inner]', start, step, 'p.len').replace('var acc = 0.0;', 'var acc = f32(0);')
-    : `
+  for (var j = ${start}; j < p.len; j += ${step}) { let v = xs[base + j * p.inner]; if (${better}) { bv = v; bi = j; } }`
+      : cascaded
+        ? cascadeSum('acc', 'xs[base + j * p.inner]', start, step, 'p.len').replace('var acc = 0.0;', 'var acc = f32(0);')
+        : `
   var acc = ${o.init};
   for (var j = ${start}; j < p.len; j += ${step}) { acc = combine(acc, xs[base + j * p.inner]); }`;
   // Variance's second pass: squared deviations from the row mean.
-  const deviations = (start: string, step: string) => cascadeSum('dev', '(xs[base + j * p.inner] - mean) * (xs[base + j * p.inner] - mean)', start, step, 'p.len');
-  const finish = (v: string) => kind === 'mean' ? `${v} / f32(p.len)` : kind === 'variance' ? `${v} / max(f32(p.len) - p.correction, 0.0)` : v;
+  const deviations = (start: string, step: string) =>
+    cascadeSum('dev', '(xs[base + j * p.inner] - mean) * (xs[base + j * p.inner] - mean)', start, step, 'p.len');
+  const finish = (v: string) =>
+    kind === 'mean' ? `${v} / f32(p.len)` : kind === 'variance' ? `${v} / max(f32(p.len) - p.correction, 0.0)` : v;
 
   if (perThread) {
     return {
-      key, inputs: 1, outputs: 1,
+      key,
+      inputs: 1,
+      outputs: 1,
       code: () => /* wgsl */ `${header}${FLAT_INDEX}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -76,13 +86,19 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (row >= p.rows) { return; }
   let base = (row / p.inner) * p.len * p.inner + row % p.inner; // element j at base + j·inner
   ${accum('0u', '1u')}
-  ${kind === 'variance' ? `let mean = acc / f32(p.len);${deviations('0u', '1u')}
-  acc = dev;` : ''}
+  ${
+    kind === 'variance'
+      ? `let mean = acc / f32(p.len);${deviations('0u', '1u')}
+  acc = dev;`
+      : ''
+  }
   ys[row] = ${isArg ? 'i32(bi)' : finish('acc')};
 }`,
     };
   }
-  const tree = (vars: string) => isArg ? `
+  const tree = (vars: string) =>
+    isArg
+      ? `
   sv[lid] = bv; si[lid] = bi;
   workgroupBarrier();
   for (var s = 128u; s > 0u; s = s >> 1u) {
@@ -92,7 +108,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       if ((${better}) || ((v == bv2 || (is_nan(v) && is_nan(bv2))) && j < bi2)) { sv[lid] = v; si[lid] = j; } // the first NaN wins too
     }
     workgroupBarrier();
-  }` : `
+  }`
+      : `
   sv[lid] = ${vars};
   workgroupBarrier();
   for (var s = 128u; s > 0u; s = s >> 1u) {
@@ -101,12 +118,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }`;
   // With subgroups: the same result through subgroupReductions (left in sv[0] / si[0] for lid 0).
   const sgKind = isSum ? 'sum' : (kind as 'max' | 'min' | 'argmax' | 'argmin');
-  const sgTree = (vars: string) => isArg
-    ? `\n  { let r = wg_${kind}(bv, bi, sgid, sgs, sid, nsg); if (lid == 0u) { si[0] = r; } }`
-    : `\n  { let r = wg_${sgKind}(${vars}, sgid, sgs, sid, nsg); if (lid == 0u) { sv[0] = r; } }`;
+  const sgTree = (vars: string) =>
+    isArg
+      ? `\n  { let r = wg_${kind}(bv, bi, sgid, sgs, sid, nsg); if (lid == 0u) { si[0] = r; } }`
+      : `\n  { let r = wg_${sgKind}(${vars}, sgid, sgs, sid, nsg); if (lid == 0u) { sv[0] = r; } }`;
   const reduceAll = sg ? sgTree : tree;
   return {
-    key, inputs: 1, outputs: 1,
+    key,
+    inputs: 1,
+    outputs: 1,
     code: () => /* wgsl */ `${header}${ROW_INDEX}
 ${sg ? subgroupReductions(t, [sgKind]) : ''}
 var<workgroup> sv: array<${t}, 256>;
@@ -119,13 +139,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = (row / p.inner) * p.len * p.inner + row % p.inner; // element j at base + j·inner
   ${accum('lid', '256u')}
   ${reduceAll('acc')}
-  ${kind === 'variance' ? `
+  ${
+    kind === 'variance'
+      ? `
   if (lid == 0u) { mean_s = sv[0] / f32(p.len); }
   workgroupBarrier();
   let mean = mean_s;
   workgroupBarrier();
   ${deviations('lid', '256u')}
-  ${reduceAll('dev')}` : ''}
+  ${reduceAll('dev')}`
+      : ''
+  }
   if (lid == 0u) { ys[row] = ${isArg ? 'i32(si[0])' : finish('sv[0]')}; }
 }`,
   };
@@ -178,7 +202,9 @@ export function subgroupReductions(t: string, kinds: ('sum' | 'max' | 'min' | 'a
   workgroupBarrier();`;
   const parts: string[] = [`var<workgroup> sg_part: array<${t}, 256>;`];
   if (kinds.includes('sum')) {
-    parts.push(isF ? /* wgsl */ `
+    parts.push(
+      isF
+        ? /* wgsl */ `
 fn sg_sum(v: f32, sgs: u32) -> f32 {
   var t = v;
   for (var m = 1u; m < sgs; m = m << 1u) { t += subgroupShuffleXor(t, m); }
@@ -190,16 +216,29 @@ fn wg_sum(v: f32, ${args}) -> f32 {${publish('sg_sum(v, sgs)')}
   for (var j = sgid; j < nsg; j += sgs) { q[i & 15u] += sg_part[j]; i++; }
   for (var w = 1u; w < 16u; w = w << 1u) { for (var k = 0u; k < 16u; k += 2u * w) { q[k] += q[k + w]; } }
   return sg_sum(q[0], sgs);
-}` : /* wgsl */ `
+}`
+        : /* wgsl */ `
 fn wg_sum(v: ${t}, ${args}) -> ${t} {${publish('subgroupAdd(v)')}
   var a = ${t}(0);
   for (var j = sgid; j < nsg; j += sgs) { a += sg_part[j]; }
   return subgroupAdd(a);
-}`);
+}`,
+    );
   }
   for (const m of ['max', 'min'] as const) {
     const Sg = m === 'max' ? 'subgroupMax' : 'subgroupMin';
-    const far = m === 'max' ? (isF ? 'neg_inf()' : t === 'i32' ? 'i32(-2147483647 - 1)' : '0u') : isF ? 'pos_inf()' : t === 'i32' ? '2147483647' : '0xffffffffu';
+    const far =
+      m === 'max'
+        ? isF
+          ? 'neg_inf()'
+          : t === 'i32'
+            ? 'i32(-2147483647 - 1)'
+            : '0u'
+        : isF
+          ? 'pos_inf()'
+          : t === 'i32'
+            ? '2147483647'
+            : '0xffffffffu';
     // The subgroup's extreme ignoring NaN, and whether it has one.
     const sgExtreme = isF ? `${Sg}(select(v, ${far}, is_nan(v)))` : `${Sg}(v)`;
     if (kinds.includes(m)) {
@@ -219,9 +258,13 @@ var<workgroup> sg_index: array<u32, 256>;
 struct Best_${m} { v: ${t}, i: u32 }
 fn sg_${arg}(v: ${t}, i: u32) -> Best_${m} {
   let e = ${sgExtreme};
-  ${isF ? `let nan = subgroupAny(is_nan(v));
+  ${
+    isF
+      ? `let nan = subgroupAny(is_nan(v));
   let mine = select(v == e && !is_nan(v), is_nan(v), nan);
-  return Best_${m}(select(e, nan_f32(), nan), subgroupMin(select(0xffffffffu, i, mine)));` : `return Best_${m}(e, subgroupMin(select(0xffffffffu, i, v == e)));`}
+  return Best_${m}(select(e, nan_f32(), nan), subgroupMin(select(0xffffffffu, i, mine)));`
+      : `return Best_${m}(e, subgroupMin(select(0xffffffffu, i, v == e)));`
+  }
 }
 fn wg_${arg}(v: ${t}, i: u32, ${args}) -> u32 {
   let b = sg_${arg}(v, i);${publish('b.v', ' sg_index[sid] = b.i;')}
@@ -240,4 +283,5 @@ fn wg_${arg}(v: ${t}, i: u32, ${args}) -> u32 {
 }
 
 /** The subgroup builtins `subgroupReductions` expects, as entry-point parameters. */
-export const SUBGROUP_BUILTINS = '@builtin(subgroup_invocation_id) sgid: u32, @builtin(subgroup_size) sgs: u32, @builtin(subgroup_id) sid: u32, @builtin(num_subgroups) nsg: u32';
+export const SUBGROUP_BUILTINS =
+  '@builtin(subgroup_invocation_id) sgid: u32, @builtin(subgroup_size) sgs: u32, @builtin(subgroup_id) sid: u32, @builtin(num_subgroups) nsg: u32';

@@ -30,10 +30,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= p.n) { return; }
   let wi = w[i];
   var d = g[i] + p.wd * wi;
-  ${momentum ? `var b = d;
+  ${
+    momentum
+      ? `var b = d;
   if (p.first == 0u) { b = p.mu * buf[i] + p.one_m_damp * d; }
   buf[i] = b;
-  if (p.nesterov != 0u) { d = d + p.mu * b; } else { d = b; }` : ''}
+  if (p.nesterov != 0u) { d = d + p.mu * b; } else { d = b; }`
+      : ''
+  }
   w[i] = wi - p.lr * d;
 }`,
   };

@@ -17,9 +17,10 @@ const TREE = (op: string) => `
   }`;
 
 /** The workgroup's reduction of `v` into `name`: subgroups, or the shared-memory tree. */
-const rowReduce = (sg: boolean, kind: 'max' | 'sum', v: string, name: string) => sg
-  ? `let ${name} = wg_${kind}(${v}, sgid, sgs, sid, nsg);`
-  : `sv[lid] = ${v};${TREE(kind === 'max' ? 'max(sv[lid], sv[lid + s])' : 'sv[lid] + sv[lid + s]')}
+const rowReduce = (sg: boolean, kind: 'max' | 'sum', v: string, name: string) =>
+  sg
+    ? `let ${name} = wg_${kind}(${v}, sgid, sgs, sid, nsg);`
+    : `sv[lid] = ${v};${TREE(kind === 'max' ? 'max(sv[lid], sv[lid + s])' : 'sv[lid] + sv[lid + s]')}
   let ${name} = sv[0];${kind === 'max' ? '\n  workgroupBarrier();' : ''}`;
 
 export function softmaxKernel(log: boolean, sg = false): KernelSpec {
