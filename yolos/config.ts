@@ -256,27 +256,7 @@ export function parameterShapes(c: YolosConfig): [string, number[]][] {
     ['vit.embeddings.patch_embeddings.projection.weight', [D, c.num_channels, c.patch_size, c.patch_size]],
     ['vit.embeddings.patch_embeddings.projection.bias', [D]],
   ];
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    const p = `vit.encoder.layer.${i}`;
-    out.push(
-      [`${p}.layernorm_before.weight`, [D]],
-      [`${p}.layernorm_before.bias`, [D]],
-      [`${p}.attention.attention.query.weight`, [D, D]],
-      [`${p}.attention.attention.query.bias`, [D]],
-      [`${p}.attention.attention.key.weight`, [D, D]],
-      [`${p}.attention.attention.key.bias`, [D]],
-      [`${p}.attention.attention.value.weight`, [D, D]],
-      [`${p}.attention.attention.value.bias`, [D]],
-      [`${p}.attention.output.dense.weight`, [D, D]],
-      [`${p}.attention.output.dense.bias`, [D]],
-      [`${p}.layernorm_after.weight`, [D]],
-      [`${p}.layernorm_after.bias`, [D]],
-      [`${p}.intermediate.dense.weight`, [c.intermediate_size, D]],
-      [`${p}.intermediate.dense.bias`, [c.intermediate_size]],
-      [`${p}.output.dense.weight`, [D, c.intermediate_size]],
-      [`${p}.output.dense.bias`, [D]],
-    );
-  }
+  for (let i = 0; i < c.num_hidden_layers; i++) out.push(...encoderLayerShapes(i, D, c.intermediate_size));
   if (c.use_mid_position_embeddings) out.push(['vit.encoder.mid_position_embeddings', [c.num_hidden_layers - 1, 1, L, D]]);
   out.push(['vit.layernorm.weight', [D]], ['vit.layernorm.bias', [D]]);
   for (const head of ['class_labels_classifier', 'bbox_predictor']) {
@@ -295,4 +275,27 @@ export function parameterShapes(c: YolosConfig): [string, number[]][] {
 
 export function parameterCount(c: YolosConfig): number {
   return parameterShapes(c).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+}
+
+/** The Hugging Face names and shapes of ViT encoder layer `i` (width D, MLP width F): YOLOS and ViT share them. */
+export function encoderLayerShapes(i: number, D: number, F: number): [string, number[]][] {
+  const p = `vit.encoder.layer.${i}`;
+  return [
+    [`${p}.layernorm_before.weight`, [D]],
+    [`${p}.layernorm_before.bias`, [D]],
+    [`${p}.attention.attention.query.weight`, [D, D]],
+    [`${p}.attention.attention.query.bias`, [D]],
+    [`${p}.attention.attention.key.weight`, [D, D]],
+    [`${p}.attention.attention.key.bias`, [D]],
+    [`${p}.attention.attention.value.weight`, [D, D]],
+    [`${p}.attention.attention.value.bias`, [D]],
+    [`${p}.attention.output.dense.weight`, [D, D]],
+    [`${p}.attention.output.dense.bias`, [D]],
+    [`${p}.layernorm_after.weight`, [D]],
+    [`${p}.layernorm_after.bias`, [D]],
+    [`${p}.intermediate.dense.weight`, [F, D]],
+    [`${p}.intermediate.dense.bias`, [F]],
+    [`${p}.output.dense.weight`, [D, F]],
+    [`${p}.output.dense.bias`, [D]],
+  ];
 }

@@ -2,6 +2,7 @@
  * A Hugging Face ViT config.json (`model_type: 'vit'`, ViTForImageClassification) as this engine reads
  * and writes it: the fields that shape the tensors, HF's defaults for absent ones, and the labels.
  */
+import { encoderLayerShapes } from '../config.ts';
 
 export interface ViTConfig {
   model_type: 'vit';
@@ -114,27 +115,7 @@ export function vitParameterShapes(c: ViTConfig): [string, number[]][] {
     ['vit.embeddings.patch_embeddings.projection.weight', [D, c.num_channels, c.patch_size, c.patch_size]],
     ['vit.embeddings.patch_embeddings.projection.bias', [D]],
   ];
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    const p = `vit.encoder.layer.${i}`;
-    out.push(
-      [`${p}.layernorm_before.weight`, [D]],
-      [`${p}.layernorm_before.bias`, [D]],
-      [`${p}.attention.attention.query.weight`, [D, D]],
-      [`${p}.attention.attention.query.bias`, [D]],
-      [`${p}.attention.attention.key.weight`, [D, D]],
-      [`${p}.attention.attention.key.bias`, [D]],
-      [`${p}.attention.attention.value.weight`, [D, D]],
-      [`${p}.attention.attention.value.bias`, [D]],
-      [`${p}.attention.output.dense.weight`, [D, D]],
-      [`${p}.attention.output.dense.bias`, [D]],
-      [`${p}.layernorm_after.weight`, [D]],
-      [`${p}.layernorm_after.bias`, [D]],
-      [`${p}.intermediate.dense.weight`, [F, D]],
-      [`${p}.intermediate.dense.bias`, [F]],
-      [`${p}.output.dense.weight`, [D, F]],
-      [`${p}.output.dense.bias`, [D]],
-    );
-  }
+  for (let i = 0; i < c.num_hidden_layers; i++) out.push(...encoderLayerShapes(i, D, F));
   const K = Object.keys(c.id2label).length;
   out.push(['vit.layernorm.weight', [D]], ['vit.layernorm.bias', [D]], ['classifier.weight', [K, D]], ['classifier.bias', [K]]);
   return out;
