@@ -60,14 +60,16 @@ export class BufferPool {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
     const pb = list?.pop();
-    if (pb) {
-      this.idle.delete(pb);
-      this.pooledBytes -= size;
-      this.liveBytes += size;
-      if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
-      return pb;
-    }
-    return this.create(size, label);
+    return pb ? this.reuse(pb, size) : this.create(size, label);
+  }
+
+  /** An idle buffer taken off its free list becomes live again. */
+  private reuse(pb: PooledBuffer, size: number): PooledBuffer {
+    this.idle.delete(pb);
+    this.pooledBytes -= size;
+    this.liveBytes += size;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    return pb;
   }
 
   private create(size: number, label: string): PooledBuffer {
@@ -90,11 +92,7 @@ export class BufferPool {
       for (let i = list.length - 1; i >= 0; i--) {
         if (list[i].lastEpoch !== epoch) {
           const [pb] = list.splice(i, 1);
-          this.idle.delete(pb);
-          this.pooledBytes -= size;
-          this.liveBytes += size;
-          if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
-          return pb;
+          return this.reuse(pb!, size);
         }
       }
     }

@@ -105,6 +105,19 @@ function forward(
 /** Largest head dimension D the kernels are compiled for (private arrays of 2·R·D floats). */
 export const ATTENTION_MAX_D = 256;
 
+/** The storage dtypes of q, k, v (each its own) and of the result, checked. */
+function attentionStorage(op: string, q: Tensor, k: Tensor, v: Tensor, outDtype: AttentionOptions['outDtype']): AttentionStorage {
+  const st: AttentionStorage = {
+    q: checkStorage(op, q, 'q'),
+    k: checkStorage(op, k, 'k'),
+    v: checkStorage(op, v, 'v'),
+    o: outDtype ?? 'f32',
+  };
+  if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
+  if (st.o === 'f16') requireF16(op);
+  return st;
+}
+
 /**
  * softmax(q·kᵀ·scale)·v over the last two axes: q [..., Tq, D], k and v [..., Tk, D] with the same
  * leading (batch, head) axes, e.g. [B, H, T, D] or [B, T, D]; returns [..., Tq, D]. Memory is linear
@@ -117,14 +130,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   checkTensor(op, q, 'q');
   checkTensor(op, k, 'k');
   checkTensor(op, v, 'v');
-  const st: AttentionStorage = {
-    q: checkStorage(op, q, 'q'),
-    k: checkStorage(op, k, 'k'),
-    v: checkStorage(op, v, 'v'),
-    o: opts.outDtype ?? 'f32',
-  };
-  if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
-  if (st.o === 'f16') requireF16(op);
+  const st = attentionStorage(op, q, k, v, opts.outDtype);
   if (st.o === 'f16' && needsGrad(q, k, v))
     throw new DTypeError(`${op}: an f16 result is not differentiable; use outDtype 'f32' when q, k or v requires a gradient`);
   const shapes = `q=${fmtShape(q.shape)} k=${fmtShape(k.shape)} v=${fmtShape(v.shape)}`;
@@ -223,14 +229,7 @@ export function attentionHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, o
   }
   if (d > ATTENTION_MAX_D) throw new ShapeError(`${op}: head dimension D = ${hd}/${heads} must be in 1..${ATTENTION_MAX_D} (${shapes})`);
   if (tk === 0 && B * tq > 0) throw new ShapeError(`${op}: no keys to attend to (Tk = 0): ${shapes}`);
-  const st: AttentionStorage = {
-    q: checkStorage(op, q, 'q'),
-    k: checkStorage(op, k, 'k'),
-    v: checkStorage(op, v, 'v'),
-    o: opts.outDtype ?? 'f32',
-  };
-  if (st.o !== 'f32' && st.o !== 'f16') throw new DTypeError(`${op}: outDtype must be f32 or f16, got ${st.o as string}`);
-  if (st.o === 'f16') requireF16(op);
+  const st = attentionStorage(op, q, k, v, opts.outDtype);
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   if (!Number.isFinite(scale)) throw new ShapeError(`${op}: scale must be a finite number, got ${scale}`);
   const { plans } = attentionLayout(d, opts.variant, rt());
