@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { init, randn, scope } from '../engine/node.ts';
 import { Yolos, presets, type PresetName } from '../yolos/index.ts';
+import { passDurations } from './pass-timestamps.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { preset: { type: 'string', default: 'tiny' } } });
 const name = values.preset as PresetName;
@@ -48,25 +49,17 @@ for (const [H, W] of sizes) {
   e.passTimestamps = null;
   e.onDispatchRecorded = null;
   const count = Math.min(keys.length, N);
-  const enc = e.device.createCommandEncoder();
-  enc.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
-  const read = e.device.createBuffer({ size: 16 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * count);
-  e.device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const t = new BigUint64Array(read.getMappedRange());
+  const durations = await passDurations(e.device, querySet, resolve, count);
   const byKey = new Map<string, { n: number; ns: number }>();
   let total = 0;
   for (let i = 0; i < count; i++) {
-    const ns = Number(t[2 * i + 1] - t[2 * i]);
+    const ns = durations[i]!;
     total += ns;
     const v = byKey.get(keys[i]) ?? { n: 0, ns: 0 };
     v.n++;
     v.ns += ns;
     byKey.set(keys[i], v);
   }
-  read.unmap();
-  read.destroy();
   const L = (H / P) * (W / P) + 1 + presets[name].num_detection_tokens;
   console.log(
     `\n${name} ${H}×${W} (${L} tokens): ${count} dispatches, ${(total / 1e6).toFixed(1)} ms GPU time, ${wall.toFixed(0)} ms wall (one pass per dispatch)`,

@@ -9,6 +9,7 @@ import { AdamW, gradNorm } from '../engine/optim/index.ts';
 import { Yolos, presets } from '../yolos/index.ts';
 import { SetCriterion } from '../yolos/criterion.ts';
 import { labelMap } from '../yolos/train/data.ts';
+import { passDurations } from './pass-timestamps.ts';
 import { makeSources } from '../yolos/train/data-node.ts';
 
 const e = await init({ maxDispatchesPerSubmit: 2048 });
@@ -53,15 +54,8 @@ const all: { key: string; ns: number }[] = [];
 {
   await step(true);
   const count = keys.length;
-  const enc = e.device.createCommandEncoder();
-  enc.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
-  const read = e.device.createBuffer({ size: 16 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * count);
-  e.device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const t = new BigUint64Array(read.getMappedRange());
-  for (let i = 0; i < count; i++) all.push({ key: keys[i], ns: Number(t[2 * i + 1] - t[2 * i]) });
-  read.unmap();
+  const durations = await passDurations(e.device, querySet, resolve, count);
+  for (let i = 0; i < count; i++) all.push({ key: keys[i], ns: durations[i] });
 }
 const byKey = new Map<string, { n: number; ns: number }>();
 for (const { key, ns } of all) {
