@@ -263,9 +263,12 @@ describe('web pages in Chromium (WebGPU on SwiftShader)', () => {
       page.evaluate((text) => (window as unknown as { playground: { editor: Editor } }).playground.editor.setText(text), t);
     await expect.poll(editorText, { timeout: 30_000 }).toContain('fn main');
     expect(await page.locator('#p-wgsl .cm-editor .cm-lineNumbers .cm-gutterElement').count()).toBeGreaterThan(5);
-    expect(
-      await page.$$eval('#p-wgsl .cm-content span', (spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size),
-    ).toBeGreaterThan(2);
+    // highlighting lands when CodeMirror's parser has run over the viewport: poll rather than read once
+    await expect
+      .poll(() => page.$$eval('#p-wgsl .cm-content span', (spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size), {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(2);
     expect(await page.textContent('#p-adapter')).toMatch(/swiftshader/i);
     expect(await page.locator('#p-features li').count()).toBeGreaterThan(0);
     await page.click('#p-run');
