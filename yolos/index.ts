@@ -131,3 +131,4 @@ export {
   COLOUR_FAMILIES,
   type ClassifySample,
 } from './data/shapes-classify.ts';
+export { withoutPrefix } from './state-dict.ts';

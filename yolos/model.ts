@@ -27,6 +27,7 @@ import {
   writeSafetensors,
   SafetensorsError,
   type SafetensorsSource,
+  type SafeTensor,
 } from './safetensors.ts';
 import { checkWeights, toF32Tensor, copyWeightInto, type WeightValue, type WeightsCheck } from './state-dict.ts';
 import { initParameters, type InitScheme } from './init.ts';
@@ -138,7 +139,15 @@ export class Yolos {
    */
   static fromSafetensors(bytes: Uint8Array | ArrayBuffer, config?: YolosConfig, opts: LoadOptions = {}): Yolos {
     const file = readSafetensors(bytes, { name: opts.name });
-    const c = parseConfig(config ?? configFromMetadata(readSafetensorsMetadata(bytes, { name: opts.name }), opts.name));
+    return Yolos.fromTensors(file, config ?? configFromMetadata(readSafetensorsMetadata(bytes, { name: opts.name }), opts.name), opts);
+  }
+
+  /**
+   * fromSafetensors for tensors already read (`readSafetensors`' map, e.g. a checkpoint's `model/` tensors with
+   * the prefix stripped): the same checks, dtype rules and `id2label` handling.
+   */
+  static fromTensors(file: ReadonlyMap<string, SafeTensor>, config: YolosConfig, opts: LoadOptions = {}): Yolos {
+    const c = parseConfig(config);
     const expected = parameterShapes(c);
     const where = opts.name === undefined ? '' : ` '${opts.name}'`;
     checkWeights(expected, file, {

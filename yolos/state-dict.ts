@@ -101,3 +101,10 @@ export function copyWeightInto(dst: Tensor, v: WeightValue): void {
   nn.copyInto(dst, src);
   if (src !== v) src.dispose();
 }
+
+/** The tensors whose names start with `prefix`, under their names without it (a checkpoint's `model/` part). */
+export function withoutPrefix<V>(tensors: ReadonlyMap<string, V>, prefix: string): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const [k, v] of tensors) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
+  return out;
+}

@@ -7,7 +7,7 @@ import { readFileSync, mkdtempSync, copyFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, ShapeError, type Tensor } from '../../engine/index.ts';
-import { Yolos, parseConfig, parameterShapes, type YolosConfig } from '../../yolos/index.ts';
+import { Yolos, parseConfig, parameterShapes, withoutPrefix, type YolosConfig } from '../../yolos/index.ts';
 import { readSafetensors, writeSafetensors, SafetensorsError, type SafeTensor } from '../../yolos/safetensors.ts';
 import { loadYolosFile } from '../../yolos/weights-node.ts';
 import { useEngine } from '../gpu/util.ts';
@@ -207,5 +207,21 @@ describe('stateDict / loadStateDict', () => {
     expect(Buffer.compare(after.get('vit.layernorm.weight')!, original.get('vit.layernorm.weight')!)).toBe(0);
     (dict.get('extra') as Tensor).dispose();
     m.dispose();
+  });
+});
+
+describe('Yolos.fromTensors (a checkpoint model/ part, read once)', () => {
+  it('loads the same bits as fromSafetensors, and refuses an integer tensor naming it', async () => {
+    const prefixed = new Map<string, SafeTensor>([...stored].map(([k, v]) => [`model/${k}`, v] as const));
+    prefixed.set('optimizer/m/x', stored.values().next().value!);
+    const fromCheckpoint = Yolos.fromTensors(withoutPrefix(prefixed, 'model/'), config, { name: 'ck.safetensors' });
+    const direct = Yolos.fromSafetensors(fixture, config);
+    expect(await bits(fromCheckpoint)).toEqual(await bits(direct));
+    fromCheckpoint.dispose();
+    direct.dispose();
+    const [key, first] = [...stored][0]!;
+    const ints = new Map(stored);
+    ints.set(key, { ...first, dtype: 'I32', data: new Int32Array(first.data.length) } as SafeTensor);
+    expect(() => Yolos.fromTensors(ints, config, { name: 'ck.safetensors' })).toThrow(new RegExp(`${key.replace(/\./g, '\\.')}.*I32`));
   });
 });

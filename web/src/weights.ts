@@ -11,11 +11,11 @@ import {
   parameterShapes,
   readSafetensors,
   readSafetensorsMetadata,
-  writeSafetensors,
+  withoutPrefix,
   type YolosConfig,
 } from '../../yolos/index.ts';
 
-/** The `__metadata__` of a safetensors file (empty when it has none). */
+/** A model built from a weights file, with where its config came from and, for a checkpoint, its training state. */
 export interface LoadedWeights {
   model: Yolos;
   /** Where the config came from. */
@@ -28,9 +28,9 @@ export interface LoadedWeights {
 }
 
 /** Builds the model from a weights file's bytes (see the file header for where the config comes from). */
-export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedWeights {
-  let bytes = input;
+export function modelFromBytes(bytes: Uint8Array, configJson?: unknown): LoadedWeights {
   const meta = readSafetensorsMetadata(bytes);
+  let file = readSafetensors(bytes);
   let config: YolosConfig | undefined;
   let configFrom = '';
   let steps: number | undefined = meta['yolos.steps'] ? Number(meta['yolos.steps']) : undefined;
@@ -43,14 +43,7 @@ export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedW
       history?: { step: number; loss: number; lr: number }[];
       options?: { batch?: number };
     };
-    const model = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, t] of readSafetensors(bytes)) {
-      if (!k.startsWith('model/')) continue;
-      if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array)
-        throw new Error(`checkpoint tensor '${k}' is ${t.dtype}: model weights must be floating point`);
-      model.set(k.slice(6), { shape: t.shape, data: Float32Array.from(t.data) });
-    }
-    bytes = writeSafetensors(model);
+    file = withoutPrefix(file, 'model/'); // the dtype rules of fromTensors refuse integer weights
     if (ck.config) {
       config = parseConfig(ck.config);
       configFrom = 'the checkpoint';
@@ -69,7 +62,6 @@ export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedW
     configFrom = "the file's metadata";
   }
   if (!config) {
-    const file = readSafetensors(bytes);
     const fits = (c: YolosConfig) => {
       const shapes = parameterShapes(c);
       return (
@@ -86,7 +78,7 @@ export function modelFromBytes(input: Uint8Array, configJson?: unknown): LoadedW
     config = presets[name];
     configFrom = `the ${name} preset (its shapes match)`;
   }
-  return { model: Yolos.fromSafetensors(bytes, config), configFrom, steps, history, batch };
+  return { model: Yolos.fromTensors(file, config), configFrom, steps, history, batch };
 }
 
 /** Loads weights from picked files: one .safetensors and, optionally, its config.json. */

@@ -11,7 +11,8 @@ import { tensor, keep, type Tensor, type optim } from '../../engine/index.ts';
 type AdamW = optim.AdamW;
 type OptimizerStateDict<H> = optim.OptimizerStateDict<H>;
 type AdamWHyper = optim.AdamWHyper;
-import { readSafetensors, writeSafetensors } from '../safetensors.ts';
+import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from '../safetensors.ts';
+import { withoutPrefix } from '../state-dict.ts';
 import { parseConfig, type YolosConfig } from '../config.ts';
 import { Yolos } from '../model.ts';
 
@@ -88,16 +89,17 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     throw fail(
       `${bytes.length} bytes is too short for a safetensors file (expected an 8-byte header length, a JSON header and the tensors)`,
     );
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
   if (n > bytes.length - 8)
     throw fail(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length (truncated, or not a safetensors file)`);
-  let header: { __metadata__?: Record<string, string> };
+  let file: ReturnType<typeof readSafetensors>, metadata: Record<string, string>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  } catch {
-    throw fail('the safetensors header is not valid JSON');
+    file = readSafetensors(bytes, { name: path }); // the reference checks: header, offsets, dtypes
+    metadata = readSafetensorsMetadata(bytes, { name: path });
+  } catch (e) {
+    throw fail((e as Error).message);
   }
-  const raw = header.__metadata__?.['yolos.checkpoint'];
+  const raw = metadata['yolos.checkpoint'];
   if (!raw)
     throw fail('no yolos.checkpoint metadata (is it a plain weights file? resume needs the checkpoint.safetensors a training run writes)');
   let parsed: unknown;
@@ -107,12 +109,9 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     throw fail("metadata 'yolos.checkpoint' is not valid JSON");
   }
   const meta = checkMeta(path, parsed);
-  let file: ReturnType<typeof readSafetensors>, model: Yolos;
+  let model: Yolos;
   try {
-    file = readSafetensors(bytes);
-    const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, t] of file) if (k.startsWith('model/')) weights.set(k.slice(6), { shape: t.shape, data: t.data as Float32Array });
-    model = Yolos.fromSafetensors(writeSafetensors(weights), meta.config);
+    model = Yolos.fromTensors(withoutPrefix(file, 'model/'), meta.config, { name: path });
   } catch (e) {
     throw fail((e as Error).message);
   }
