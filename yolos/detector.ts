@@ -17,7 +17,6 @@ import { detect, defaultResize } from './detect.ts';
 import type { PretrainedOptions } from './hub.ts';
 import { toRgbImage, type ImageInput, type ImageInputOptions } from './image-input.ts';
 import type { ResizeOptions } from './preprocess.ts';
-import type { RgbImage } from './preprocess.ts';
 
 /** A detected object: transformers.js's shape, plus `bbox` as [x0, y0, x1, y1]. */
 export interface DetectedObject {
@@ -53,14 +52,6 @@ export interface DetectorOptions extends PretrainedOptions, Pick<ImageInputOptio
   resize?: ResizeOptions;
   /** Passed to `init()` when the detector starts the engine. */
   engine?: Parameters<typeof init>[0];
-}
-
-type ImageLoader = (input: ImageInput, opts: ImageInputOptions) => Promise<RgbImage>;
-let loadImage: ImageLoader = toRgbImage;
-
-/** How the detector reads inputs (the Node entry registers a loader that also reads file paths). */
-export function setDetectorImageLoader(loader: ImageLoader): void {
-  loadImage = loader;
 }
 
 function running(): Engine | null {
@@ -111,7 +102,7 @@ export async function createDetector(source: ModelSource, opts: DetectorOptions 
     const inputs = (batch ? input : [input]) as readonly ImageInput[];
     const images = await Promise.all(
       inputs.map((x, i) =>
-        loadImage(x, { ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}), ...(batch ? { name: nameOf(x, i) } : {}) }),
+        toRgbImage(x, { ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}), ...(batch ? { name: nameOf(x, i) } : {}) }),
       ),
     );
     const dets = await detect(model, images, { threshold, resize });

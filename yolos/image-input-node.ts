@@ -1,14 +1,12 @@
 /**
- * `toRgbImage` for Node: every input form of `image-input.ts`, plus file paths, `file:` URLs and
- * `Buffer`s, with encoded bytes decoded by sharp (`image-io.ts`). Importing this module registers
- * sharp as the default bytes decoder, so the neutral `toRgbImage` (and what calls it) decodes the
- * same way in Node.
+ * `toRgbImage` in Node: importing this module registers sharp (`image-io.ts`) as the decoder of encoded
+ * bytes and a reader of file paths and `file:` URLs, so the one `toRgbImage` of `image-input.ts` (and the
+ * detector, which calls it) takes every input form there plus paths and `Buffer`s, decoded as in the CLI.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeImage } from './image-io.ts';
-import { setBytesDecoder, toRgbImage as toRgbImageAnywhere, type ImageInput, type ImageInputOptions } from './image-input.ts';
-import type { RgbImage } from './preprocess.ts';
+import { setBytesDecoder, setLocalFileReader, toRgbImage } from './image-input.ts';
 
 setBytesDecoder(decodeImage);
 
@@ -16,27 +14,26 @@ setBytesDecoder(decodeImage);
 const FETCHED_URL = /^(https?|data|blob):/i;
 
 /**
- * Any image input, a file path included, → an 8-bit RGB(A) image (see `image-input.ts`).
+ * Strings that are not http(s)/data/blob URLs are file paths; `file:` URLs too.
  * @example const img = await toRgbImage('photos/cat.jpg'); // or a Buffer, an http(s) URL, { width, height, data }…
  */
-export async function toRgbImage(input: ImageInput, opts: ImageInputOptions = {}): Promise<RgbImage> {
+setLocalFileReader(async (input) => {
   const path =
-    typeof input === 'string'
-      ? /^file:/i.test(input)
+    input instanceof URL
+      ? input.protocol === 'file:'
+        ? fileURLToPath(input)
+        : null
+      : /^file:/i.test(input)
         ? fileURLToPath(input)
         : FETCHED_URL.test(input)
           ? null
-          : input
-      : input instanceof URL && input.protocol === 'file:'
-        ? fileURLToPath(input)
-        : null;
-  if (path === null) return toRgbImageAnywhere(input, { decodeBytes: decodeImage, ...opts });
-  const name = opts.name ?? path;
-  let bytes: Uint8Array;
+          : input;
+  if (path === null) return null;
   try {
-    bytes = await readFile(path);
+    return { bytes: await readFile(path), name: path };
   } catch (e) {
-    throw new Error(`${name}: cannot read image file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${path}: cannot read image file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return { ...(await (opts.decodeBytes ?? decodeImage)(bytes, name, opts)), name };
-}
+});
+
+export { toRgbImage };

@@ -56,6 +56,16 @@ export function setBytesDecoder(decoder: BytesDecoder): void {
   registeredDecoder = decoder;
 }
 
+/** Reads a string or URL input that names a local file: its bytes and name, or null when it is a URL to fetch. */
+export type LocalFileReader = (input: string | URL) => Promise<{ bytes: Uint8Array; name: string } | null>;
+
+let localFiles: LocalFileReader | null = null;
+
+/** Lets strings and `file:` URLs name local files (the Node entry registers a reader of paths). */
+export function setLocalFileReader(reader: LocalFileReader): void {
+  localFiles = reader;
+}
+
 /**
  * Any image input → an 8-bit RGB(A) image, with `name` set. Raw `{ width, height, data }` images
  * are checked and returned without a copy.
@@ -64,6 +74,11 @@ export function setBytesDecoder(decoder: BytesDecoder): void {
 export async function toRgbImage(input: ImageInput, opts: ImageInputOptions = {}): Promise<RgbImage> {
   const decode = opts.decodeBytes ?? registeredDecoder;
   if (typeof input === 'string' || input instanceof URL) {
+    const local = await localFiles?.(input);
+    if (local) {
+      const name = opts.name ?? local.name;
+      return named(await decode(local.bytes, name, opts), name);
+    }
     const url = String(input),
       name = opts.name ?? short(url);
     return named(await decode(await fetchBytes(url, name), name, opts), name);

@@ -83,7 +83,6 @@ export {
 } from './eval/coco-eval.ts';
 export {
   createDetector,
-  setDetectorImageLoader,
   type Detector,
   type DetectedObject,
   type DetectOptions,
@@ -103,6 +102,7 @@ export {
 export {
   toRgbImage,
   setBytesDecoder,
+  setLocalFileReader,
   DEFAULT_MAX_PIXELS,
   type ImageInput,
   type ImageInputOptions,

@@ -8,7 +8,6 @@
 import './platform-node.ts';
 
 export * from './index.ts';
-export { toRgbImage } from './image-input-node.ts';
 export { decodeImage, encodePng } from './image-io.ts';
 export { readSafetensorsFile, loadYolosFile, readWeightsBytes } from './weights-node.ts';
 export { folderStore, huggingFaceCacheDir, huggingFaceSnapshot, yolosCacheDir } from './hub-node.ts';

@@ -5,7 +5,4 @@
  */
 import '../engine/node.ts';
 import './hub-node.ts';
-import { toRgbImage } from './image-input-node.ts';
-import { setDetectorImageLoader } from './detector.ts';
-
-setDetectorImageLoader(toRgbImage);
+import './image-input-node.ts';
