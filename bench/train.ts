@@ -109,34 +109,36 @@ const oneStep = async (step: number, variant: Variant) => {
     dispatches: rt().dispatches - d0,
   };
 };
-const rows: Record<string, number>[] = [];
+type Row = Awaited<ReturnType<typeof oneStep>>;
+/** Medians of timed steps: ms per step, dispatches per step, and each phase. */
+const summarize = (timed: Row[]) => {
+  const m = (k: keyof Row) => median(timed.map((r) => r[k]));
+  return {
+    msPerStep: m('total'),
+    dispatchesPerStep: m('dispatches'),
+    medians: Object.fromEntries((['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'] as const).map((k) => [k, m(k)])),
+    stepsTimed: timed.length,
+  };
+};
+/** What every results file starts with: where and what was measured. */
+const runInfo = () => ({
+  adapter: describeAdapterOf(engine),
+  date: new Date().toISOString(),
+  loadavg: loadavg()[0],
+  model: name,
+  size: [H, W],
+  batch: B,
+});
+const rows: Row[] = [];
 if (values.compare) {
   // Warm-up of both (pipelines compile), then rounds of 5 steps each, interleaved.
-  const byVariant: Record<Variant, Record<string, number>[]> = { before: [], after: [] };
+  const byVariant: Record<Variant, Row[]> = { before: [], after: [] };
   for (let step = 0; step < 3; step++) for (const v of ['before', 'after'] as const) await oneStep(step, v);
   for (let step = 3; step < steps + 3; step += 5) {
     for (const v of ['before', 'after'] as const)
       for (let k = step; k < Math.min(step + 5, steps + 3); k++) byVariant[v].push(await oneStep(k, v));
   }
-  const summary = (v: Variant) => {
-    const m = (k: string) => median(byVariant[v].map((r) => r[k]));
-    return {
-      msPerStep: m('total'),
-      dispatchesPerStep: m('dispatches'),
-      medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, m(k)])),
-      stepsTimed: byVariant[v].length,
-    };
-  };
-  const result = {
-    adapter: describeAdapterOf(engine),
-    date: new Date().toISOString(),
-    loadavg: loadavg()[0],
-    model: name,
-    size: [H, W],
-    batch: B,
-    before: summary('before'),
-    after: summary('after'),
-  };
+  const result = { ...runInfo(), before: summarize(byVariant.before), after: summarize(byVariant.after) };
   const ratio = result.after.msPerStep / result.before.msPerStep;
   console.log(`${name} training step at ${H}×${W}, batch ${B}, ${result.adapter}, before/after interleaved in one process`);
   console.log(`| | ms/step (median) | dispatches/step | backward + clip + AdamW ms |\n|---|---|---|---|`);
@@ -160,25 +162,20 @@ for (let step = 0; step < steps + 3; step++) {
   const row = await oneStep(step, 'after');
   if (step >= 3) rows.push(row);
 }
-const med = (k: string) => median(rows.map((r) => r[k]));
-const total = med('total');
+const summary = summarize(rows);
+const total = summary.msPerStep;
+const share = (k: string) => summary.medians[k]! / total;
 const result = {
-  adapter: describeAdapterOf(engine),
-  date: new Date().toISOString(),
-  loadavg: loadavg()[0],
-  model: name,
-  size: [H, W],
-  batch: B,
+  ...runInfo(),
   steps,
-  msPerStep: total,
+  ...summary,
   imagesPerSec: (1000 * B) / total,
   share: {
-    data: med('data') / total,
-    forwardRecord: med('forwardRecord') / total,
-    forwardGpuMatchingReadbackLoss: med('matchAndLoss') / total,
-    backwardClipAdamW: med('backwardStep') / total,
+    data: share('data'),
+    forwardRecord: share('forwardRecord'),
+    forwardGpuMatchingReadbackLoss: share('matchAndLoss'),
+    backwardClipAdamW: share('backwardStep'),
   },
-  medians: Object.fromEntries(['data', 'forwardRecord', 'matchAndLoss', 'backwardStep', 'total'].map((k) => [k, med(k)])),
 };
 console.log(`${name} training step at ${H}×${W}, batch ${B}, ${result.adapter}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;

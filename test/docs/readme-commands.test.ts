@@ -29,11 +29,6 @@ const RULES: Rule[] = [
   { match: /^npm start\b/, skip: 'a 10-minute training then two evaluations; test/yolos/main.test.ts runs `npm start -- --quick`' },
   { match: /^npm run web(:build|:preview)?\b/, skip: 'the web pages: test/e2e builds them with Vite and serves them' },
   { match: /^npm run kernel\b.*\[/, skip: 'a template: the [--flags] in brackets are optional parts, not literal arguments' },
-  // npm prints its "> yolos-webgpu@… kernel …" banner on stdout, so `> file` gets it too: the README needs `npm run -s kernel`
-  {
-    match: /^npm run kernel -- .*--dump > /,
-    skip: 'README defect: npm run writes its banner into the redirected file; use `npm run -s kernel -- … --dump > file`',
-  },
   { match: /^npm run( -s)? kernel\b.*--wgsl my-softmax\.wgsl/, run: 'once', needs: 'my-softmax.wgsl' },
   { match: /^npm run( -s)? kernel\b/, run: 'once' },
   {
