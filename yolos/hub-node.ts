@@ -17,6 +17,14 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function readIf(p: string): Promise<Uint8Array | null> {
   try {
     return new Uint8Array(await readFile(p));
@@ -54,7 +62,8 @@ export async function huggingFaceSnapshot(id: string, revision: string, cacheDir
     commit = new TextDecoder().decode(ref).trim();
   }
   const snap = join(repo, 'snapshots', commit);
-  for (const f of Object.values(MODEL_FILES)) if (!(await readIf(join(snap, f)))) return null;
+  // existence only: the caller reads the files (a weights file read here too would be read twice)
+  for (const f of Object.values(MODEL_FILES)) if (!(await isFile(join(snap, f)))) return null;
   return snap;
 }
 
