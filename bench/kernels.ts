@@ -39,7 +39,8 @@ import {
   type TimeOptions,
   type TF,
 } from './harness.ts';
-import { chooseVariant } from '../engine/ops/matmul.ts';
+import { chooseVariant, type MatmulVariant } from '../engine/ops/matmul.ts';
+import type { AttentionVariant } from '../engine/kernels/wgsl/attention.wgsl.ts';
 import { checkOf, toleranceFor, type CheckedOp, type CheckOptions } from '../engine/ops/registry.ts';
 import * as R from '../engine/reference/index.ts';
 import { roundToF16 } from '../engine/dtype.ts';
@@ -62,9 +63,9 @@ export interface CaseSpec {
    * attention: force the engine's kernel layout (default: by adapter), or 'composed' (our matmul →
    * scale → softmax → matmul, T² memory), to compare them on one device.
    */
-  attentionVariant?: 'blocked' | 'row' | 'tiled' | 'composed';
+  attentionVariant?: AttentionVariant | 'composed';
   /** matmul: force a kernel (default: by adapter and shape), to compare them on one device. */
-  matmulVariant?: 'register4x4' | 'register8x4' | 'shared' | 'shared128';
+  matmulVariant?: MatmulVariant;
 }
 
 export interface BenchRow {
@@ -172,7 +173,7 @@ export function gpuCases(opts: { f16?: boolean } = {}): CaseSpec[] {
 
 // ------------------------------------------------------------------ the operations, both sides
 
-type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, opts?: { variant?: 'blocked' | 'row' | 'tiled' }) => Tensor;
+type AttentionFn = (q: Tensor, k: Tensor, v: Tensor, opts?: { variant?: AttentionVariant }) => Tensor;
 
 /** The engine's fused attention when engine/index.ts exports it, else null. */
 export function fusedAttention(): AttentionFn | null {
@@ -397,7 +398,7 @@ async function prepare(c: CaseSpec, peer: TfPeer | null, seed: number): Promise<
       const q = input([B, H, T, D], seed, 1, !fwdOnly, leafType),
         k = input([B, H, T, D], seed + 1, 1, !fwdOnly, leafType),
         v = input([B, H, T, D], seed + 2, 1, !fwdOnly, leafType);
-      const opts = c.attentionVariant && !composed ? { variant: c.attentionVariant as 'blocked' | 'row' | 'tiled' } : {};
+      const opts = c.attentionVariant && !composed ? { variant: c.attentionVariant as AttentionVariant } : {};
       const attend = (a: Tensor, b: Tensor, cc: Tensor) =>
         half && !fwdOnly ? ours.fn(a.cast('f16'), b.cast('f16'), cc.cast('f16'), opts) : ours.fn(a, b, cc, opts);
       const flops = 4 * B * H * T * T * D * (fwdOnly ? 1 : 3);

@@ -21,7 +21,8 @@ export type DeviceLimits = Pick<
 
 /** What a variant choice reads of a device (the Runtime has both). */
 export interface DeviceTraits {
-  adapter: { isSoftware: boolean };
+  /** subgroupSize: see AdapterInfoSummary (null or absent: no fixed-size subgroups). */
+  adapter: { isSoftware: boolean; subgroupSize?: number | null };
   limits: DeviceLimits;
 }
 
@@ -55,6 +56,19 @@ export function workgroupMisfit(needs: WorkgroupNeeds, limits: DeviceLimits): st
 export function requireWorkgroupFits(op: string, variant: string, needs: WorkgroupNeeds, limits: DeviceLimits): void {
   const misfit = workgroupMisfit(needs, limits);
   if (misfit) throw new LimitError(`${op}: variant '${variant}' ${misfit}; use variant 'auto' or a device with higher limits`);
+}
+
+/**
+ * Throws a LimitError naming op and variant when the device has no subgroups of one fixed size
+ * (what kernels compiled for one subgroup size need).
+ */
+export function requireFixedSubgroups(op: string, variant: string, device: DeviceTraits): number {
+  const sg = device.adapter.subgroupSize;
+  if (!sg)
+    throw new LimitError(
+      `${op}: variant '${variant}' needs the 'subgroups' feature with one subgroup size (subgroupMinSize = subgroupMaxSize); this device has none; use variant 'auto'`,
+    );
+  return sg;
 }
 
 /** Throws a LimitError when a kernel binds more storage buffers than a shader stage may. */

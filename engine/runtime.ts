@@ -34,6 +34,12 @@ export interface AdapterInfoSummary {
   source: string;
   features: string[];
   isSoftware: boolean;
+  /**
+   * The subgroup size every subgroup has, when the device has 'subgroups' and the adapter reports one
+   * size (subgroupMinSize = subgroupMaxSize: lavapipe 8 on AVX2, SwiftShader 4); null otherwise.
+   * Kernels compiled for one subgroup size (the 'broadcast' matmul and attention) need it.
+   */
+  subgroupSize: number | null;
 }
 
 export interface InitOptions {
@@ -165,6 +171,8 @@ export class Runtime {
           };
     const device = await a.requestDevice({ requiredFeatures, requiredLimits, label: 'yolos-engine' });
     const info = a.info;
+    const sgMin = (info as { subgroupMinSize?: number }).subgroupMinSize,
+      sgMax = (info as { subgroupMaxSize?: number }).subgroupMaxSize;
     const summary: AdapterInfoSummary = {
       vendor: info.vendor,
       architecture: info.architecture,
@@ -176,6 +184,7 @@ export class Runtime {
         found.source === 'swiftshader' ||
         info.isFallbackAdapter ||
         /swiftshader|llvmpipe/i.test(`${info.architecture} ${info.description}`),
+      subgroupSize: requiredFeatures.includes('subgroups' as GPUFeatureName) && sgMin && sgMin === sgMax ? sgMin : null,
     };
     const rt = new Runtime(device, summary, found.instance, opts);
     if (opts.verbose ?? DEBUG > 0) console.log(`[engine] adapter: ${describeAdapter(summary)}`);

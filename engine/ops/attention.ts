@@ -20,7 +20,7 @@ import {
   type AttentionStorage,
   type AttentionVariant,
 } from '../kernels/wgsl/attention.wgsl.ts';
-import { requireWorkgroupFits, workgroupMisfit, type DeviceLimits, type DeviceTraits } from '../limits.ts';
+import { requireFixedSubgroups, requireWorkgroupFits, workgroupMisfit, type DeviceLimits, type DeviceTraits } from '../limits.ts';
 import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 
@@ -34,7 +34,8 @@ export interface AttentionOptions {
   outDtype?: StoreType;
   /**
    * Kernel layout (results are the same bit for bit): 'blocked' (several rows per invocation; CPU
-   * adapters), 'row' (one row per invocation), 'tiled' (one row per invocation, tiles of the other
+   * adapters), 'broadcast' (the forward shares key blocks over a subgroup: CPU adapters whose
+   * subgroups have one size; backward as 'blocked'), 'row' (one row per invocation), 'tiled' (one row per invocation, tiles of the other
    * sequence in workgroup memory; GPUs). 'auto' (default) picks by adapter; YOLOS_ATTENTION overrides.
    */
   variant?: 'auto' | AttentionVariant;
@@ -57,8 +58,13 @@ function attentionLayout(
   device: DeviceTraits,
 ): { variant: AttentionVariant; plans: AttentionPlans } {
   const want = forcedVariant('attention', 'YOLOS_ATTENTION', forced, ATTENTION_VARIANTS);
-  const variant = want ?? (device.adapter.isSoftware ? 'blocked' : 'tiled');
-  const plans = plansFor(d, variant, device.limits);
+  const sg = device.adapter.subgroupSize ?? null;
+  if (want === 'broadcast') requireFixedSubgroups('attention', want, device);
+  // CPU adapters: the broadcast forward where subgroups have one size (≤ 32 lanes: the kernel keeps
+  // a key block of chunks spread over the lanes), else the blocked one; GPUs: tiled.
+  const cpu = sg && sg <= 32 ? 'broadcast' : 'blocked';
+  const variant = want ?? (device.adapter.isSoftware ? cpu : 'tiled');
+  const plans = plansFor(d, variant, device.limits, sg);
   for (const kernel of ['fwd', 'dq', 'dkv'] as const) {
     const needs = { size: [plans[kernel].wg] as const, bytes: attentionWorkgroupBytes(d, kernel, plans[kernel]) };
     if (want) requireWorkgroupFits(`attention (${kernel}, D = ${d})`, want, needs, device.limits);
@@ -68,12 +74,12 @@ function attentionLayout(
   return { variant, plans };
 }
 
-function plansFor(d: number, variant: AttentionVariant, limits: DeviceLimits): AttentionPlans {
+function plansFor(d: number, variant: AttentionVariant, limits: DeviceLimits, sg: number | null = null): AttentionPlans {
   const wgBytes = limits.maxComputeWorkgroupStorageSize;
   return {
-    fwd: attentionPlan(d, 'fwd', variant, wgBytes),
-    dq: attentionPlan(d, 'dq', variant, wgBytes),
-    dkv: attentionPlan(d, 'dkv', variant, wgBytes),
+    fwd: attentionPlan(d, 'fwd', variant, wgBytes, sg),
+    dq: attentionPlan(d, 'dq', variant, wgBytes, sg),
+    dkv: attentionPlan(d, 'dkv', variant, wgBytes, sg),
   };
 }
 

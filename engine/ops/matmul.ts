@@ -6,7 +6,9 @@
  * Kernel choice (see kernels/wgsl/matmul.wgsl.ts for the variants and their measurements):
  * software adapters (lavapipe, SwiftShader) take the barrier-free `register` kernel, whose
  * per-invocation tile depends on the shape; hardware GPUs take the `shared` (workgroup-memory tiled)
- * kernel. `YOLOS_MATMUL=register4x4|register8x4|shared|shared128` (Node) or `{ variant }` forces one.
+ * kernel; software adapters whose subgroups have one fixed size take the `broadcast` kernel (one
+ * subgroup shares each block of B through subgroupBroadcast). `YOLOS_MATMUL=register4x4|register8x4|
+ * broadcast|shared|shared128` (Node) or `{ variant }` forces one.
  * The choice reads the device's limits: where a variant's workgroup does not fit them, 'auto' takes
  * the next smaller one and a forced one throws a LimitError (at WebGPU's default limits all fit).
  */
@@ -28,28 +30,34 @@ import { buf, checkTensor, checkStorage, forcedVariant } from './run.ts';
 import { record, needsGrad } from '../autograd/node.ts';
 import { sumToShape } from './reduce.ts';
 import { reshape } from './movement.ts';
-import { requireWorkgroupFits, workgroupMisfit, type DeviceTraits, type WorkgroupNeeds } from '../limits.ts';
+import { requireFixedSubgroups, requireWorkgroupFits, workgroupMisfit, type DeviceTraits, type WorkgroupNeeds } from '../limits.ts';
 
 /**
  * The kernels one can force: register tiles (rows×cols of C per invocation) or the shared-memory ones
  * ('shared': 64×64 per workgroup, 'shared128': 128×128).
  */
-export type MatmulVariant = 'register4x4' | 'register8x4' | 'shared' | 'shared128';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['register4x4', 'register8x4', 'shared', 'shared128'];
+export type MatmulVariant = 'register4x4' | 'register8x4' | 'broadcast' | 'shared' | 'shared128';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['register4x4', 'register8x4', 'broadcast', 'shared', 'shared128'];
 
 /** Per-invocation tile and workgroup of each register variant (workgroup: x along N, y along M). */
 const REGISTER_TILES = {
   register4x4: { tm: 4, tn: 4, wx: 8, wy: 8 }, // 32×32 per workgroup: small or thin products
   register8x4: { tm: 8, tn: 4, wx: 16, wy: 8 }, // 64×64 per workgroup: the fastest on lavapipe and SwiftShader
 } as const;
+/**
+ * The broadcast variant for subgroups of `sg` lanes: 4 rows per invocation, the workgroup (one
+ * subgroup) sharing max(32, sg) columns.
+ */
+const broadcastTile = (sg: number) => ({ tm: 4, tn: Math.max(32, sg), wx: sg, wy: 1 });
 /** Outputs per invocation (tm = tn) of each shared variant: 4×4 → 64×64 tiles, 8×8 → 128×128. */
 const SHARED_TILES = { shared: 4, shared128: 8 } as const;
 /** Workgroup of every shared variant (the kernel's @workgroup_size). */
 const SHARED_WG = 16;
 
 /** The workgroup size and workgroup storage a variant's kernel needs. */
-export function matmulWorkgroup(v: MatmulVariant): WorkgroupNeeds {
+export function matmulWorkgroup(v: MatmulVariant, subgroupSize: number | null = null): WorkgroupNeeds {
   if (v === 'shared' || v === 'shared128') return { size: [SHARED_WG, SHARED_WG], bytes: sharedWorkgroupBytes(SHARED_TILES[v]) };
+  if (v === 'broadcast') return { size: [subgroupSize ?? 1], bytes: 0 };
   const t = REGISTER_TILES[v];
   return { size: [t.wx, t.wy], bytes: 0 };
 }
@@ -145,15 +153,21 @@ export function chooseVariant(
   device: DeviceTraits = rt(),
 ): MatmulVariant {
   const want = forcedVariant('matmul', 'YOLOS_MATMUL', forced, MATMUL_VARIANTS);
+  const sg = device.adapter.subgroupSize ?? null;
   if (want) {
-    requireWorkgroupFits('matmul', want, matmulWorkgroup(want), device.limits);
+    if (want === 'broadcast') requireFixedSubgroups('matmul', want, device);
+    requireWorkgroupFits('matmul', want, matmulWorkgroup(want, sg), device.limits);
     return want;
   }
+  // CPU adapters with fixed-size subgroups: the broadcast kernel wherever a product has a
+  // workgroup's columns (measured in kernels/wgsl/matmul.wgsl.ts: 2–3× register8x4 on lavapipe).
+  if (device.adapter.isSoftware && sg && sg <= 32 && N >= 16 && M >= 8 && !workgroupMisfit(matmulWorkgroup('broadcast', sg), device.limits))
+    return 'broadcast';
   const preferred = preferredVariant(M, N, batches, device.adapter.isSoftware);
   return BY_SIZE.slice(BY_SIZE.indexOf(preferred)).find((v) => !workgroupMisfit(matmulWorkgroup(v), device.limits)) ?? 'register4x4';
 }
 
-function preferredVariant(M: number, N: number, batches: number, isSoftware: boolean): MatmulVariant {
+function preferredVariant(M: number, N: number, batches: number, isSoftware: boolean): Exclude<MatmulVariant, 'broadcast'> {
   // GPUs: 128×128 tiles (twice the FMAs per workgroup-memory read) once there are enough of them to
   // occupy a large GPU (≥ 128 workgroups; an H100 has 132 SMs), else 64×64. Not yet timed on a GPU:
   // bench/gpu.ts times both at each size.
@@ -232,6 +246,19 @@ function matmul2(a: Tensor, b: Tensor, opts: MatmulOptions, rowSumA?: Tensor): T
       const t = SHARED_TILES[variant];
       cfg = { ...common, variant: 'shared', tm: t, tn: t, wx: SHARED_WG, wy: SHARED_WG, vecA: false, vecB: false, vecC: false };
       groups = [Math.ceil(N / sharedTile(t)), Math.ceil(M / sharedTile(t)), nb];
+    } else if (variant === 'broadcast') {
+      const sg = rt().adapter.subgroupSize!;
+      const t = broadcastTile(sg);
+      cfg = {
+        ...common,
+        variant: 'broadcast',
+        sg,
+        ...t,
+        vecA: tA ? M % 4 === 0 : K % 4 === 0,
+        vecB: tB ? K % 4 === 0 : N % 4 === 0,
+        vecC: N % 4 === 0,
+      };
+      groups = [Math.ceil(N / t.tn), Math.ceil(M / (t.tm * sg)), nb];
     } else {
       const t = REGISTER_TILES[variant];
       cfg = {

@@ -40,11 +40,12 @@ import {
   ShapeError,
   DTypeError,
   zeros,
+  noGrad,
   type Tensor,
 } from '../../engine/index.ts';
 import * as R from '../../engine/reference/index.ts';
 import type { RefTensor } from '../../engine/reference/index.ts';
-import { useEngine, randomPair, halfPair, expectClose, EPS as u } from './util.ts';
+import { useEngine, randomPair, halfPair, expectClose, attentionLayouts, EPS as u } from './util.ts';
 
 useEngine();
 const HAS_F16 = (await init()).hasFeature('shader-f16');
@@ -449,11 +450,16 @@ describe('attention with f16 storage', () => {
  */
 describe('attention, row and tiled layouts', () => {
   it('auto picks by adapter; an unknown variant is an error', () => {
-    expect(chooseAttentionVariant()).toBe(engine().adapter.isSoftware ? 'blocked' : 'tiled');
+    const { isSoftware, subgroupSize } = engine().adapter;
+    expect(chooseAttentionVariant()).toBe(isSoftware ? (subgroupSize ? 'broadcast' : 'blocked') : 'tiled');
+    const traits = (subgroupSize: number | null) => ({ adapter: { isSoftware: true, subgroupSize }, limits: engine().limits });
+    expect(chooseAttentionVariant('auto', 64, traits(null))).toBe('blocked');
+    expect(chooseAttentionVariant('auto', 64, traits(4))).toBe('broadcast');
+    expect(() => chooseAttentionVariant('broadcast', 64, traits(null))).toThrow(/variant 'broadcast' needs the 'subgroups' feature/);
     expect(chooseAttentionVariant('tiled')).toBe('tiled');
     const z = zeros([1, 4, 8]);
     expect(() => attention(z, z, z, { variant: 'gpu' as 'tiled' })).toThrow(
-      /attention: unknown variant 'gpu' \(expected auto, blocked, row, tiled\)/,
+      /attention: unknown variant 'gpu' \(expected auto, blocked, broadcast, row, tiled\)/,
     );
   });
 
@@ -487,9 +493,14 @@ describe('attention, row and tiled layouts', () => {
       const abs = [ref.absDq, ref.absDk, ref.absDv];
       for (const x of [Q.t, K.t, V.t]) x.requiresGrad = true;
       const outputs: Record<string, Float32Array[]> = {};
-      for (const variant of ['blocked', 'row', 'tiled'] as const) {
+      const layouts = attentionLayouts(engine());
+      for (const variant of layouts) {
         const o = attention(Q.t, K.t, V.t, { scale, variant });
+        // inference (no log-sum-exp written): the same output
+        const plain = noGrad(() => attention(Q.t, K.t, V.t, { scale, variant }));
         const got = [(await o.data()) as Float32Array];
+        expect(Array.from((await plain.data()) as Float32Array), `${variant}: inference vs training forward`).toEqual(Array.from(got[0]));
+        plain.dispose();
         within(got[0], R.attention(Q.r, K.r, V.r, scale).data, b.fwd, 0, `${variant} forward`);
         const grads = gradients(o, W.t);
         for (const [n, x] of [Q.t, K.t, V.t].entries()) {
@@ -505,7 +516,7 @@ describe('attention, row and tiled layouts', () => {
         for (const g of [...grads.values(), o]) g.dispose();
         outputs[variant] = got;
       }
-      for (const variant of ['row', 'tiled']) {
+      for (const variant of layouts.slice(1)) {
         outputs[variant].forEach((a, n) =>
           expect(Array.from(a), `${variant} vs blocked, output ${n}`).toEqual(Array.from(outputs.blocked[n])),
         );
@@ -520,7 +531,7 @@ describe('attention, row and tiled layouts', () => {
     const scale = 1 / Math.sqrt(32);
     const want = R.attention(Q.r, K.r, V.r, scale);
     const b = bounds(Q.r, K.r, V.r, scale);
-    for (const variant of ['row', 'tiled'] as const) {
+    for (const variant of attentionLayouts(engine())) {
       const o = attention(Q.t, K.t, V.t, { variant, outDtype: 'f16' });
       within(
         await o.data(),

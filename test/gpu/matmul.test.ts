@@ -227,10 +227,16 @@ describe('matmul epilogue: shapes, 1-D operands, errors', () => {
     expect(() => matmul(a, b, { transposeB: true, variant: 'fast' as never })).toThrow(/unknown variant 'fast'/);
   });
 
-  it('software adapters get a barrier-free kernel, hardware a shared-memory one (128-wide tiles for large products)', () => {
-    const sw = getEngine().adapter.isSoftware;
-    expect(chooseVariant(512, 512)).toMatch(sw ? /^register/ : /^shared$/);
-    expect(chooseVariant(4096, 4096)).toMatch(sw ? /^register/ : /^shared128$/);
+  it('software adapters get a barrier-free kernel (broadcast with fixed-size subgroups), hardware a shared-memory one (128-wide tiles for large products)', () => {
+    const { isSoftware: sw, subgroupSize } = getEngine().adapter;
+    const cpu = subgroupSize ? /^broadcast$/ : /^register/;
+    expect(chooseVariant(512, 512)).toMatch(sw ? cpu : /^shared$/);
+    expect(chooseVariant(4096, 4096)).toMatch(sw ? cpu : /^shared128$/);
+    if (sw) expect(chooseVariant(512, 8)).toMatch(/^register/); // fewer columns than a broadcast workgroup shares
+    const traits = (subgroupSize: number | null) => ({ adapter: { isSoftware: true, subgroupSize }, limits: getEngine().limits });
+    expect(chooseVariant(512, 512, 'auto', 1, traits(null))).toBe('register8x4');
+    expect(chooseVariant(512, 512, 'auto', 1, traits(4))).toBe('broadcast');
+    expect(() => chooseVariant(512, 512, 'broadcast', 1, traits(null))).toThrow(/variant 'broadcast' needs the 'subgroups' feature/);
   });
 });
 

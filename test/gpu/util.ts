@@ -82,3 +82,11 @@ export { AWKWARD_SHAPES } from '../../engine/ops/registry.ts';
 
 /** f32 unit roundoff. */
 export const EPS = 2 ** -24;
+
+/**
+ * The attention layouts the running device can take ('broadcast' needs subgroups of one fixed size);
+ * every layout gives the same bits.
+ */
+export function attentionLayouts(e: Engine): ('blocked' | 'broadcast' | 'row' | 'tiled')[] {
+  return ['blocked', ...(e.adapter.subgroupSize ? (['broadcast'] as const) : []), 'row', 'tiled'];
+}

@@ -26,7 +26,8 @@
  * (SwiftShader runs barrier kernels ~10× slower); the tiled one does, for GPUs.
  *
  * Variants (AttentionVariant): 'blocked' — R rows per invocation, no workgroup memory, the one
- * measured below for CPU adapters; 'row' — the same kernels with R = 1; 'tiled' — R = 1, 64 rows per
+ * measured below for CPU adapters without fixed-size subgroups; 'broadcast' — its own forward for
+ * CPU adapters with them (below), the blocked backward; 'row' — the same kernels with R = 1; 'tiled' — R = 1, 64 rows per
  * workgroup, and the other sequence's rows (k, v; or q, dO, L, D) staged through workgroup memory one
  * tile at a time, so a tile is read from global memory once per workgroup instead of once per
  * invocation: FlashAttention's tiling for GPUs (a GPU thread has ≤ 255 registers: R = 8 at D = 64
@@ -34,6 +35,17 @@
  * and so the results, are the same in all three: every sum runs in the same order (bit for bit on
  * lavapipe, tested; a driver may still contract multiply-adds differently per kernel). Measured on
  * lavapipe, forward [1,3,164,64]: blocked 2.2 ms, row 4.5, tiled 8.4 (barriers), composition 2.7.
+ *
+ * 'broadcast' (CPU adapters whose subgroups have one fixed size S): the forward with one subgroup per
+ * workgroup, R = 2 query rows per invocation, and each block of keys loaded once per subgroup —
+ * lane l loads chunks l, l + S, … of the block's K and V rows — and handed to every lane by
+ * subgroupBroadcast; the D loops are unrolled so q, the accumulators and the key chunks are named
+ * values, not private arrays (on lavapipe a dynamically indexed private array costs a per-lane loop
+ * like a storage load; why loads dominate there is in matmul.wgsl.ts). The keys are still taken 4 at
+ * a time in the same order, so the results are the blocked kernel's bit for bit (tested). Backward is
+ * the blocked one. YOLOS-Ti shapes [1, 3, T, 64] (heads packed, no LSE), lavapipe, median of 5:
+ * T = 421: blocked 22.1 ms, broadcast R = 2 8.9, R = 4 8.3; T = 1 445: blocked 185, R = 1 110,
+ * R = 2 74, R = 4 85. First compile at D = 64: R = 2 ≈ 4 s, R = 4 ≈ 12 s (LLVM; Mesa caches it).
  *
  * Versions tried, forward at [2,3,164,64] on lavapipe (Mesa 25.0.7, 2-core EPYC VM shared with other
  * jobs, so each figure is a ratio to the composition matmul → scale → softmax → matmul timed in the
@@ -90,18 +102,22 @@ function storage(s: AttentionStorage): { key: string; enable: string } {
 const KB = 4;
 
 /**
- * 'blocked': R rows per invocation, barrier-free (CPU adapters); 'row': one row per invocation,
+ * 'blocked': R rows per invocation, barrier-free (CPU adapters); 'broadcast': key blocks shared over
+ * a subgroup by subgroupBroadcast (CPU adapters with fixed-size subgroups; forward only, backward as
+ * 'blocked'); 'row': one row per invocation,
  * barrier-free; 'tiled': one row per invocation, tiles of the other sequence in workgroup memory
  * (GPUs). See the header. The two GPU variants are not yet timed on a GPU (bench/gpu.ts compares them).
  */
-export type AttentionVariant = 'blocked' | 'row' | 'tiled';
-export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['blocked', 'row', 'tiled'];
+export type AttentionVariant = 'blocked' | 'broadcast' | 'row' | 'tiled';
+export const ATTENTION_VARIANTS: readonly AttentionVariant[] = ['blocked', 'broadcast', 'row', 'tiled'];
 
 /** How one kernel is laid out: rows per invocation, invocations per workgroup, tile rows (0: untiled). */
 export interface AttentionPlan {
   r: number;
   wg: number;
   tile: number;
+  /** 'broadcast' forward: the subgroup size it is compiled for (its workgroup is one subgroup). */
+  sg?: number;
 }
 
 /**
@@ -114,8 +130,12 @@ export function attentionPlan(
   kernel: 'fwd' | 'dq' | 'dkv',
   variant: AttentionVariant = 'blocked',
   wgBytes = 16384,
+  subgroupSize: number | null = null,
 ): AttentionPlan {
   if (variant === 'row') return { r: 1, wg: 32, tile: 0 };
+  // 'broadcast': its own forward (2 rows per invocation: fastest at 421 and 1 445 tokens, D = 64, and
+  // LLVM's compile time grows with R·D), the blocked backward.
+  if (variant === 'broadcast' && kernel === 'fwd') return { r: d <= 128 ? 2 : 1, wg: subgroupSize!, tile: 0, sg: subgroupSize! };
   if (variant === 'tiled') {
     const perRow = tileRowBytes(d, kernel);
     return { r: 1, wg: 64, tile: Math.max(KB, Math.min(64, Math.floor(wgBytes / perRow / KB) * KB)) };
@@ -281,6 +301,7 @@ export function attentionForwardKernel(
   plan = attentionPlan(d, 'fwd'),
   layout: AttentionForwardLayout = {},
 ): KernelSpec {
+  if (plan.sg) return attentionForwardBroadcastKernel(d, st, { ...plan, sg: plan.sg }, layout);
   const { key, enable } = storage(st);
   const { ld, sto } = rowAccess(d, st);
   const heads = layout.heads ?? 0,
@@ -513,6 +534,97 @@ ${ENTRY('p.kBlocks', plan)}
       ${sto('GV', 'b', 'e')}
     }
   }
+}`,
+  };
+}
+
+/**
+ * Forward, 'broadcast' layout (see the header): blocks of KL keys, KL a multiple of 4 whose K (and V)
+ * chunks split evenly over the S lanes; lanes past the last query row stay (clamped loads, no
+ * stores), since every lane takes part in the broadcasts.
+ */
+function attentionForwardBroadcastKernel(
+  d: number,
+  st: AttentionStorage,
+  plan: AttentionPlan & { sg: number },
+  layout: AttentionForwardLayout = {},
+): KernelSpec {
+  const { key, enable } = storage(st);
+  const S = plan.sg,
+    R = plan.r,
+    DV = Math.ceil(d / 4);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const KL = (4 * DV * S) / gcd(4 * DV, S) / DV; // keys per load block: a multiple of 4 whose chunks split evenly over S lanes
+  const NL = (KL * DV) / S;
+  const heads = layout.heads ?? 0,
+    lse = layout.lse ?? true;
+  const base = heads ? headRows(heads) : packedRows;
+  const type = (a: string): StoreType => ({ Q: st.q, K: st.k, V: st.v, O: st.o })[a] ?? 'f32';
+  const ld = (a: string, b: string, c: string) => load4(a, b, c, d, type(a));
+  const L: string[] = [];
+  const R_ = [...Array(R).keys()],
+    C_ = [...Array(DV).keys()];
+  for (const r of R_) {
+    L.push(`let qb${r} = ${base(`min(row0 + ${r}u, p.tq - 1u)`, 'p.tq')};`);
+    for (const c of C_) L.push(`let q${r}_${c} = ${ld('Q', `qb${r}`, `${c}u`)}; var a${r}_${c} = vec4f(0.0);`);
+    L.push(`var m${r} = NEG_BIG; var l${r} = 0.0;`);
+  }
+  L.push(`for (var j0 = 0u; j0 < p.tk; j0 += ${KL}u) {`);
+  for (let t = 0; t < NL; t++) {
+    L.push(`  { let e = lane + ${S * t}u; let kb = ${base(`min(j0 + e / DV, p.tk - 1u)`, 'p.tk')}; let c = e % DV;`);
+    L.push(`    kr${t} = ${ld('K', 'kb', 'c')}; vr${t} = ${ld('V', 'kb', 'c')}; }`);
+  }
+  const bc = (x: string, e: number) => `subgroupBroadcast(${x}r${Math.floor(e / S)}, ${e % S}u)`;
+  for (let b = 0; b < KL / 4; b++) {
+    L.push(`  {`);
+    L.push(`  let kbOk = vec4<bool>(${[0, 1, 2, 3].map((i) => `j0 + ${4 * b + i}u < p.tk`).join(', ')});`);
+    for (const r of R_) L.push(`  var s${r} = vec4f(0.0);`);
+    for (const c of C_) {
+      L.push(`  { ${[0, 1, 2, 3].map((i) => `let k${i} = ${bc('k', (4 * b + i) * DV + c)};`).join(' ')}`);
+      for (const r of R_) L.push(`    s${r} += vec4f(dot(q${r}_${c}, k0), dot(q${r}_${c}, k1), dot(q${r}_${c}, k2), dot(q${r}_${c}, k3));`);
+      L.push(`  }`);
+    }
+    for (const r of R_) {
+      L.push(`  let sr${r} = select(vec4f(NEG_BIG), s${r} * p.scale, kbOk);`);
+      L.push(`  let mn${r} = max(m${r}, max(max(sr${r}.x, sr${r}.y), max(sr${r}.z, sr${r}.w)));`);
+      L.push(`  let al${r} = exp(m${r} - mn${r}); let w${r} = select(vec4f(0.0), exp(sr${r} - mn${r}), kbOk);`);
+      L.push(`  l${r} = l${r} * al${r} + ((w${r}.x + w${r}.y) + (w${r}.z + w${r}.w)); m${r} = mn${r};`);
+    }
+    for (const c of C_) {
+      L.push(`  { ${[0, 1, 2, 3].map((i) => `let v${i} = ${bc('v', (4 * b + i) * DV + c)};`).join(' ')}`);
+      for (const r of R_) L.push(`    a${r}_${c} = a${r}_${c} * al${r} + (w${r}.x * v0 + w${r}.y * v1) + (w${r}.z * v2 + w${r}.w * v3);`);
+      L.push(`  }`);
+    }
+    L.push(`  }`);
+  }
+  L.push(`}`);
+  for (const r of R_) {
+    L.push(`if (row0 + ${r}u < p.tq) { let ob = ${base(`row0 + ${r}u`, 'p.tq')}; let inv = 1.0 / l${r};`);
+    for (const c of C_) L.push(`  { let val = a${r}_${c} * inv; ${store4('O', 'ob', `${c}u`, 'val', d, type('O'))} }`);
+    if (lse) L.push(`  LSE[bh * p.tq + row0 + ${r}u] = m${r} + log(l${r});`);
+    L.push(`}`);
+  }
+  return {
+    key: `attention/fwd-bc/d${d}/r${R}/s${S}${key}${heads ? `/h${heads}` : ''}${lse ? '' : '/nolse'}`,
+    inputs: 3,
+    outputs: lse ? 2 : 1,
+    code: () => /* wgsl */ `enable subgroups;
+${enable}
+${prologue(d, plan)}
+struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
+@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
+${lse ? '@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;' : ''}
+@compute @workgroup_size(${S})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let bh = wid.y + wid.z * nwg.y;
+  if (bh >= p.bh) { return; }
+  let row0 = (wid.x * ${S}u + lid) * R;
+  ${Array.from({ length: NL }, (_, t) => `var kr${t} = vec4f(0.0); var vr${t} = vec4f(0.0);`).join(' ')}
+  ${L.join('\n  ')}
 }`,
   };
 }

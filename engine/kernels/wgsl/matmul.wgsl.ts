@@ -4,7 +4,9 @@
  * collapsing). The fused epilogue is act(A·B + bias) + residual, optionally also writing the
  * pre-activation Z = A·B + bias (what the backward of the activation needs).
  *
- * Variants (chosen per adapter and shape in ops/matmul.ts; `{ variant }` or YOLOS_MATMUL forces one):
+ * Variants (chosen per adapter and shape in ops/matmul.ts; `{ variant }` or YOLOS_MATMUL forces one;
+ * all sum each output over K in the same order, so they agree bit for bit where the driver does not
+ * contract multiply-adds differently):
  * - `register` (TM×TN outputs per invocation, no workgroup memory, no barriers): per step along K
  *   each invocation loads its TM values of A and TN of B and does TM·TN FMAs into vec4 accumulators.
  *   vec4 loads where the operand's contiguous axis allows it — A along K (row-major A, K % 4 = 0) or
@@ -47,6 +49,26 @@
  * workgroup memory and a quieter machine (lavapipe, 512³, mean of 5 after a warm-up): register8x4
  * 11.3 GFLOP/s, shared (64×64) 3.9, shared128 7.2.
  *
+ * - `broadcast` (CPU adapters whose subgroups have one fixed size S; workgroup = one subgroup): each
+ *   invocation owns 4 rows of C and the subgroup shares max(32, S) columns. Per step of 4 along K
+ *   the columns' block of B (32 vec4 chunks) is loaded once per subgroup — invocation l loads chunks
+ *   l, l + S, … — and handed to every invocation by subgroupBroadcast; each invocation loads only
+ *   its own rows of A. K % 4 ≠ 0 ends with a partial step whose extra products are skipped.
+ *
+ * Why broadcast wins on lavapipe (Mesa 25.0.7, LLVM 15, 8-lane AVX2 code): an invocation is a SIMD
+ * lane, and every storage-buffer (or workgroup, private-array, uniform-array or texture) load that
+ * is not a compile-time constant becomes a loop over the 8 lanes — per lane a bounds check, a
+ * branch, a scalar load and an insert, ≈ 2.5 cycles per element per lane (GALLIVM_DEBUG=asm shows
+ * it; a micro-benchmark of one vec4 load per iteration: 2.3 ns per lane against 0.8 for an ALU-only
+ * loop) — and Dawn's SPIR-V gives it no address it can prove uniform, so even loads every lane makes
+ * at the same address pay per lane. A subgroupBroadcast is an extract and a splat (0.05 ns per lane
+ * per vec4). The register kernels spend ≈ 5× more cycles in loads than in FMAs; broadcast divides
+ * the loads of B by S. Measured in one process, interleaved, median of 5 (GFLOP/s, the YOLOS-Ti
+ * products at 421 tokens, a·bᵀ, load ≈ 1): M, K, N = 421, 192, 768: register8x4 7.0, register8x8
+ * 8.6, broadcast 4×32 23.5 (4×16 13.1, 2×32 19.1, 4×48 16.6, 8×32 8.0, 4×64 7.9: larger tiles
+ * spill); 421, 768, 192: register8x8 7.8, broadcast 4×32 17.0; 421, 192, 576: 7.4 vs 16.7. A YOLOS-Ti
+ * forward at 256×320 went from 925 to 354 ms of GPU time (with the broadcast attention forward).
+ *
  * Accuracy: every variant accumulates each output as a serial f32 sum over K (FMA or not), so
  * |C − C_exact| ≤ γ_K · Σ_k |A_ik·B_kj| with γ_K ≈ K·2⁻²⁴ — the tolerance the tests use. f16 operands
  * are converted exactly to f32 on load; accumulation stays f32.
@@ -54,7 +76,7 @@
 import type { KernelSpec } from '../../runtime.ts';
 import { MATH } from './elementwise.wgsl.ts';
 
-export type MatmulVariant = 'register' | 'shared';
+export type MatmulVariant = 'register' | 'shared' | 'broadcast';
 export type MatmulActivation = 'none' | 'gelu' | 'relu';
 import type { StoreType } from '../../dtype.ts';
 export type { StoreType };
@@ -64,6 +86,8 @@ export interface MatmulKernelConfig {
   /** register: rows and columns of C per invocation (multiples of 4). */
   tm: number;
   tn: number;
+  /** broadcast: the subgroup size the kernel is compiled for (its workgroup is one subgroup). */
+  sg?: number;
   /** register: workgroup size (x along N, y along M). */
   wx: number;
   wy: number;
@@ -98,7 +122,12 @@ const sharedDepth = (c: Pick<MatmulKernelConfig, 'tm'>) => (c.tm === 8 ? 8 : 16)
 export const sharedWorkgroupBytes = (tm: number) => 2 * sharedTile(tm) * sharedDepth({ tm }) * 4;
 
 export function matmulKey(c: MatmulKernelConfig): string {
-  const shape = c.variant === 'register' ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}` : `shared${sharedTile(c.tm)}`;
+  const shape =
+    c.variant === 'register'
+      ? `register${c.tm}x${c.tn}@${c.wx}x${c.wy}`
+      : c.variant === 'broadcast'
+        ? `broadcast${c.tm}x${c.tn}@s${c.sg}`
+        : `shared${sharedTile(c.tm)}`;
   return (
     `matmul/${shape}/${c.tA ? 't' : 'n'}${c.tB ? 't' : 'n'}/v${+c.vecA}${+c.vecB}${+c.vecC}/${c.typeA}${c.typeB}>${c.typeC}` +
     `/${c.bias ? `b${c.bias}` : '-'}${c.residual ? `r${c.residual}` : '-'}/${c.act}${c.savePre ? '+z' : ''}${c.rowSumA ? '+rs' : ''}`
@@ -111,7 +140,7 @@ export function matmulKernel(c: MatmulKernelConfig): KernelSpec {
     key: matmulKey(c),
     inputs,
     outputs: 1 + (c.savePre ? 1 : 0) + (c.rowSumA ? 1 : 0),
-    code: () => (c.variant === 'register' ? registerKernel(c) : sharedKernel(c)),
+    code: () => (c.variant === 'register' ? registerKernel(c) : c.variant === 'broadcast' ? broadcastKernel(c) : sharedKernel(c)),
   };
 }
 
@@ -358,6 +387,129 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     let row = tileRow + 4u * (ly + 16u * (r / 4u)) + r % 4u;
     let col = tileCol + 4u * (lx + 16u * q) + j;
     if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[r * ${GN}u + q][j]; ${epilogue(c, false)} }
+  }
+}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// broadcast variant
+
+/**
+ * One subgroup of S invocations per workgroup; invocation i owns TM rows of C, and all S share the
+ * same TN columns. Per step of 4 along K the block of B the columns need (TN vec4 chunks) is loaded
+ * once per subgroup — invocation l loads chunks l, l + S, … — and handed to every invocation by
+ * subgroupBroadcast; each invocation loads only its own rows of A. TN is a multiple of S.
+ */
+function broadcastKernel(c: MatmulKernelConfig): string {
+  const { tm, tn } = c;
+  const S = c.sg ?? 0;
+  const CQ = tn / 4,
+    RG = tm / 4;
+  const NB = tn / S; // chunks of B each invocation loads per step
+  const ldA = (idx: string) => (c.vecA ? `vec4f(A[${idx}])` : `f32(A[${idx}])`);
+  const ldB = (idx: string) => (c.vecB ? `vec4f(B[${idx}])` : `f32(B[${idx}])`);
+  const pre: string[] = [];
+  if (c.vecA && !c.tA) for (let r = 0; r < tm; r++) pre.push(`let ar${r} = (offA + min(row0 + ${r}u, p.M - 1u) * p.K) / 4u;`);
+  else if (c.vecA && c.tA) for (let g = 0; g < RG; g++) pre.push(`let ag${g} = offA + min(row0 + ${4 * g}u, p.M - 4u);`);
+  else for (let r = 0; r < tm; r++) pre.push(`let ar${r} = offA + min(row0 + ${r}u, p.M - 1u) * p.sam;`);
+  // Chunk e of a step: along K (Bᵀ stored [N, K], K % 4 = 0) it is column e's B[n, k..k+3];
+  // otherwise chunk kk·CQ + q holds the 4 columns q of row k + kk.
+  const alongK = c.vecB && c.tB;
+  for (let t = 0; t < NB; t++) {
+    const e = `(lane + ${S * t}u)`;
+    if (alongK) pre.push(`let bb${t} = (offB + min(col0 + ${e}, p.N - 1u) * p.K) / 4u;`);
+    else {
+      pre.push(`let bk${t} = ${e} / ${CQ}u; let bn${t} = col0 + (${e} % ${CQ}u) * 4u;`);
+      if (c.vecB) pre.push(`let bb${t} = offB + min(bn${t}, p.N - 4u);`);
+      else pre.push(...[0, 1, 2, 3].map((i) => `let bb${t}_${i} = offB + min(bn${t} + ${i}u, p.N - 1u) * p.sbn;`));
+    }
+  }
+  /** One step along K at k (k..k+3); `tail`: the last, partial step (K % 4 ≠ 0: scalar loads only). */
+  const step = (tail: boolean) => {
+    const kIdx = (kk: string) => (tail ? `min(k + ${kk}, p.K - 1u)` : `k + ${kk}`);
+    const loads: string[] = [];
+    for (let t = 0; t < NB; t++) {
+      if (alongK) loads.push(`let bc${t} = ${ldB(`bb${t} + k / 4u`)};`);
+      else if (c.vecB) loads.push(`let bc${t} = ${ldB(`(bb${t} + (${kIdx(`bk${t}`)}) * p.N) / 4u`)};`);
+      else loads.push(`let bc${t} = vec4f(${[0, 1, 2, 3].map((i) => ldB(`bb${t}_${i} + (${kIdx(`bk${t}`)}) * p.sbk`)).join(', ')});`);
+    }
+    let a: (r: number, kk: number) => string;
+    if (c.vecA && !c.tA) {
+      for (let r = 0; r < tm; r++) loads.push(`let a${r} = ${ldA(`ar${r} + k / 4u`)};`);
+      a = (r, kk) => `a${r}.${XYZW[kk]}`;
+    } else if (c.vecA && c.tA) {
+      for (let kk = 0; kk < 4; kk++)
+        for (let g = 0; g < RG; g++) loads.push(`let a${kk}_${g} = ${ldA(`(ag${g} + (${kIdx(`${kk}u`)}) * p.M) / 4u`)};`);
+      a = (r, kk) => `a${kk}_${r >> 2}.${XYZW[r & 3]}`;
+    } else {
+      for (let kk = 0; kk < 4; kk++)
+        for (let r = 0; r < tm; r++) loads.push(`let a${kk}_${r} = ${ldA(`ar${r} + (${kIdx(`${kk}u`)}) * p.sak`)};`);
+      a = (r, kk) => `a${kk}_${r}`;
+    }
+    const bcast = (e: number) => `subgroupBroadcast(bc${Math.floor(e / S)}, ${e % S}u)`;
+    // Every lane broadcasts every chunk (subgroup operations in uniform control flow), then the
+    // products of the steps past K are skipped in the tail.
+    const body: string[] = [];
+    if (alongK) for (let j = 0; j < tn; j++) body.push(`let b${j} = ${bcast(j)};`);
+    for (let kk = 0; kk < 4; kk++) {
+      const fma: string[] = [];
+      if (c.rowSumA) for (let r = 0; r < tm; r++) fma.push(`rs${r} += ${a(r, kk)};`);
+      for (let q = 0; q < CQ; q++) {
+        const bv = `bv${kk}_${q}`;
+        body.push(
+          alongK
+            ? `let ${bv} = vec4f(${[0, 1, 2, 3].map((i) => `b${4 * q + i}.${XYZW[kk]}`).join(', ')});`
+            : `let ${bv} = ${bcast(kk * CQ + q)};`,
+        );
+        for (let r = 0; r < tm; r++) fma.push(`acc${r}_${q} += ${a(r, kk)} * ${bv};`);
+      }
+      body.push(tail && kk > 0 ? `if (k + ${kk}u < p.K) { ${fma.join(' ')} }` : fma.join('\n    '));
+    }
+    return [...loads, ...body].join('\n    ');
+  };
+  const accs: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
+  if (c.rowSumA) for (let r = 0; r < tm; r++) accs.push(`var rs${r} = 0.0;`);
+  const rowSums = !c.rowSumA
+    ? ''
+    : `if (wid.x == 0u && wid.z == 0u) {
+    ${Array.from({ length: tm }, (_, r) => `if (row0 + ${r}u < p.M) { RowSum[row0 + ${r}u] = rs${r}; }`).join('\n    ')}
+  }`;
+  const gather: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) gather.push(`accs[${r * CQ + q}] = acc${r}_${q};`);
+  const store = c.vecC
+    ? `if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i]; ${epilogue(c, true)} }`
+    : `for (var j = 0u; j < 4u; j++) {
+      if (row < p.M && col + j < p.N) { let o = outBase + row * p.N + col + j; let v = accs[i][j]; ${epilogue(c, false, 'col + j')} }
+    }`;
+  return /* wgsl */ `enable subgroups;
+${header(c)}
+${PARAMS}
+${bindings(c, c.vecC)}
+@compute @workgroup_size(${S})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  // Invocations past the last row stay (clamped loads, no stores): the broadcasts need every lane.
+  let row0 = (wid.y * ${S}u + lid) * ${tm}u;
+  let col0 = wid.x * ${tn}u;
+  if (col0 >= p.N || wid.z >= p.batches) { return; }
+  ${BATCH_OFFSETS('wid.z')}
+  ${pre.join('\n  ')}
+  ${accs.join('\n  ')}
+  for (var k = 0u; k + 4u <= p.K; k += 4u) {
+    ${step(false)}
+  }
+  if (p.K % 4u != 0u) {
+    let k = p.K & ~3u;
+    ${step(true)}
+  }
+  ${rowSums}
+  let outBase = wid.z * p.M * p.N;
+  var accs: array<vec4f, ${tm * CQ}>;
+  ${gather.join(' ')}
+  for (var i = 0u; i < ${tm * CQ}u; i++) {
+    let row = row0 + i / ${CQ}u;
+    let col = col0 + (i % ${CQ}u) * 4u;
+    ${store}
   }
 }`;
 }
