@@ -61,8 +61,9 @@ function attentionLayout(
   const sg = device.adapter.subgroupSize ?? null;
   if (want === 'broadcast') requireFixedSubgroups('attention', want, device);
   // CPU adapters: the broadcast forward where subgroups have one size (≤ 32 lanes: the kernel keeps
-  // a key block of chunks spread over the lanes), else the blocked one; GPUs: tiled.
-  const cpu = sg && sg <= 32 ? 'broadcast' : 'blocked';
+  // a key block of chunks spread over the lanes) and D ≤ 128 (its unrolled D loops took lavapipe's
+  // LLVM 15 s to compile at D = 200, 6 s at 128, 3.5 s at 64), else the blocked one; GPUs: tiled.
+  const cpu = sg && sg <= 32 && d <= 128 ? 'broadcast' : 'blocked';
   const variant = want ?? (device.adapter.isSoftware ? cpu : 'tiled');
   const plans = plansFor(d, variant, device.limits, sg);
   for (const kernel of ['fwd', 'dq', 'dkv'] as const) {

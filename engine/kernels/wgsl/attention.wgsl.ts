@@ -45,7 +45,10 @@
  * a time in the same order, so the results are the blocked kernel's bit for bit (tested). Backward is
  * the blocked one. YOLOS-Ti shapes [1, 3, T, 64] (heads packed, no LSE), lavapipe, median of 5:
  * T = 421: blocked 22.1 ms, broadcast R = 2 8.9, R = 4 8.3; T = 1 445: blocked 185, R = 1 110,
- * R = 2 74, R = 4 85. First compile at D = 64: R = 2 ≈ 4 s, R = 4 ≈ 12 s (LLVM; Mesa caches it).
+ * R = 2 74, R = 4 85. First compile (LLVM; Mesa caches it on disk): D = 64 R = 2 ≈ 3.5 s (R = 4 ≈ 12 s),
+ * D = 128 R = 1 ≈ 6 s, D = 200 R = 1 ≈ 15 s — so 'auto' takes it only for D ≤ 128. A broadcast
+ * backward of the same design (dq: K, V shared; dk/dv: Q, dO shared) measured 2.9× the blocked one at
+ * [1,3,1445,64] and bit-identical, but its cold compiles took minutes at D = 55…200: not kept.
  *
  * Versions tried, forward at [2,3,164,64] on lavapipe (Mesa 25.0.7, 2-core EPYC VM shared with other
  * jobs, so each figure is a ratio to the composition matmul → scale → softmax → matmul timed in the
@@ -133,9 +136,9 @@ export function attentionPlan(
   subgroupSize: number | null = null,
 ): AttentionPlan {
   if (variant === 'row') return { r: 1, wg: 32, tile: 0 };
-  // 'broadcast': its own forward (2 rows per invocation: fastest at 421 and 1 445 tokens, D = 64, and
-  // LLVM's compile time grows with R·D), the blocked backward.
-  if (variant === 'broadcast' && kernel === 'fwd') return { r: d <= 128 ? 2 : 1, wg: subgroupSize!, tile: 0, sg: subgroupSize! };
+  // 'broadcast' (header): its own forward (2 rows per invocation, measured at D = 64; 1 for D > 64,
+  // as LLVM's compile time grows with R·D), the blocked backward.
+  if (variant === 'broadcast' && kernel === 'fwd') return { r: d <= 64 ? 2 : 1, wg: subgroupSize!, tile: 0, sg: subgroupSize! };
   if (variant === 'tiled') {
     const perRow = tileRowBytes(d, kernel);
     return { r: 1, wg: 64, tile: Math.max(KB, Math.min(64, Math.floor(wgBytes / perRow / KB) * KB)) };
