@@ -208,8 +208,8 @@ function store4(a: string, base: string, c: string, val: string, d: number, t: S
 function rowAccess(d: number, st: AttentionStorage) {
   const type = (a: string): StoreType => ({ Q: st.q, K: st.k, V: st.v, O: st.o })[a] ?? 'f32';
   return {
-    ld: (a: string, base: string) => load4(a, base, 'c', d, type(a)),
-    sto: (a: string, base: string, val: string) => store4(a, base, 'c', val, d, type(a)),
+    ld: (a: string, base: string, c = 'c') => load4(a, base, c, d, type(a)),
+    sto: (a: string, base: string, val: string, c = 'c') => store4(a, base, c, val, d, type(a)),
   };
 }
 
@@ -283,6 +283,19 @@ ${[0, 1, 2, 3].map((i) => `    let ${name}${i} = (${n0} - t0 + ${i}u) * DV;`).jo
 // In every kernel, D-chunk loops run to the uniform p.dv (= DV) rather than the constant, so the
 // driver does not unroll them (see v1 above). Private arrays are flat: element [r·DV + c].
 
+/** The forward kernels' params and bindings: q, k, v, then o and (lse) the log-sum-exp. */
+const forwardBindings = (
+  d: number,
+  st: AttentionStorage,
+  lse: boolean,
+) => /* wgsl */ `struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
+@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
+@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
+@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
+${lse ? '@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;' : ''}`;
+
 /**
  * Where the forward's rows live and what it writes. heads = H > 0: q, k, v and o are [B, T, H·D] (a
  * linear layer's output, no permute to [B, H, T, D] and back: in YOLOS-Ti those four copies cost
@@ -317,13 +330,7 @@ export function attentionForwardKernel(
     outputs: lse ? 2 : 1,
     code: () => /* wgsl */ `${enable}
 ${prologue(d, plan)}
-struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
-@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
-@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
-@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
-${lse ? '@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;' : ''}
+${forwardBindings(d, st, lse)}
 ${kv.decls}
 ${ENTRY('p.qBlocks', plan)}
   var q = array<vec4f, R * DV>();
@@ -562,8 +569,7 @@ function attentionForwardBroadcastKernel(
   const heads = layout.heads ?? 0,
     lse = layout.lse ?? true;
   const base = heads ? headRows(heads) : packedRows;
-  const type = (a: string): StoreType => ({ Q: st.q, K: st.k, V: st.v, O: st.o })[a] ?? 'f32';
-  const ld = (a: string, b: string, c: string) => load4(a, b, c, d, type(a));
+  const { ld, sto } = rowAccess(d, st);
   const L: string[] = [];
   const R_ = [...Array(R).keys()],
     C_ = [...Array(DV).keys()];
@@ -603,7 +609,7 @@ function attentionForwardBroadcastKernel(
   L.push(`}`);
   for (const r of R_) {
     L.push(`if (row0 + ${r}u < p.tq) { let ob = ${base(`row0 + ${r}u`, 'p.tq')}; let inv = 1.0 / l${r};`);
-    for (const c of C_) L.push(`  { let val = a${r}_${c} * inv; ${store4('O', 'ob', `${c}u`, 'val', d, type('O'))} }`);
+    for (const c of C_) L.push(`  { let val = a${r}_${c} * inv; ${sto('O', 'ob', 'val', `${c}u`)} }`);
     if (lse) L.push(`  LSE[bh * p.tq + row0 + ${r}u] = m${r} + log(l${r});`);
     L.push(`}`);
   }
@@ -614,13 +620,7 @@ function attentionForwardBroadcastKernel(
     code: () => /* wgsl */ `enable subgroups;
 ${enable}
 ${prologue(d, plan)}
-struct Params { bh: u32, tq: u32, tk: u32, scale: f32, qBlocks: u32, dv: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> Q: array<${ROW(d, st.q)}>;
-@group(0) @binding(2) var<storage, read> K: array<${ROW(d, st.k)}>;
-@group(0) @binding(3) var<storage, read> V: array<${ROW(d, st.v)}>;
-@group(0) @binding(4) var<storage, read_write> O: array<${ROW(d, st.o)}>;
-${lse ? '@group(0) @binding(5) var<storage, read_write> LSE: array<f32>;' : ''}
+${forwardBindings(d, st, lse)}
 @compute @workgroup_size(${S})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let bh = wid.y + wid.z * nwg.y;

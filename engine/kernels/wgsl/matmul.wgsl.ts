@@ -208,6 +208,57 @@ function epilogue(c: MatmulKernelConfig, vec: boolean, col = 'col'): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// pieces of the register and broadcast variants (each invocation: tm rows × tn columns of C)
+
+/** Per-invocation base indices of its rows of A (`row0` the first), clamped inside the matrix. */
+function rowBasesA(c: MatmulKernelConfig): string[] {
+  const { tm } = c;
+  if (c.vecA && !c.tA) return Array.from({ length: tm }, (_, r) => `let ar${r} = (offA + min(row0 + ${r}u, p.M - 1u) * p.K) / 4u;`);
+  if (c.vecA && c.tA) return Array.from({ length: tm / 4 }, (_, g) => `let ag${g} = offA + min(row0 + ${4 * g}u, p.M - 4u);`);
+  return Array.from({ length: tm }, (_, r) => `let ar${r} = offA + min(row0 + ${r}u, p.M - 1u) * p.sam;`);
+}
+
+/** The accumulators acc{r}_{q} (vec4 of 4 columns) and, with rowSumA, the row sums rs{r}. */
+function tileAccumulators(c: MatmulKernelConfig): string {
+  const accs: string[] = [];
+  for (let r = 0; r < c.tm; r++) for (let q = 0; q < c.tn / 4; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
+  if (c.rowSumA) for (let r = 0; r < c.tm; r++) accs.push(`var rs${r} = 0.0;`);
+  return accs.join('\n  ');
+}
+
+/**
+ * Stores the tile at (row0, col0) of batch `${ids}.z` (ids: the builtin whose x is the column block):
+ * the row sums from the first column of invocations (every invocation of a row computes the same),
+ * then one copy of the epilogue in a loop over the accumulators (copied to an array once, so the main
+ * loop's accumulators stay in registers): an unrolled epilogue per output made GELU kernels huge.
+ */
+function storeTile(c: MatmulKernelConfig, ids: 'gid' | 'wid'): string {
+  const { tm } = c;
+  const CQ = c.tn / 4;
+  const rowSums = !c.rowSumA
+    ? ''
+    : `if (${ids}.x == 0u && ${ids}.z == 0u) {
+    ${Array.from({ length: tm }, (_, r) => `if (row0 + ${r}u < p.M) { RowSum[row0 + ${r}u] = rs${r}; }`).join('\n    ')}
+  }`;
+  const gather: string[] = [];
+  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) gather.push(`accs[${r * CQ + q}] = acc${r}_${q};`);
+  const store = c.vecC
+    ? `if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i]; ${epilogue(c, true)} }`
+    : `for (var j = 0u; j < 4u; j++) {
+      if (row < p.M && col + j < p.N) { let o = outBase + row * p.N + col + j; let v = accs[i][j]; ${epilogue(c, false, 'col + j')} }
+    }`;
+  return `${rowSums}
+  let outBase = ${ids}.z * p.M * p.N;
+  var accs: array<vec4f, ${tm * CQ}>;
+  ${gather.join(' ')}
+  for (var i = 0u; i < ${tm * CQ}u; i++) {
+    let row = row0 + i / ${CQ}u;
+    let col = col0 + (i % ${CQ}u) * 4u;
+    ${store}
+  }`;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // register variant
 
 function registerKernel(c: MatmulKernelConfig): string {
@@ -218,9 +269,7 @@ function registerKernel(c: MatmulKernelConfig): string {
   const ldB = (idx: string) => (c.vecB ? `vec4f(B[${idx}])` : `f32(B[${idx}])`);
   const pre: string[] = [];
   // Per-invocation base indices of its rows of A and columns of B, clamped inside the matrix.
-  if (c.vecA && !c.tA) for (let r = 0; r < tm; r++) pre.push(`let ar${r} = (offA + min(row0 + ${r}u, p.M - 1u) * p.K) / 4u;`);
-  else if (c.vecA && c.tA) for (let g = 0; g < RG; g++) pre.push(`let ag${g} = offA + min(row0 + ${4 * g}u, p.M - 4u);`);
-  else for (let r = 0; r < tm; r++) pre.push(`let ar${r} = offA + min(row0 + ${r}u, p.M - 1u) * p.sam;`);
+  pre.push(...rowBasesA(c));
   if (c.vecB && c.tB) for (let j = 0; j < tn; j++) pre.push(`let bc${j} = (offB + min(col0 + ${j}u, p.N - 1u) * p.K) / 4u;`);
   else if (c.vecB && !c.tB) for (let q = 0; q < CQ; q++) pre.push(`let bq${q} = offB + min(col0 + ${4 * q}u, p.N - 4u);`);
   else for (let j = 0; j < tn; j++) pre.push(`let bc${j} = offB + min(col0 + ${j}u, p.N - 1u) * p.sbn;`);
@@ -273,24 +322,6 @@ function registerKernel(c: MatmulKernelConfig): string {
   // A vec4 load along K (K % 4 = 0) needs steps of 4; otherwise one step per k keeps the code 4×
   // smaller (lavapipe's compile time is seconds per kernel).
   const alongK = (c.vecA && !c.tA) || (c.vecB && c.tB);
-  const accs: string[] = [];
-  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
-  if (c.rowSumA) for (let r = 0; r < tm; r++) accs.push(`var rs${r} = 0.0;`);
-  // The first column of invocations stores the row sums (every invocation of a row computes the same).
-  const rowSums = !c.rowSumA
-    ? ''
-    : `if (gid.x == 0u && gid.z == 0u) {
-    ${Array.from({ length: tm }, (_, r) => `if (row0 + ${r}u < p.M) { RowSum[row0 + ${r}u] = rs${r}; }`).join('\n    ')}
-  }`;
-  const gather: string[] = [];
-  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) gather.push(`accs[${r * CQ + q}] = acc${r}_${q};`);
-  // One copy of the epilogue in a loop over the accumulators (copied to an array once, so the main
-  // loop's accumulators stay in registers): an unrolled epilogue per output made GELU kernels huge.
-  const store = c.vecC
-    ? `if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i]; ${epilogue(c, true)} }`
-    : `for (var j = 0u; j < 4u; j++) {
-      if (row < p.M && col + j < p.N) { let o = outBase + row * p.N + col + j; let v = accs[i][j]; ${epilogue(c, false, 'col + j')} }
-    }`;
   return /* wgsl */ `${header(c)}
 ${PARAMS}
 ${bindings(c, c.vecC)}
@@ -301,17 +332,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (row0 >= p.M || col0 >= p.N || gid.z >= p.batches) { return; }
   ${BATCH_OFFSETS('gid.z')}
   ${pre.join('\n  ')}
-  ${accs.join('\n  ')}
+  ${tileAccumulators(c)}
   ${alongK ? `for (var k = 0u; k < p.K; k += 4u) {\n    ${step(4)}\n  }` : `for (var k = 0u; k < p.K; k++) {\n    ${step(1)}\n  }`}
-  ${rowSums}
-  let outBase = gid.z * p.M * p.N;
-  var accs: array<vec4f, ${tm * CQ}>;
-  ${gather.join(' ')}
-  for (var i = 0u; i < ${tm * CQ}u; i++) {
-    let row = row0 + i / ${CQ}u;
-    let col = col0 + (i % ${CQ}u) * 4u;
-    ${store}
-  }
+  ${storeTile(c, 'gid')}
 }`;
 }
 
@@ -409,9 +432,7 @@ function broadcastKernel(c: MatmulKernelConfig): string {
   const ldA = (idx: string) => (c.vecA ? `vec4f(A[${idx}])` : `f32(A[${idx}])`);
   const ldB = (idx: string) => (c.vecB ? `vec4f(B[${idx}])` : `f32(B[${idx}])`);
   const pre: string[] = [];
-  if (c.vecA && !c.tA) for (let r = 0; r < tm; r++) pre.push(`let ar${r} = (offA + min(row0 + ${r}u, p.M - 1u) * p.K) / 4u;`);
-  else if (c.vecA && c.tA) for (let g = 0; g < RG; g++) pre.push(`let ag${g} = offA + min(row0 + ${4 * g}u, p.M - 4u);`);
-  else for (let r = 0; r < tm; r++) pre.push(`let ar${r} = offA + min(row0 + ${r}u, p.M - 1u) * p.sam;`);
+  pre.push(...rowBasesA(c));
   // Chunk e of a step: along K (Bᵀ stored [N, K], K % 4 = 0) it is column e's B[n, k..k+3];
   // otherwise chunk kk·CQ + q holds the 4 columns q of row k + kk.
   const alongK = c.vecB && c.tB;
@@ -467,21 +488,6 @@ function broadcastKernel(c: MatmulKernelConfig): string {
     }
     return [...loads, ...body].join('\n    ');
   };
-  const accs: string[] = [];
-  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) accs.push(`var acc${r}_${q} = vec4f(0.0);`);
-  if (c.rowSumA) for (let r = 0; r < tm; r++) accs.push(`var rs${r} = 0.0;`);
-  const rowSums = !c.rowSumA
-    ? ''
-    : `if (wid.x == 0u && wid.z == 0u) {
-    ${Array.from({ length: tm }, (_, r) => `if (row0 + ${r}u < p.M) { RowSum[row0 + ${r}u] = rs${r}; }`).join('\n    ')}
-  }`;
-  const gather: string[] = [];
-  for (let r = 0; r < tm; r++) for (let q = 0; q < CQ; q++) gather.push(`accs[${r * CQ + q}] = acc${r}_${q};`);
-  const store = c.vecC
-    ? `if (row < p.M && col < p.N) { let o = outBase + row * p.N + col; let v = accs[i]; ${epilogue(c, true)} }`
-    : `for (var j = 0u; j < 4u; j++) {
-      if (row < p.M && col + j < p.N) { let o = outBase + row * p.N + col + j; let v = accs[i][j]; ${epilogue(c, false, 'col + j')} }
-    }`;
   return /* wgsl */ `enable subgroups;
 ${header(c)}
 ${PARAMS}
@@ -494,7 +500,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (col0 >= p.N || wid.z >= p.batches) { return; }
   ${BATCH_OFFSETS('wid.z')}
   ${pre.join('\n  ')}
-  ${accs.join('\n  ')}
+  ${tileAccumulators(c)}
   for (var k = 0u; k + 4u <= p.K; k += 4u) {
     ${step(false)}
   }
@@ -502,14 +508,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let k = p.K & ~3u;
     ${step(true)}
   }
-  ${rowSums}
-  let outBase = wid.z * p.M * p.N;
-  var accs: array<vec4f, ${tm * CQ}>;
-  ${gather.join(' ')}
-  for (var i = 0u; i < ${tm * CQ}u; i++) {
-    let row = row0 + i / ${CQ}u;
-    let col = col0 + (i % ${CQ}u) * 4u;
-    ${store}
-  }
+  ${storeTile(c, 'wid')}
 }`;
 }
